@@ -1,0 +1,188 @@
+// The problem model (DESIGN.md section 1): config as validated JSON, resolved into flat per-stage arrays.
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** A number, or one number per model stage (S = stages * chunks). */
+const perStage = (item: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(item).min(1, 'give a number or a non-empty list'));
+
+const cost = z.number().finite().min(0);
+const signed = z.number().finite();
+
+export const problemSchema = z
+  .strictObject({
+    /** P: devices (pipeline ranks). */
+    stages: z.number().int().min(1).max(1024),
+    /** V: model chunks per device; the model has S = P * V stages. */
+    chunks: z.number().int().min(1).max(16).default(1),
+    /** Where chunk stages live when V > 1: `loop` (stage s on device s mod P) or `v` (zig-zag). */
+    placement: z.enum(['loop', 'v']).default('loop'),
+    /** M: micro-batches per iteration. */
+    microBatches: z.number().int().min(1).max(65536),
+    /** Compute time of F, B (input gradient) and W (weight gradient), per model stage. */
+    cost: z
+      .strictObject({ F: perStage(cost).default([1]), B: perStage(cost).default([1]), W: perStage(cost).default([1]) })
+      .default({ F: [1], B: [1], W: [1] }),
+    /** One transfer between adjacent stages on different devices: a fixed `time`, or latency + bytes / bandwidth. */
+    comm: z
+      .strictObject({
+        time: perStage(cost).optional(),
+        latency: cost.optional(),
+        bytes: perStage(cost).optional(),
+        bandwidth: z.number().finite().positive().optional(),
+      })
+      .default({ time: [0] }),
+    /** Memory deltas per op (F allocates at start, B and W free at end; F + B + W = 0) and a per-device limit. */
+    memory: z
+      .strictObject({
+        F: perStage(signed).default([1]),
+        B: perStage(signed).default([0]),
+        W: perStage(signed).default([-1]),
+        limit: z.number().finite().positive().nullable().default(null),
+      })
+      .default({ F: [1], B: [0], W: [-1], limit: null }),
+    /** Fluctuation: realized = base * max(floor, 1 + cv z), times anomalyFactor with probability anomalyProb. */
+    noise: z
+      .strictObject({
+        cv: z.number().finite().min(0).max(3).default(0),
+        commCv: z.number().finite().min(0).max(3).optional(),
+        floor: z.number().finite().min(0).max(1).default(0.05),
+        anomalyProb: z.number().finite().min(0).max(1).default(0),
+        anomalyFactor: z.number().finite().min(1).max(1000).default(3),
+        seed: z.number().int().min(0).max(0xffffffff).default(0),
+      })
+      .default({ cv: 0, floor: 0.05, anomalyProb: 0, anomalyFactor: 3, seed: 0 }),
+  })
+  .superRefine((p, ctx) => {
+    const S = p.stages * p.chunks;
+    const lengthOk = (path: (string | number)[], list: number[] | undefined) => {
+      if (list && list.length !== 1 && list.length !== S)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `give 1 number or ${S} numbers (one per model stage, S = stages * chunks), got ${list.length}`,
+        });
+    };
+    for (const k of ['F', 'B', 'W'] as const) lengthOk(['cost', k], p.cost[k]);
+    for (const k of ['F', 'B', 'W'] as const) lengthOk(['memory', k], p.memory[k]);
+    lengthOk(['comm', 'time'], p.comm.time);
+    lengthOk(['comm', 'bytes'], p.comm.bytes);
+    const fixed = p.comm.time !== undefined;
+    const linked = p.comm.bytes !== undefined || p.comm.bandwidth !== undefined || p.comm.latency !== undefined;
+    if (fixed && linked)
+      ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give either time, or latency + bytes / bandwidth, not both' });
+    if (!fixed && (p.comm.bytes === undefined || p.comm.bandwidth === undefined))
+      ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give time, or bytes and bandwidth (latency optional)' });
+    for (let s = 0; s < S; s++) {
+      const at = (l: number[]) => (l.length === 1 ? l[0]! : l[s]!);
+      const sum = at(p.memory.F) + at(p.memory.B) + at(p.memory.W);
+      const scale = Math.max(Math.abs(at(p.memory.F)), Math.abs(at(p.memory.B)), Math.abs(at(p.memory.W)), 1);
+      if (Math.abs(sum) > 1e-9 * scale) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memory'],
+          message: `F + B + W must be 0 on every stage (stage ${s}: ${at(p.memory.F)} + ${at(p.memory.B)} + ${at(p.memory.W)} = ${sum})`,
+        });
+        break;
+      }
+    }
+  });
+
+/** What a user writes (defaults optional). */
+export type ProblemConfig = z.input<typeof problemSchema>;
+/** A validated config with defaults filled in. */
+export type ParsedProblemConfig = z.output<typeof problemSchema>;
+export type Placement = 'loop' | 'v';
+
+export interface NoiseParams {
+  cv: number;
+  commCv: number;
+  floor: number;
+  anomalyProb: number;
+  anomalyFactor: number;
+  seed: number;
+}
+
+/** A resolved problem: every per-stage quantity as a flat array of length S = stages * chunks. */
+export interface Problem {
+  /** P: devices. */
+  readonly stages: number;
+  /** V: chunks per device. */
+  readonly chunks: number;
+  readonly placement: Placement;
+  /** M: micro-batches. */
+  readonly microBatches: number;
+  /** S = P * V model stages. */
+  readonly numStages: number;
+  /** Device of each model stage. */
+  readonly stageDevice: Int32Array;
+  readonly costF: Float64Array;
+  readonly costB: Float64Array;
+  readonly costW: Float64Array;
+  /** comm[s]: one transfer between stage s and s + 1 (either direction); comm[S-1] is unused. */
+  readonly comm: Float64Array;
+  readonly memF: Float64Array;
+  readonly memB: Float64Array;
+  readonly memW: Float64Array;
+  /** Per-device memory limit; Infinity when there is none. */
+  readonly memLimit: number;
+  readonly noise: NoiseParams;
+  /** The validated config this problem was resolved from. */
+  readonly config: ParsedProblemConfig;
+}
+
+/** Formats a zod issue path as `cost.F[2]`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/** Throws a ConfigError naming the first bad field of a zod parse. */
+export function configErrorFrom(error: z.ZodError, prefix = ''): ConfigError {
+  const issue = error.issues[0]!;
+  const field = fieldName([...(prefix ? [prefix] : []), ...issue.path]);
+  const got = 'input' in issue && issue.input !== undefined && issue.code !== 'unrecognized_keys' ? ` (got ${JSON.stringify(issue.input)})` : '';
+  return new ConfigError(field, `${issue.message}${got}`);
+}
+
+/** Device that holds model stage s. */
+export function deviceOfStage(s: number, P: number, placement: Placement): number {
+  const chunk = Math.floor(s / P);
+  const r = s % P;
+  return placement === 'v' && chunk % 2 === 1 ? P - 1 - r : r;
+}
+
+/** Validates a config (throws ConfigError naming the field) and resolves it into flat arrays. */
+export function resolveProblem(config: ProblemConfig | ParsedProblemConfig): Problem {
+  const parsed = problemSchema.safeParse(config, { reportInput: true });
+  if (!parsed.success) throw configErrorFrom(parsed.error);
+  const p = parsed.data;
+  const S = p.stages * p.chunks;
+  const expand = (list: number[], scale = 1, offset = 0) => Float64Array.from({ length: S }, (_, s) => offset + scale * (list.length === 1 ? list[0]! : list[s]!));
+  let comm: Float64Array;
+  if (p.comm.time !== undefined) comm = expand(p.comm.time);
+  else comm = expand(p.comm.bytes!, 1 / p.comm.bandwidth!, p.comm.latency ?? 0);
+  const stageDevice = Int32Array.from({ length: S }, (_, s) => deviceOfStage(s, p.stages, p.placement));
+  return {
+    stages: p.stages,
+    chunks: p.chunks,
+    placement: p.placement,
+    microBatches: p.microBatches,
+    numStages: S,
+    stageDevice,
+    costF: expand(p.cost.F),
+    costB: expand(p.cost.B),
+    costW: expand(p.cost.W),
+    comm,
+    memF: expand(p.memory.F),
+    memB: expand(p.memory.B),
+    memW: expand(p.memory.W),
+    memLimit: p.memory.limit ?? Infinity,
+    noise: { ...p.noise, commCv: p.noise.commCv ?? p.noise.cv },
+    config: p,
+  };
+}
+
+/** The same problem with some fields replaced (validated again). */
+export function withProblem(problem: Problem, patch: Partial<ParsedProblemConfig>): Problem {
+  return resolveProblem({ ...problem.config, ...patch });
+}

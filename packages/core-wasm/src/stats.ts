@@ -1,0 +1,66 @@
+// Summary statistics of replay results (DESIGN.md section 3 metrics, section 5 JSON fields).
+import type { Problem } from './problem.js';
+import type { ReplayResult } from './result.js';
+
+export interface Summary {
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+/** Quantile with linear interpolation between order statistics (numpy's default). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function summarize(values: ArrayLike<number>): Summary {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i]!;
+  return {
+    mean: sum / sorted.length,
+    p50: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+  };
+}
+
+/** Per episode: 1 - (sum of busy time) / (P * denominator[e]). */
+export function bubbleRates(result: ReplayResult, P: number, denominator: Float64Array): Float64Array {
+  const out = new Float64Array(result.episodes);
+  for (let e = 0; e < result.episodes; e++) {
+    let busy = 0;
+    for (let d = 0; d < P; d++) busy += result.busy[e * P + d]!;
+    out[e] = 1 - busy / (P * denominator[e]!);
+  }
+  return out;
+}
+
+export interface ReplaySummary {
+  makespan: Summary;
+  span: Summary;
+  bubbleRate: { mean: number };
+  spanBubbleRate: { mean: number };
+  peakMemory: number[];
+}
+
+export function summarizeReplay(problem: Problem, result: ReplayResult): ReplaySummary {
+  const mean = (a: Float64Array) => a.reduce((s, x) => s + x, 0) / a.length;
+  return {
+    makespan: summarize(result.makespan),
+    span: summarize(result.span),
+    bubbleRate: { mean: mean(bubbleRates(result, problem.stages, result.makespan)) },
+    spanBubbleRate: { mean: mean(bubbleRates(result, problem.stages, result.span)) },
+    peakMemory: Array.from(result.peakMemory),
+  };
+}

@@ -17,10 +17,23 @@ export function episodeKey(seed: u32, episode: u32): u32 {
   return mix32(mix32(seed ^ 0x9e3779b9) ^ episode);
 }
 
+/** The key of (kind, stage) in an episode; hot loops compute it once per episode. */
+// @ts-ignore: decorator
+@inline
+export function stageKey(epKey: u32, kind: u32, stage: u32): u32 {
+  return mix32(mix32(epKey ^ ((kind + 1) * 0x85ebca6b)) ^ stage);
+}
+
+// @ts-ignore: decorator
+@inline
+export function mbKey(stageKey: u32, mb: u32): u32 {
+  return mix32(stageKey ^ ((mb + 1) * 0xc2b2ae35));
+}
+
 // @ts-ignore: decorator
 @inline
 export function opKey(epKey: u32, kind: u32, stage: u32, mb: u32): u32 {
-  return mix32(mix32(mix32(epKey ^ ((kind + 1) * 0x85ebca6b)) ^ stage) ^ ((mb + 1) * 0xc2b2ae35));
+  return mbKey(stageKey(epKey, kind, stage), mb);
 }
 
 // @ts-ignore: decorator
@@ -30,45 +43,42 @@ function uniform(key: u32, j: u32): f64 {
   return <f64>mix32(key + (j + 1) * 0x9e3779b9) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
 }
 
-const LN2: f64 = 0.6931471805599453;
-const SQRT_HALF: f64 = 0.7071067811865476;
+// Standard normal by inverse-CDF table lookup. The table (built in TypeScript, src/noise.ts, and copied in once)
+// covers u in (0, 1/2) octave by octave, 256 linear pieces per octave, down to u = 2^-32.
+export const NORMAL_OCTAVES = 31;
+export const NORMAL_PIECES = 256;
+let normalTable: usize = 0;
 
-/** Natural log for x in (0, inf), written with exact scaling and a fixed series. */
-export function ln(x: f64): f64 {
-  let k: f64 = 0;
-  while (x < 0.5) { x *= 2; k -= 1; }
-  while (x >= 1) { x *= 0.5; k += 1; }
-  if (x < SQRT_HALF) { x *= 2; k -= 1; }
-  const f = (x - 1) / (x + 1);
-  const f2 = f * f;
-  let p: f64 = 1.0 / 23.0;
-  p = p * f2 + 1.0 / 21.0;
-  p = p * f2 + 1.0 / 19.0;
-  p = p * f2 + 1.0 / 17.0;
-  p = p * f2 + 1.0 / 15.0;
-  p = p * f2 + 1.0 / 13.0;
-  p = p * f2 + 1.0 / 11.0;
-  p = p * f2 + 1.0 / 9.0;
-  p = p * f2 + 1.0 / 7.0;
-  p = p * f2 + 1.0 / 5.0;
-  p = p * f2 + 1.0 / 3.0;
-  p = p * f2 + 1.0;
-  return k * LN2 + 2 * f * p;
+export function setNormalTable(ptr: usize): void {
+  normalTable = ptr;
 }
 
-/** Standard normal by the Marsaglia polar method; draws 1, 2, ... of the key (draw 0 is the anomaly). */
+// @ts-ignore: decorator
+@inline
 export function normal(key: u32): f64 {
-  let j: u32 = 1;
-  while (true) {
-    const v1 = 2 * uniform(key, j) - 1;
-    const v2 = 2 * uniform(key, j + 1) - 1;
-    j += 2;
-    const s = v1 * v1 + v2 * v2;
-    if (s < 1 && s > 0) return v1 * Math.sqrt(-2 * ln(s) / s);
+  const r = mix32(key + <u32>0x3c6ef372); // = key + 2 * 0x9e3779b9: // draw 1 (draw 0 is the anomaly)
+  let x = r & 0x7fffffff;
+  if (x == 0) x = 1;
+  const k = <i32>clz<u32>(x) - 1; // octave: u in [2^-(k+2), 2^-(k+1))
+  const nb = 30 - k; // mantissa bits below the leading one
+  const mant = x ^ (<u32>1 << nb);
+  let idx: u32;
+  let t: f64 = 0;
+  if (nb >= 8) {
+    idx = mant >> (nb - 8);
+    // multiply by the exact power of two 2^-(nb-8)
+    t = <f64>(mant & ((<u32>1 << (nb - 8)) - 1)) * reinterpret<f64>(<u64>(1023 - (nb - 8)) << 52);
+  } else {
+    idx = mant << (8 - nb);
   }
-  return 0;
+  const p = normalTable + ((<usize>(k * (NORMAL_PIECES + 1) + idx)) << 3);
+  const lo = load<f64>(p);
+  const z = lo + t * (load<f64>(p, 8) - lo);
+  return r >> 31 ? z : -z;
 }
 
+// @ts-ignore: decorator
+@inline
 /** Multiplicative duration factor: max(floor, 1 + cv z), times `anomalyFactor` with probability `anomalyProb`. */
 export function factor(key: u32, cv: f64, floor: f64, anomalyProb: f64, anomalyFactor: f64): f64 {
   let f: f64 = 1;

@@ -1,15 +1,15 @@
 // Static-schedule replay: the hot loop. All state lives in caller-provided flat memory.
 // Semantics (DESIGN.md section 1): an op starts at max(device free, dependencies done + transfer);
 // a device runs its list in order, one op at a time. Results do not depend on processing order.
-import { episodeKey, opKey, factor } from './noise';
+import { episodeKey, stageKey, mbKey, factor } from './noise';
 
 export const KIND_F: i32 = 0;
 export const KIND_B: i32 = 1;
 export const KIND_W: i32 = 2;
 export const KIND_BW: i32 = 3;
 // noise identities of transfers: activation sent by stage s to s+1, gradient sent by stage s to s-1
-const NOISE_COMM_F: u32 = 3;
-const NOISE_COMM_B: u32 = 4;
+const NOISE_COMM_F: i32 = 3;
+const NOISE_COMM_B: i32 = 4;
 
 // noise parameter block (f64 slots)
 const N_CV = 0;
@@ -30,7 +30,7 @@ const N_SEED = 5;
 
 /** Bytes of scratch memory `replay` needs. */
 export function replayScratchBytes(P: i32, S: i32, M: i32): i32 {
-  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3);
+  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3) + 5 * S * 4;
 }
 
 /**
@@ -57,6 +57,7 @@ export function replay(
   const head = curMem + (<usize>P << 3);
   const stack = head + (<usize>P << 2);
   const onStack = stack + (<usize>P << 2);
+  const keys = onStack + (<usize>P << 2); // u32[5 * S]: noise key of (kind, stage) this episode
 
   const costF = cost;
   const costB = cost + (<usize>S << 3);
@@ -85,6 +86,9 @@ export function replay(
     const epKey = episodeKey(seed, <u32>ep);
     const record = timeline != 0 && ep == timelineEpisode;
     const trackMem = k == 0; // memory depends on the order only, not on durations
+    if (computeNoisy || commNoisy)
+      for (let kind = 0; kind < 5; kind++)
+        for (let s = 0; s < S; s++) store<u32>(keys + (<usize>(kind * S + s) << 2), stageKey(epKey, <u32>kind, <u32>s));
     for (let i = 0; i < SM; i++) { setF64(endF, i, -1); setF64(endB, i, -1); }
     for (let d = 0; d < P; d++) {
       setF64(freeAt, d, 0); setF64(firstStart, d, -1); setF64(busy, d, 0); setF64(curMem, d, 0);
@@ -118,7 +122,7 @@ export function replay(
             let t = e;
             if (i32At(stageDevice, stage - 1) != d) {
               let c = f64At(comm, stage - 1);
-              if (commNoisy) c *= factor(opKey(epKey, NOISE_COMM_F, stage - 1, mb), commCv, floor, anomalyP, anomalyK);
+              if (commNoisy) c *= factor(mbKey(load<u32>(keys + (<usize>(NOISE_COMM_F * S + stage - 1) << 2)), mb), commCv, floor, anomalyP, anomalyK);
               t = e + c;
               xferStart = e; xferEnd = t;
             }
@@ -138,7 +142,7 @@ export function replay(
             let t = e;
             if (i32At(stageDevice, stage + 1) != d) {
               let c = f64At(comm, stage);
-              if (commNoisy) c *= factor(opKey(epKey, NOISE_COMM_B, stage + 1, mb), commCv, floor, anomalyP, anomalyK);
+              if (commNoisy) c *= factor(mbKey(load<u32>(keys + (<usize>(NOISE_COMM_B * S + stage + 1) << 2)), mb), commCv, floor, anomalyP, anomalyK);
               t = e + c;
               xferStart = e; xferEnd = t;
             }
@@ -151,13 +155,13 @@ export function replay(
           let b = f64At(costB, stage);
           let w = f64At(costW, stage);
           if (computeNoisy) {
-            b *= factor(opKey(epKey, KIND_B, stage, mb), cv, floor, anomalyP, anomalyK);
-            w *= factor(opKey(epKey, KIND_W, stage, mb), cv, floor, anomalyP, anomalyK);
+            b *= factor(mbKey(load<u32>(keys + (<usize>(KIND_B * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
+            w *= factor(mbKey(load<u32>(keys + (<usize>(KIND_W * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
           }
           dur = b + w;
         } else {
           dur = f64At(cost + (<usize>(kind * S) << 3), stage);
-          if (computeNoisy) dur *= factor(opKey(epKey, <u32>kind, stage, mb), cv, floor, anomalyP, anomalyK);
+          if (computeNoisy) dur *= factor(mbKey(load<u32>(keys + (<usize>(kind * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
         }
         const end = ready + dur;
         if (trackMem) {

@@ -22,9 +22,21 @@ export function episodeKey(seed: number, episode: number): number {
   return mix32(mix32(seed ^ 0x9e3779b9) ^ episode);
 }
 
-export function opKey(epKey: number, kind: number, stage: number, mb: number): number {
-  return mix32(mix32(mix32(epKey ^ Math.imul(kind + 1, 0x85ebca6b)) ^ stage) ^ Math.imul(mb + 1, 0xc2b2ae35));
+/** The key of (kind, stage) in an episode; hot loops compute it once per episode. */
+export function stageKey(epKey: number, kind: number, stage: number): number {
+  return mix32(mix32(epKey ^ Math.imul(kind + 1, 0x85ebca6b)) ^ stage);
 }
+
+export function mbKey(stageKey: number, mb: number): number {
+  return mix32(stageKey ^ Math.imul(mb + 1, 0xc2b2ae35));
+}
+
+export function opKey(epKey: number, kind: number, stage: number, mb: number): number {
+  return mbKey(stageKey(epKey, kind, stage), mb);
+}
+
+/** 2^-i for i in [0, 31), exact. */
+const POW2_NEG = Float64Array.from({ length: 31 }, (_, i) => 1 / 2 ** i);
 
 function uniform(key: number, j: number): number {
   return mix32((key + Math.imul(j + 1, 0x9e3779b9)) | 0) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
@@ -56,14 +68,64 @@ export function ln(x: number): number {
   return k * LN2 + 2 * f * p;
 }
 
-/** Standard normal (Marsaglia polar method) from draws 1, 2, ... of the key. */
-export function normal(key: number): number {
-  for (let j = 1; ; j += 2) {
-    const v1 = 2 * uniform(key, j) - 1;
-    const v2 = 2 * uniform(key, j + 1) - 1;
-    const s = v1 * v1 + v2 * v2;
-    if (s < 1 && s > 0) return v1 * Math.sqrt((-2 * ln(s)) / s);
+// Acklam's rational approximation of the normal quantile (relative error < 1.2e-9), used only to build the table.
+const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+
+/** Quantile of the standard normal for p in (0, 1/2]. */
+export function normalQuantile(p: number): number {
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * ln(p));
+    return (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) / ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
   }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) / (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
+}
+
+export const NORMAL_OCTAVES = 31;
+export const NORMAL_PIECES = 256;
+let table: Float64Array | undefined;
+
+/**
+ * Inverse-CDF table for u in (0, 1/2): octave k covers [2^-(k+2), 2^-(k+1)) in 256 linear pieces;
+ * entry (k, i) = quantile(2^-(k+2) * (1 + i / 256)). Built from exact operations only, so it is the same
+ * everywhere; the WebAssembly module gets a copy.
+ */
+export function normalTable(): Float64Array {
+  if (!table) {
+    table = new Float64Array(NORMAL_OCTAVES * (NORMAL_PIECES + 1));
+    for (let k = 0; k < NORMAL_OCTAVES; k++) {
+      const base = 1 / 2 ** (k + 2);
+      for (let i = 0; i <= NORMAL_PIECES; i++) table[k * (NORMAL_PIECES + 1) + i] = normalQuantile(base * (1 + i / NORMAL_PIECES));
+    }
+  }
+  return table;
+}
+
+/** Standard normal from draw 1 of the key: sign bit, octave by leading zeros, linear piece by the next bits. */
+export function normal(key: number): number {
+  const T = table ?? normalTable();
+  const r = mix32((key + 0x3c6ef372) | 0); // = key + 2 * 0x9e3779b9: draw 1
+  let x = r & 0x7fffffff;
+  if (x === 0) x = 1;
+  const k = Math.clz32(x) - 1;
+  const nb = 30 - k;
+  const mant = x ^ (1 << nb);
+  let idx: number;
+  let t = 0;
+  if (nb >= 8) {
+    idx = mant >>> (nb - 8);
+    t = (mant & ((1 << (nb - 8)) - 1)) * POW2_NEG[nb - 8]!;
+  } else {
+    idx = mant << (8 - nb);
+  }
+  const p = k * (NORMAL_PIECES + 1) + idx;
+  const lo = T[p]!;
+  const z = lo + t * (T[p + 1]! - lo);
+  return r >>> 31 ? z : -z;
 }
 
 /** max(floor, 1 + cv z), times anomalyFactor with probability anomalyProb (draw 0). */

@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js';
 
 /** A number, or one number per model stage (S = stages * chunks). */
 const perStage = (item: z.ZodNumber) =>
-  z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(item).min(1, 'give a number or a non-empty list'));
+  z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(item, { error: 'expected a number or a list of numbers' }).min(1, 'give a number or a non-empty list'));
 
 const cost = z.number().finite().min(0);
 const signed = z.number().finite();

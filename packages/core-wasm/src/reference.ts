@@ -1,6 +1,6 @@
 // The plain TypeScript reference simulator: the same semantics and algorithm as assembly/replay.ts,
 // used as the oracle in differential tests and as the baseline in throughput benchmarks.
-import { episodeKey, factor, opKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
+import { episodeKey, factor, mbKey, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
 import type { Problem } from './problem.js';
 import {
   buildTimeline,
@@ -38,6 +38,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
   const head = new Int32Array(P);
   const stack = new Int32Array(P);
   const onStack = new Uint8Array(P);
+  const keys = new Uint32Array(5 * S); // noise key of (kind, stage) this episode
 
   const makespan = new Float64Array(episodes);
   const span = new Float64Array(episodes);
@@ -61,6 +62,8 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
     const epKey = episodeKey(seed, ep);
     const record = raw !== undefined && ep === tl;
     const trackMem = k === 0;
+    if (computeNoisy || commNoisy)
+      for (let kind = 0; kind < 5; kind++) for (let s = 0; s < S; s++) keys[kind * S + s] = stageKey(epKey, kind, s);
     endF.fill(-1);
     endB.fill(-1);
     freeAt.fill(0);
@@ -97,7 +100,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
             let t = e;
             if (stageDevice[stage - 1] !== d) {
               let c = comm[stage - 1]!;
-              if (commNoisy) c *= factor(opKey(epKey, NOISE_COMM_F, stage - 1, mb), commCv, floor, anomalyProb, anomalyFactor);
+              if (commNoisy) c *= factor(mbKey(keys[NOISE_COMM_F * S + stage - 1]!, mb), commCv, floor, anomalyProb, anomalyFactor);
               t = e + c;
               xferStart = e;
               xferEnd = t;
@@ -118,7 +121,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
             let t = e;
             if (stageDevice[stage + 1] !== d) {
               let c = comm[stage]!;
-              if (commNoisy) c *= factor(opKey(epKey, NOISE_COMM_B, stage + 1, mb), commCv, floor, anomalyProb, anomalyFactor);
+              if (commNoisy) c *= factor(mbKey(keys[NOISE_COMM_B * S + stage + 1]!, mb), commCv, floor, anomalyProb, anomalyFactor);
               t = e + c;
               xferStart = e;
               xferEnd = t;
@@ -131,13 +134,13 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
           let b = problem.costB[stage]!;
           let w = problem.costW[stage]!;
           if (computeNoisy) {
-            b *= factor(opKey(epKey, KIND_B, stage, mb), cv, floor, anomalyProb, anomalyFactor);
-            w *= factor(opKey(epKey, KIND_W, stage, mb), cv, floor, anomalyProb, anomalyFactor);
+            b *= factor(mbKey(keys[KIND_B * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
+            w *= factor(mbKey(keys[KIND_W * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
           }
           dur = b + w;
         } else {
           dur = cost[kind]![stage]!;
-          if (computeNoisy) dur *= factor(opKey(epKey, kind, stage, mb), cv, floor, anomalyProb, anomalyFactor);
+          if (computeNoisy) dur *= factor(mbKey(keys[kind * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
         }
         const end = ready + dur;
         if (trackMem) {

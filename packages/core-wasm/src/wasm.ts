@@ -1,3 +1,5 @@
+import { normalTable } from './noise.js';
+
 // Loads the WebAssembly module once and manages its linear memory from TypeScript.
 // The module never allocates: callers reserve blocks here and pass pointers, and read results through
 // typed-array views (re-created after the memory grows, since growing detaches the old buffer).
@@ -19,7 +21,7 @@ export interface CoreExports {
     seed: number, episode: number, kind: number, stage: number, mb: number,
     cv: number, floor: number, anomalyProb: number, anomalyFactor: number,
   ): number;
-  ln(x: number): number;
+  setNormalTable(ptr: number): void;
 }
 
 const PAGE = 65536;
@@ -121,6 +123,13 @@ export function wasmModule(): Promise<WebAssembly.Module> {
 
 /** The shared instance (instantiated once per process). */
 export function loadCore(): Promise<WasmCore> {
-  corePromise ??= wasmModule().then(async (m) => new WasmCore((await WebAssembly.instantiate(m, {})).exports as unknown as CoreExports));
+  corePromise ??= wasmModule().then(async (m) => {
+    const core = new WasmCore((await WebAssembly.instantiate(m, {})).exports as unknown as CoreExports);
+    const table = normalTable();
+    const ptr = core.alloc(table.byteLength);
+    core.f64(ptr, table.length).set(table);
+    core.exports.setNormalTable(ptr);
+    return core;
+  });
   return corePromise;
 }

@@ -11,7 +11,7 @@ export class ConfigError extends UserError {
   override name = 'ConfigError';
   constructor(
     readonly field: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(field ? `${field}: ${detail}` : detail);
   }

@@ -15,6 +15,7 @@ export {
   problemFromProfile,
   problemConfigFromProfile,
   findProfile,
+  H200_PROFILES_URL,
   profileEntrySchema,
   profileFileSchema,
   type ProfileEntry,
@@ -38,4 +39,5 @@ export type { ReplayOptions, ReplayResult, Timeline, TimelineOp, Transfer, Memor
 export { referenceReplay } from './reference.js';
 export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
 export { loadCore, WasmCore, type CoreExports } from './wasm.js';
-export { summarize, summarizeReplay, bubbleRates, quantile, type Summary, type ReplaySummary } from './stats.js';
+export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
+export { runDynamic, DynamicExecutor, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';

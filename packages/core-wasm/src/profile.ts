@@ -82,3 +82,6 @@ export function findProfile(file: unknown, model: string, microBatchSize: number
   }
   return matches[0]!;
 }
+
+/** Path of the bundled H200 profile file (measured F/B/W times, activation and p2p bytes; see its `source`). */
+export const H200_PROFILES_URL = new URL('../profiles/h200-fbw-profiles.json', import.meta.url);

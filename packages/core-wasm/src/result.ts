@@ -104,6 +104,7 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
   const { stages: P, numStages: S, stageDevice } = problem;
   const position = new Map<string, number>();
   const deviceOf = new Map<string, number>();
+  const textOf = new Map<string, string>(); // a fused BW is named as itself (3B0), not as its B part
   for (let d = 0; d < P; d++)
     for (let h = schedule.devStart[d]!; h < schedule.devStart[d + 1]!; h++) {
       const op = decodeOp(schedule.ops[h]!, S);
@@ -111,6 +112,7 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
       for (const k of keys) {
         position.set(k, h);
         deviceOf.set(k, d);
+        textOf.set(k, formatAction(op));
       }
     }
   const done = (kind: 'F' | 'B', stage: number, mb: number) => {
@@ -134,7 +136,7 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
     blocked.push({
       device: d,
       op: formatAction(op),
-      waitsFor: missing.map((x) => `${formatAction(x)} on device ${stageDevice[x.stage]}`).join(' and '),
+      waitsFor: missing.map((x) => `${textOf.get(`${x.kind}:${x.stage}:${x.mb}`) ?? formatAction(x)} on device ${stageDevice[x.stage]}`).join(' and '),
     });
   }
   return new DeadlockError(blocked);

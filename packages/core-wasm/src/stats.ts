@@ -64,3 +64,24 @@ export function summarizeReplay(problem: Problem, result: ReplayResult): ReplayS
     peakMemory: Array.from(result.peakMemory),
   };
 }
+
+export interface PairedDifference {
+  /** Mean of a[e] - b[e] over paired episodes. */
+  mean: number;
+  /** 95% confidence interval of that mean (normal approximation, n >= 30 recommended). */
+  ci95: [number, number];
+  n: number;
+}
+
+/** Paired difference a - b on common random numbers (episode e of both met the same noise). */
+export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>): PairedDifference {
+  const n = a.length;
+  if (n !== b.length || n === 0) throw new RangeError(`paired samples need equal, non-zero lengths (got ${a.length} and ${b.length})`);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += a[i]! - b[i]!;
+  const mean = sum / n;
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (a[i]! - b[i]! - mean) ** 2;
+  const half = n > 1 ? 1.959963984540054 * Math.sqrt(sq / (n - 1) / n) : Infinity;
+  return { mean, ci95: [mean - half, mean + half], n };
+}

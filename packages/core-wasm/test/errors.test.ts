@@ -92,7 +92,7 @@ describe('bad schedules name the ops', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(DeadlockError);
         expect((e as Error).message).toBe(
-          'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1I0 on device 1); device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
+          'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1B0 on device 1); device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
         );
       }
     }

@@ -1,0 +1,34 @@
+// The pprl command.
+import { Command } from 'commander';
+import { benchCommand } from './commands/bench.js';
+import { demoCommand } from './commands/demo.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { simulateCommand } from './commands/simulate.js';
+import { reportError } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('pprl')
+    .description('Simulate, schedule and benchmark pipeline-parallel training (PPRL)')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
+    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl bench replay');
+  for (const cmd of [demoCommand(), simulateCommand(), scheduleCommand(), benchCommand()]) program.addCommand(cmd);
+  // subcommands inherit exit override so that their parse errors come back here
+  const override = (c: Command) => {
+    c.exitOverride();
+    c.configureOutput({ outputError: (text, write) => write(`pprl: ${text}`) });
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    return reportError(error, (line) => process.stderr.write(`${line}\n`));
+  }
+}

@@ -1,0 +1,143 @@
+// End-to-end: spawn the built command as a user would.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
+
+function pprl(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectUserError(r: ReturnType<typeof pprl>, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+}
+
+describe('pprl simulate', () => {
+  it('prints the JSON contract of DESIGN.md section 5 for a named schedule', () => {
+    const r = pprl('simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ schedule: '1f1b', stages: 4, microBatches: 8, episodes: 1, noise: 0, engine: 'wasm' });
+    expect(out.makespan).toEqual({ mean: 33, p50: 33, p95: 33, p99: 33, min: 33, max: 33 });
+    expect(Object.keys(out.span)).toEqual(['mean', 'p50', 'p95', 'p99', 'min', 'max']);
+    expect(out.bubbleRate.mean).toBeCloseTo(1 - 24 / 33, 12);
+    expect(out.spanBubbleRate.mean).toBeCloseTo(1 - 24 / 33, 12);
+    expect(out.peakMemory).toEqual([4, 3, 2, 1]);
+  });
+
+  it('replays a schedule file with noise, reproducibly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
+    const file = join(dir, 's.json');
+    const devices = [
+      [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }, { kind: 'BW', mb: 1, stage: 0 }],
+      [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }, { kind: 'F', mb: 1, stage: 1 }, { kind: 'BW', mb: 1, stage: 1 }],
+    ];
+    writeFileSync(file, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 2, devices }));
+    const args = ['simulate', file, '--noise', '0.2', '--episodes', '200', '--seed', '7', '--comm', '0.1', '--json'];
+    const a = pprl(...args);
+    expect(a.code).toBe(0);
+    const out = JSON.parse(a.stdout);
+    expect(out).toMatchObject({ stages: 2, microBatches: 2, episodes: 200, noise: 0.2 });
+    expect(out.makespan.min).toBeLessThan(out.makespan.max);
+    expect(pprl(...args).stdout).toBe(a.stdout);
+  });
+
+  it.each([
+    [['--stages', '0'], /--stages: Too small: expected number to be >=1/],
+    [['--micro-batches', '0'], /--micro-batches: Too small/],
+    [['--cost-f', '-1'], /--cost-f: Too small: expected number to be >=0/],
+    [['--cost-b', 'fast'], /--cost-b: expected a number or a comma-separated list of numbers \(got "fast"\)/],
+    [['--mem-f', '2', '--mem-b', '-1', '--mem-w', '-0.5'], /--mem-f\/--mem-b\/--mem-w: F \+ B \+ W must be 0/],
+    [['--placement', 'zigzag', '--chunks', '2'], /--placement: Invalid option: expected one of "loop"\|"v"/],
+    [['--noise', '9'], /--noise: Too big: expected number to be <=3/],
+    [['--episodes', '0'], /--episodes: must be an integer/],
+  ])('bad input %j: one line, exit code 2', (args, pattern) => {
+    expectUserError(pprl('simulate', '1f1b', ...args), pattern);
+  });
+
+  it('an unknown schedule lists the valid names', () => {
+    expectUserError(pprl('simulate', 'zb-h9'), /unknown schedule "zb-h9"; give a \.json or \.csv file or one of: gpipe, 1f1b, .*zb-h1/);
+  });
+
+  it('a schedule file that misses an op or deadlocks names the ops', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
+    const missing = join(dir, 'missing.json');
+    writeFileSync(missing, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 1, devices: [[{ kind: 'F', mb: 0, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }], [{ kind: 'F', mb: 0, stage: 1 }]] }));
+    expectUserError(pprl('simulate', missing), /missing ops: 1I0, 1W0/);
+    const deadlock = join(dir, 'deadlock.json');
+    writeFileSync(deadlock, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 1, devices: [[{ kind: 'BW', mb: 0, stage: 0 }, { kind: 'F', mb: 0, stage: 0 }], [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }]] }));
+    expectUserError(pprl('simulate', deadlock), /schedule deadlocks: device 0 is blocked at 0B0 \(waits for 0F0 on device 0 and 1B0 on device 1\); device 1 is blocked at 1F0 \(waits for 0F0 on device 0\)/);
+    expectUserError(pprl('simulate', join(dir, 'nope.json')), /cannot read schedule file .*nope\.json: ENOENT/);
+  });
+
+  it('an unknown option is a usage error with exit code 2', () => {
+    const r = pprl('simulate', '1f1b', '--colour', 'red');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--colour'/);
+  });
+});
+
+describe('pprl schedule', () => {
+  it('writes torch CSV, JSON, Chrome trace and SVG, files atomically', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
+    const csv = pprl('schedule', 'zb-h1', '--stages', '4', '--micro-batches', '8', '--format', 'torch-csv');
+    expect(csv.code).toBe(0);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[0]!.split(',')[0]).toBe('0F0');
+    const out = join(dir, 'sub', 'zbh1.json');
+    expect(pprl('schedule', 'zb-h1', '--stages', '4', '--micro-batches', '8', '--out', out).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).devices).toHaveLength(4);
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['zbh1.json']);
+    const trace = pprl('schedule', '1f1b', '--stages', '2', '--micro-batches', '2', '--format', 'chrome-trace');
+    const events = JSON.parse(trace.stdout).traceEvents.filter((e: { ph: string; cat?: string }) => e.ph === 'X' && e.cat !== 'comm');
+    expect(events).toHaveLength(8);
+    const svg = pprl('schedule', 'zb-v', '--stages', '4', '--micro-batches', '8', '--format', 'svg');
+    expect(svg.code).toBe(0);
+    expect(svg.stdout).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+  });
+
+  it('rejects an unknown format and a file that cannot be written', () => {
+    expectUserError(pprl('schedule', '1f1b', '--format', 'xml'), /--format: must be one of json, torch-csv, chrome-trace, svg/);
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
+    writeFileSync(join(dir, 'file'), 'not a directory');
+    expectUserError(pprl('schedule', '1f1b', '--out', join(dir, 'file', 'x.json')), /cannot create directory .*file: EEXIST/);
+    expect(readdirSync(dir)).toEqual(['file']);
+  });
+});
+
+describe('pprl bench replay', () => {
+  it('--quick --json prints the figures of both engines and their ratio', () => {
+    const r = pprl('bench', 'replay', '--quick', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.workload).toMatchObject({ stages: 8, microBatches: 32, cost: { F: 1, B: 1.2, W: 0.9 }, comm: 0.1, noise: 0.2 });
+    expect(out.wasm.opEventsPerSec).toBeGreaterThan(0);
+    expect(out.reference.opEventsPerSec).toBeGreaterThan(0);
+    expect(out.ratio).toBeCloseTo(out.wasm.opEventsPerSec / out.reference.opEventsPerSec, 9);
+  });
+});
+
+describe('pprl demo', () => {
+  it('runs on defaults, prints the table and writes charts, traces and results', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-demo-'));
+    const r = pprl('demo', '--out', dir, '--episodes', '20');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/zb-h1/);
+    expect(r.stdout).toMatch(/greedy-zb/);
+    const files = readdirSync(dir);
+    expect(files).toContain('results.json');
+    expect(files.filter((f) => f.startsWith('gantt-')).length).toBeGreaterThanOrEqual(9);
+    expect(existsSync(join(dir, 'trace-zb-h1.json'))).toBe(true);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    expect(results.results['zb-h1'].byNoise['0'].mean).toBeGreaterThan(0);
+  });
+});

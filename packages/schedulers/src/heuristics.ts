@@ -1,0 +1,114 @@
+// Dynamic heuristics: priority rules over the eligible op classes of an idle device (DESIGN.md section 4).
+// They run in the dynamic executor of @pprl/core-wasm and become built-in policies of the RL environment, so each
+// rule is stated exactly. None of them ever waits, so their realized orders replay statically to the same times.
+import { runDynamic, UserError, type DynamicOptions, type DynamicPolicy, type DynamicResult, type Problem } from '@pprl/core-wasm';
+
+const KIND_F = 0;
+const KIND_B = 1;
+const KIND_W = 2;
+
+export interface Heuristic {
+  /** `greedy-*`, lowercase with hyphens. */
+  name: string;
+  description: string;
+  /** Builds the policy for a problem (rules that need per-stage tables compute them here, once). */
+  policy: (problem: Problem) => DynamicPolicy;
+}
+
+/**
+ * The eligible class of the first kind in `kinds` that has one; within a kind, the lowest next micro-batch (the
+ * oldest work: it closes micro-batches and frees memory soonest), then the lower chunk. Only W can tie on the
+ * micro-batch (F(m) on a later chunk waits for F(m) on an earlier one, B(m) the other way round). With V = 1
+ * each kind has one class, so only the kind order acts.
+ */
+function byKindOrder(kinds: readonly number[]): DynamicPolicy {
+  return (view) => {
+    for (const kind of kinds) {
+      let best = -1;
+      for (let c = 0; c < view.chunks; c++) {
+        const k = c * 3 + kind;
+        if (view.mask[k] === 1 && (best < 0 || view.nextMb[k]! < view.nextMb[best]!)) best = k;
+      }
+      if (best >= 0) return best;
+    }
+    throw new Error(`no eligible class on device ${view.device} at time ${view.time}`);
+  };
+}
+
+/**
+ * Longest base-cost path from the start of each op (kind, stage) to the end of its micro-batch, comm included
+ * where adjacent stages sit on different devices: W(s) = w(s); B(s) = b(s) + max(w(s), comm + B(s-1)) (B(0) =
+ * b(0) + w(0)); F(s) = f(s) + comm + F(s+1), and F(S-1) = f(S-1) + B(S-1). Indexed kind * S + stage.
+ */
+export function remainingPath(problem: Problem): Float64Array {
+  const { numStages: S, costF, costB, costW, comm, stageDevice } = problem;
+  const hop = (s: number) => (stageDevice[s] !== stageDevice[s + 1] ? comm[s]! : 0); // between s and s + 1
+  const path = new Float64Array(3 * S);
+  for (let s = 0; s < S; s++) {
+    path[KIND_W * S + s] = costW[s]!;
+    const down = s > 0 ? hop(s - 1) + path[KIND_B * S + s - 1]! : 0;
+    path[KIND_B * S + s] = costB[s]! + Math.max(costW[s]!, down);
+  }
+  for (let s = S - 1; s >= 0; s--)
+    path[KIND_F * S + s] = costF[s]! + (s < S - 1 ? hop(s) + path[KIND_F * S + s + 1]! : path[KIND_B * S + s]!);
+  return path;
+}
+
+/** Kind rank for the critical-path tie: B > F > W. */
+const CP_KIND_RANK = [1, 2, 0];
+
+function criticalPath(problem: Problem): DynamicPolicy {
+  const S = problem.numStages;
+  const path = remainingPath(problem);
+  return (view) => {
+    let best = -1;
+    let bestLen = -Infinity;
+    for (let k = 0; k < view.classes; k++) {
+      if (view.mask[k] !== 1) continue;
+      const kind = k % 3;
+      const len = path[kind * S + view.stage[(k / 3) | 0]!]!;
+      if (best < 0 || len > bestLen) {
+        best = k;
+        bestLen = len;
+        continue;
+      }
+      if (len < bestLen) continue;
+      const bestKind = best % 3;
+      if (CP_KIND_RANK[kind]! !== CP_KIND_RANK[bestKind]!) {
+        if (CP_KIND_RANK[kind]! > CP_KIND_RANK[bestKind]!) best = k;
+      } else if (view.nextMb[k]! < view.nextMb[best]!) best = k;
+    }
+    return best;
+  };
+}
+
+export const HEURISTICS: readonly Heuristic[] = [
+  {
+    name: 'greedy-zb',
+    description:
+      'zero-bubble greedy: B, else F (within the memory limit), else W (W only fills what would be bubbles); ' +
+      'within a kind the lowest micro-batch, then the lower chunk',
+    policy: () => byKindOrder([KIND_B, KIND_F, KIND_W]),
+  },
+  {
+    name: 'greedy-ffirst',
+    description: 'forward first: F (within the memory limit), else B, else W; ties as greedy-zb',
+    policy: () => byKindOrder([KIND_F, KIND_B, KIND_W]),
+  },
+  {
+    name: 'greedy-cp',
+    description:
+      'critical path: the eligible op with the longest base-cost path (comm included) to the end of its ' +
+      "micro-batch's backward; ties B > F > W, then the lowest micro-batch, then the lowest chunk",
+    // An F's path contains the rest of its micro-batch, so with F costs > 0 any F outranks any B: the rule is
+    // forward-first, earlier stages' F's first, and it lets a heavy W go before a B with a shorter path.
+    policy: criticalPath,
+  },
+];
+
+/** Runs the named heuristic on one episode of the problem; throws a UserError for an unknown name. */
+export function runHeuristic(problem: Problem, name: string, opts: DynamicOptions = {}): DynamicResult {
+  const heuristic = HEURISTICS.find((h) => h.name === name);
+  if (!heuristic) throw new UserError(`unknown heuristic "${name}" (known: ${HEURISTICS.map((h) => h.name).join(', ')})`);
+  return runDynamic(problem, heuristic.policy(problem), { name, ...opts });
+}

@@ -1,0 +1,28 @@
+// Sums the vitest JSON reports of every package into the one line CI reads: "tests: N passed, N failed".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../packages/', import.meta.url);
+let passed = 0;
+let failed = 0;
+const missing = [];
+for (const name of readdirSync(root)) {
+  const pkg = join(root.pathname, name);
+  if (!existsSync(join(pkg, 'package.json'))) continue;
+  const scripts = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).scripts ?? {};
+  if (!scripts.test) continue;
+  const report = join(pkg, 'test-results.json');
+  if (!existsSync(report)) {
+    missing.push(name);
+    continue;
+  }
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+}
+if (missing.length) {
+  console.log(`no test report from: ${missing.join(', ')} (build or test run failed)`);
+  failed += missing.length;
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;

@@ -56,7 +56,7 @@ export function setNormalTable(ptr: usize): void {
 // @ts-ignore: decorator
 @inline
 export function normal(key: u32): f64 {
-  const r = mix32(key + <u32>0x3c6ef372); // = key + 2 * 0x9e3779b9: // draw 1 (draw 0 is the anomaly)
+  const r = key; // the op key is itself a fresh hash output; the anomaly uses draw 0 = mix32(key + golden)
   let x = r & 0x7fffffff;
   if (x == 0) x = 1;
   const k = <i32>clz<u32>(x) - 1; // octave: u in [2^-(k+2), 2^-(k+1))

@@ -28,9 +28,19 @@ const N_SEED = 5;
 // @ts-ignore: decorator
 @inline function setI32(base: usize, i: i32, v: i32): void { store<i32>(base + (<usize>i << 2), v); }
 
+/** Fills fac[(kind * S + stage) * M + mb] for noise kinds [k0, k1). */
+function drawFactors(fac: usize, epKey: u32, k0: i32, k1: i32, S: i32, M: i32, cv: f64, floor: f64, anomalyP: f64, anomalyK: f64): void {
+  for (let kind = k0; kind < k1; kind++)
+    for (let s = 0; s < S; s++) {
+      const key = stageKey(epKey, <u32>kind, <u32>s);
+      const row = fac + (<usize>((kind * S + s) * M) << 3);
+      for (let mb = 0; mb < M; mb++) store<f64>(row + (<usize>mb << 3), factor(mbKey(key, <u32>mb), cv, floor, anomalyP, anomalyK));
+    }
+}
+
 /** Bytes of scratch memory `replay` needs. */
 export function replayScratchBytes(P: i32, S: i32, M: i32): i32 {
-  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3) + 5 * S * 4;
+  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3) + 5 * S * M * 8;
 }
 
 /**
@@ -57,7 +67,9 @@ export function replay(
   const head = curMem + (<usize>P << 3);
   const stack = head + (<usize>P << 2);
   const onStack = stack + (<usize>P << 2);
-  const keys = onStack + (<usize>P << 2); // u32[5 * S]: noise key of (kind, stage) this episode
+  // f64[5 * S * M]: this episode's duration factors of (noise kind, stage, mb), drawn in one pass before the
+  // event loop so that the independent hash chains overlap in the CPU instead of waiting on the loop's max-plus chain
+  const fac = onStack + (<usize>P << 2);
 
   const costF = cost;
   const costB = cost + (<usize>S << 3);
@@ -86,9 +98,8 @@ export function replay(
     const epKey = episodeKey(seed, <u32>ep);
     const record = timeline != 0 && ep == timelineEpisode;
     const trackMem = k == 0; // memory depends on the order only, not on durations
-    if (computeNoisy || commNoisy)
-      for (let kind = 0; kind < 5; kind++)
-        for (let s = 0; s < S; s++) store<u32>(keys + (<usize>(kind * S + s) << 2), stageKey(epKey, <u32>kind, <u32>s));
+    if (computeNoisy) drawFactors(fac, epKey, 0, 3, S, M, cv, floor, anomalyP, anomalyK);
+    if (commNoisy) drawFactors(fac, epKey, 3, 5, S, M, commCv, floor, anomalyP, anomalyK);
     for (let i = 0; i < SM; i++) { setF64(endF, i, -1); setF64(endB, i, -1); }
     for (let d = 0; d < P; d++) {
       setF64(freeAt, d, 0); setF64(firstStart, d, -1); setF64(busy, d, 0); setF64(curMem, d, 0);
@@ -122,7 +133,7 @@ export function replay(
             let t = e;
             if (i32At(stageDevice, stage - 1) != d) {
               let c = f64At(comm, stage - 1);
-              if (commNoisy) c *= factor(mbKey(load<u32>(keys + (<usize>(NOISE_COMM_F * S + stage - 1) << 2)), mb), commCv, floor, anomalyP, anomalyK);
+              if (commNoisy) c *= f64At(fac, NOISE_COMM_F * SM + idx - M);
               t = e + c;
               xferStart = e; xferEnd = t;
             }
@@ -142,7 +153,7 @@ export function replay(
             let t = e;
             if (i32At(stageDevice, stage + 1) != d) {
               let c = f64At(comm, stage);
-              if (commNoisy) c *= factor(mbKey(load<u32>(keys + (<usize>(NOISE_COMM_B * S + stage + 1) << 2)), mb), commCv, floor, anomalyP, anomalyK);
+              if (commNoisy) c *= f64At(fac, NOISE_COMM_B * SM + idx + M);
               t = e + c;
               xferStart = e; xferEnd = t;
             }
@@ -155,13 +166,13 @@ export function replay(
           let b = f64At(costB, stage);
           let w = f64At(costW, stage);
           if (computeNoisy) {
-            b *= factor(mbKey(load<u32>(keys + (<usize>(KIND_B * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
-            w *= factor(mbKey(load<u32>(keys + (<usize>(KIND_W * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
+            b *= f64At(fac, KIND_B * SM + idx);
+            w *= f64At(fac, KIND_W * SM + idx);
           }
           dur = b + w;
         } else {
           dur = f64At(cost + (<usize>(kind * S) << 3), stage);
-          if (computeNoisy) dur *= factor(mbKey(load<u32>(keys + (<usize>(kind * S + stage) << 2)), mb), cv, floor, anomalyP, anomalyK);
+          if (computeNoisy) dur *= f64At(fac, kind * SM + idx);
         }
         const end = ready + dur;
         if (trackMem) {

@@ -105,10 +105,10 @@ export function normalTable(): Float64Array {
   return table;
 }
 
-/** Standard normal from draw 1 of the key: sign bit, octave by leading zeros, linear piece by the next bits. */
+/** Standard normal from the bits of the op key: sign bit, octave by leading zeros, linear piece by the next bits. */
 export function normal(key: number): number {
   const T = table ?? normalTable();
-  const r = mix32((key + 0x3c6ef372) | 0); // = key + 2 * 0x9e3779b9: draw 1
+  const r = key >>> 0; // the op key is itself a fresh hash output; the anomaly uses draw 0 = mix32(key + golden)
   let x = r & 0x7fffffff;
   if (x === 0) x = 1;
   const k = Math.clz32(x) - 1;

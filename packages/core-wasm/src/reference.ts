@@ -18,6 +18,16 @@ const KIND_B = 1;
 const KIND_W = 2;
 const KIND_BW = 3;
 
+/** Fills fac[(kind * S + stage) * M + mb] for noise kinds [k0, k1). */
+function drawFactors(fac: Float64Array, epKey: number, k0: number, k1: number, S: number, M: number, cv: number, floor: number, anomalyProb: number, anomalyFactor: number): void {
+  for (let kind = k0; kind < k1; kind++)
+    for (let s = 0; s < S; s++) {
+      const key = stageKey(epKey, kind, s);
+      const row = (kind * S + s) * M;
+      for (let mb = 0; mb < M; mb++) fac[row + mb] = factor(mbKey(key, mb), cv, floor, anomalyProb, anomalyFactor);
+    }
+}
+
 export function referenceReplay(problem: Problem, schedule: CompiledSchedule, opts: ReplayOptions = {}): ReplayResult {
   const { episodes, episodeStart } = checkReplayOptions(opts);
   const { stages: P, numStages: S, microBatches: M, stageDevice, comm, memF, memB, memW } = problem;
@@ -38,7 +48,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
   const head = new Int32Array(P);
   const stack = new Int32Array(P);
   const onStack = new Uint8Array(P);
-  const keys = new Uint32Array(5 * S); // noise key of (kind, stage) this episode
+  const fac = new Float64Array(5 * SM); // this episode's duration factors of (noise kind, stage, mb)
 
   const makespan = new Float64Array(episodes);
   const span = new Float64Array(episodes);
@@ -62,8 +72,8 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
     const epKey = episodeKey(seed, ep);
     const record = raw !== undefined && ep === tl;
     const trackMem = k === 0;
-    if (computeNoisy || commNoisy)
-      for (let kind = 0; kind < 5; kind++) for (let s = 0; s < S; s++) keys[kind * S + s] = stageKey(epKey, kind, s);
+    if (computeNoisy) drawFactors(fac, epKey, 0, 3, S, M, cv, floor, anomalyProb, anomalyFactor);
+    if (commNoisy) drawFactors(fac, epKey, 3, 5, S, M, commCv, floor, anomalyProb, anomalyFactor);
     endF.fill(-1);
     endB.fill(-1);
     freeAt.fill(0);
@@ -100,7 +110,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
             let t = e;
             if (stageDevice[stage - 1] !== d) {
               let c = comm[stage - 1]!;
-              if (commNoisy) c *= factor(mbKey(keys[NOISE_COMM_F * S + stage - 1]!, mb), commCv, floor, anomalyProb, anomalyFactor);
+              if (commNoisy) c *= fac[NOISE_COMM_F * SM + idx - M]!;
               t = e + c;
               xferStart = e;
               xferEnd = t;
@@ -121,7 +131,7 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
             let t = e;
             if (stageDevice[stage + 1] !== d) {
               let c = comm[stage]!;
-              if (commNoisy) c *= factor(mbKey(keys[NOISE_COMM_B * S + stage + 1]!, mb), commCv, floor, anomalyProb, anomalyFactor);
+              if (commNoisy) c *= fac[NOISE_COMM_B * SM + idx + M]!;
               t = e + c;
               xferStart = e;
               xferEnd = t;
@@ -134,13 +144,13 @@ export function referenceReplay(problem: Problem, schedule: CompiledSchedule, op
           let b = problem.costB[stage]!;
           let w = problem.costW[stage]!;
           if (computeNoisy) {
-            b *= factor(mbKey(keys[KIND_B * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
-            w *= factor(mbKey(keys[KIND_W * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
+            b *= fac[KIND_B * SM + idx]!;
+            w *= fac[KIND_W * SM + idx]!;
           }
           dur = b + w;
         } else {
           dur = cost[kind]![stage]!;
-          if (computeNoisy) dur *= factor(mbKey(keys[kind * S + stage]!, mb), cv, floor, anomalyProb, anomalyFactor);
+          if (computeNoisy) dur *= fac[kind * SM + idx]!;
         }
         const end = ready + dur;
         if (trackMem) {

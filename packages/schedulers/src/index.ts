@@ -9,7 +9,7 @@ export {
 } from '@pprl/core-wasm';
 export type { Generator, ScheduleInfo } from './types.js';
 export { SCHEDULES, findSchedule, scheduleNames } from './registry.js';
-export { gpipe, oneFOneB, interleaved1F1B, loopedBfs } from './generators/classic.js';
+export { gpipe, oneFOneB, oneFOneBSplit, interleaved1F1B, loopedBfs } from './generators/classic.js';
 export { zbH1, zbH2 } from './generators/zb-handcrafted.js';
 export { zbAuto, zbAutoWith, type ZbAutoOptions, type ZbAutoVariant } from './generators/zb-auto.js';
 export { zbV, vHalf, vMin } from './generators/v-shape.js';

@@ -1,7 +1,7 @@
 // Every static schedule by its CLI name (DESIGN.md section 5).
 import { UserError } from '@pprl/core-wasm';
 import { dualPipeV } from './generators/dualpipe-v.js';
-import { gpipe, interleaved1F1B, loopedBfs, oneFOneB } from './generators/classic.js';
+import { gpipe, interleaved1F1B, loopedBfs, oneFOneB, oneFOneBSplit } from './generators/classic.js';
 import { zbAuto } from './generators/zb-auto.js';
 import { zbH1, zbH2 } from './generators/zb-handcrafted.js';
 import { vHalf, vMin, zbV } from './generators/v-shape.js';
@@ -10,6 +10,7 @@ import type { ScheduleInfo } from './types.js';
 export const SCHEDULES: readonly ScheduleInfo[] = [
   { name: 'gpipe', description: 'all forwards, then all fused backwards (GPipe)', chunks: 1, build: gpipe },
   { name: '1f1b', description: 'one forward, one fused backward after a warm-up (PipeDream-flush / Megatron)', chunks: 1, build: oneFOneB },
+  { name: '1f1b-split', description: '1F1B with split backward, each W right after its B', chunks: 1, build: oneFOneBSplit },
   { name: 'interleaved-1f1b', description: 'interleaved 1F1B over V >= 2 chunks per device, loop placement (Megatron, PyTorch)', placement: 'loop', build: interleaved1F1B },
   { name: 'looped-bfs', description: 'breadth-first over chunks, loop placement (PyTorch LoopedBFS)', placement: 'loop', build: loopedBfs },
   { name: 'zb-h1', description: 'zero-bubble handcrafted H1: split backward, W fills the cool-down; 1F1B memory', chunks: 1, build: zbH1 },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { oneFOneB as oneFOneBFused, oneFOneBSplit } from '../src/generators/classic.js';
 import { createSimulator, resolveProblem, ScheduleError, type Op, type Problem, type Schedule, type Timeline } from '@pprl/core-wasm';
 import { scheduleFromJson, scheduleToJson } from '../src/io/json.js';
 import { scheduleFromTorchCsv, scheduleToTorchCsv } from '../src/io/torch-csv.js';
@@ -8,21 +9,10 @@ import { escapeXml, timelineToSvg } from '../src/io/svg.js';
 
 const sim = await createSimulator();
 
-/** 1F1B (V = 1): warm-up forwards, then alternate; `split` writes each backward as B then W. */
+/** 1F1B (V = 1), fused or with each W right after its B. */
 function oneFOneB(P: number, M: number, split = false): Schedule {
-  const devices = Array.from({ length: P }, (_, d) => {
-    const ops: Op[] = [];
-    const warm = Math.min(P - 1 - d, M);
-    let f = 0;
-    for (; f < warm; f++) ops.push({ kind: 'F', mb: f, stage: d });
-    for (let b = 0; b < M; b++) {
-      if (f < M) ops.push({ kind: 'F', mb: f++, stage: d });
-      if (split) ops.push({ kind: 'B', mb: b, stage: d }, { kind: 'W', mb: b, stage: d });
-      else ops.push({ kind: 'BW', mb: b, stage: d });
-    }
-    return ops;
-  });
-  return { stages: P, chunksPerDevice: 1, placement: 'loop', microBatches: M, devices, name: split ? '1f1b-split' : '1f1b' };
+  const problem = resolveProblem({ stages: P, microBatches: M });
+  return split ? oneFOneBSplit(problem) : oneFOneBFused(problem);
 }
 
 /** A seeded 32-bit generator (mulberry32) for random test schedules. */

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { oneFOneB as oneFOneBFused, oneFOneBSplit } from '../src/generators/classic.js';
 import { DeadlockError, resolveProblem, ScheduleError, type Op, type Schedule } from '@pprl/core-wasm';
 import { assertValid, validateSchedule } from '../src/validate.js';
 
-/** 1F1B (V = 1): warm-up forwards, then alternate; `split` writes each backward as B then W. */
+/** 1F1B (V = 1), fused or with each W right after its B. */
 function oneFOneB(P: number, M: number, split = false): Schedule {
-  const devices = Array.from({ length: P }, (_, d) => {
-    const ops: Op[] = [];
-    const warm = Math.min(P - 1 - d, M);
-    let f = 0;
-    for (; f < warm; f++) ops.push({ kind: 'F', mb: f, stage: d });
-    for (let b = 0; b < M; b++) {
-      if (f < M) ops.push({ kind: 'F', mb: f++, stage: d });
-      if (split) ops.push({ kind: 'B', mb: b, stage: d }, { kind: 'W', mb: b, stage: d });
-      else ops.push({ kind: 'BW', mb: b, stage: d });
-    }
-    return ops;
-  });
-  return { stages: P, chunksPerDevice: 1, placement: 'loop', microBatches: M, devices };
+  const problem = resolveProblem({ stages: P, microBatches: M });
+  return split ? oneFOneBSplit(problem) : oneFOneBFused(problem);
 }
 
 const problem = resolveProblem({ stages: 4, microBatches: 8 });

@@ -1,5 +1,6 @@
 // Replay throughput: the WebAssembly engine against the TypeScript reference, side by side in one run.
-import { compileSchedule, createSimulator, referenceReplay, resolveProblem, type Op, type Schedule } from '@pprl/core-wasm';
+import { compileSchedule, createSimulator, referenceReplay, resolveProblem } from '@pprl/core-wasm';
+import { oneFOneBSplit } from '@pprl/schedulers';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate } from '../measure.js';
 
@@ -28,22 +29,6 @@ export interface ReplayBenchResult {
   machine: MachineInfo;
 }
 
-/** 1F1B with split backward: W right after its B. */
-function oneFOneBSplit(P: number, M: number): Schedule {
-  const devices: Op[][] = [];
-  for (let d = 0; d < P; d++) {
-    const ops: Op[] = [];
-    let f = 0;
-    for (; f < Math.min(P - 1 - d, M); f++) ops.push({ kind: 'F', mb: f, stage: d });
-    for (let b = 0; b < M; b++) {
-      if (f < M) ops.push({ kind: 'F', mb: f++, stage: d });
-      ops.push({ kind: 'B', mb: b, stage: d }, { kind: 'W', mb: b, stage: d });
-    }
-    devices.push(ops);
-  }
-  return { stages: P, chunksPerDevice: 1, placement: 'loop', microBatches: M, devices, name: '1f1b-split' };
-}
-
 export async function runReplayBench(opts: ReplayBenchOptions = {}): Promise<ReplayBenchResult> {
   const P = 8;
   const M = 32;
@@ -51,7 +36,7 @@ export async function runReplayBench(opts: ReplayBenchOptions = {}): Promise<Rep
   const comm = 0.1;
   const noise = 0.2;
   const problem = resolveProblem({ stages: P, microBatches: M, cost, comm: { time: comm }, noise: { cv: noise, seed: 1 } });
-  const schedule = compileSchedule(problem, oneFOneBSplit(P, M));
+  const schedule = compileSchedule(problem, oneFOneBSplit(problem));
   const opsPerEpisode = schedule.ops.length;
   const seconds = opts.quick ? 0.15 : 1;
   const repetitions = opts.quick ? 3 : 5;

@@ -85,6 +85,17 @@ export const oneFOneB: Generator = (problem) => {
   return finishSchedule(problem, devices, '1f1b');
 };
 
+/**
+ * 1F1B with the backward split: each W runs right after its B, so the order is 1F1B's and so is the memory
+ * (the replay benchmark's workload; a baseline for schedules that move W elsewhere).
+ */
+export const oneFOneBSplit: Generator = (problem) => {
+  requireOneChunk(problem, '1f1b-split');
+  const fused = oneFOneB(problem);
+  const devices = fused.devices.map((ops) => ops.flatMap((op): Op[] => (op.kind === 'BW' ? [{ ...op, kind: 'B' }, { ...op, kind: 'W' }] : [op])));
+  return finishSchedule(problem, devices, '1f1b-split');
+};
+
 /** Rounds and micro-batches per round of interleaved 1F1B (PyTorch / Megatron); throws when M does not split. */
 export function interleavedRounds(P: number, M: number): { rounds: number; perRound: number } {
   const rounds = Math.max(1, Math.floor(M / P));

@@ -1,14 +1,17 @@
 // Schedulers compared on one problem under common random numbers: static schedules replayed in WebAssembly,
 // dynamic heuristics run in the TypeScript executor. Episode e meets the same noise in every one of them.
 import {
+  ConfigError,
+  UserError,
   createSimulator,
   resolveProblem,
   type ParsedProblemConfig,
+  type Placement,
   type Problem,
   type Schedule,
   type Timeline,
 } from '@pprl/core-wasm';
-import { findSchedule, runHeuristic } from '@pprl/schedulers';
+import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic } from '@pprl/schedulers';
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -22,31 +25,59 @@ export interface Contender {
   kind: 'static' | 'heuristic';
   /** The problem this contender runs (V schedules run the same model cut into 2 chunks per device). */
   problem: Problem;
-  run(cv: number, episodes: number): Promise<ContenderRun>;
-  timeline(cv: number, episode: number): Promise<Timeline>;
+  /** Episodes 0..K-1 at noise cv (compute and comm); `undefined` keeps the problem's own noise settings. */
+  run(cv: number | undefined, episodes: number): Promise<ContenderRun>;
+  timeline(cv: number | undefined, episode: number): Promise<Timeline>;
+}
+
+/**
+ * The same model and total work cut into V chunks per device: each of the P stages becomes V consecutive model
+ * stages with 1/V of its compute and memory; a transfer between two pieces carries the activation of the stage
+ * they came from, so it keeps that stage's comm.
+ */
+export function splitIntoChunks(problem: Problem, chunks: number, placement: Placement): Problem {
+  const c = problem.config;
+  if (c.chunks !== 1) throw new Error(`splitIntoChunks expects a problem with 1 chunk per device (got ${c.chunks})`);
+  const S = c.stages * chunks;
+  // a list of 1 stays uniform; a list of P gets one entry per piece, piece j from stage floor(j / V)
+  const spread = (l: number[], scale: number) =>
+    l.length === 1 ? [l[0]! * scale] : Array.from({ length: S }, (_, j) => l[Math.floor(j / chunks)]! * scale);
+  const share = (l: number[]) => spread(l, 1 / chunks);
+  const comm: ParsedProblemConfig['comm'] = { ...c.comm };
+  if (c.comm.time !== undefined) comm.time = spread(c.comm.time, 1);
+  if (c.comm.bytes !== undefined) comm.bytes = spread(c.comm.bytes, 1);
+  return resolveProblem({
+    ...c,
+    chunks,
+    placement,
+    cost: { F: share(c.cost.F), B: share(c.cost.B), W: share(c.cost.W) },
+    comm,
+    memory: { ...c.memory, F: share(c.memory.F), B: share(c.memory.B), W: share(c.memory.W) },
+  });
 }
 
 /** The same model and total work with V = 2 chunks per device in V placement: half the cost and memory per chunk. */
 export function asVProblem(problem: Problem): Problem {
-  const c = problem.config;
-  const half = (l: number[]) => l.map((x) => x / 2);
-  const v: ParsedProblemConfig = {
-    ...c,
-    chunks: 2,
-    placement: 'v',
-    cost: { F: half(c.cost.F), B: half(c.cost.B), W: half(c.cost.W) },
-    memory: { ...c.memory, F: half(c.memory.F), B: half(c.memory.B), W: half(c.memory.W) },
-  };
-  if (c.cost.F.length > 1 || c.memory.F.length > 1) throw new Error('asVProblem needs uniform stages');
-  return resolveProblem(v);
+  return splitIntoChunks(problem, 2, 'v');
 }
 
 export function withNoise(problem: Problem, cv: number): Problem {
   return resolveProblem({ ...problem.config, noise: { ...problem.config.noise, cv, commCv: cv } });
 }
 
+const withOptionalNoise = (problem: Problem, cv: number | undefined) => (cv === undefined ? problem : withNoise(problem, cv));
+
 export function withLimit(problem: Problem, limit: number | null): Problem {
   return resolveProblem({ ...problem.config, memory: { ...problem.config.memory, limit } });
+}
+
+/** Every transfer takes `factor` times as long (fixed times, or latency and bytes, scaled alike). */
+export function withCommScale(problem: Problem, factor: number): Problem {
+  const comm = { ...problem.config.comm };
+  if (comm.time !== undefined) comm.time = comm.time.map((t) => t * factor);
+  if (comm.latency !== undefined) comm.latency *= factor;
+  if (comm.bytes !== undefined) comm.bytes = comm.bytes.map((b) => b * factor);
+  return resolveProblem({ ...problem.config, comm });
 }
 
 export function staticContender(label: string, scheduleName: string, problem: Problem): Contender {
@@ -57,7 +88,7 @@ export function staticContender(label: string, scheduleName: string, problem: Pr
     problem,
     async run(cv, episodes) {
       const sim = await createSimulator();
-      const r = sim.replay(withNoise(problem, cv), schedule, { episodes });
+      const r = sim.replay(withOptionalNoise(problem, cv), schedule, { episodes });
       const P = problem.stages;
       const busy = new Float64Array(episodes);
       for (let e = 0; e < episodes; e++) for (let d = 0; d < P; d++) busy[e] = busy[e]! + r.busy[e * P + d]!;
@@ -65,7 +96,7 @@ export function staticContender(label: string, scheduleName: string, problem: Pr
     },
     async timeline(cv, episode) {
       const sim = await createSimulator();
-      return sim.replay(withNoise(problem, cv), schedule, { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
+      return sim.replay(withOptionalNoise(problem, cv), schedule, { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
     },
   };
 }
@@ -76,7 +107,7 @@ export function heuristicContender(name: string, problem: Problem): Contender {
     kind: 'heuristic',
     problem,
     async run(cv, episodes) {
-      const p = withNoise(problem, cv);
+      const p = withOptionalNoise(problem, cv);
       const makespan = new Float64Array(episodes);
       const busy = new Float64Array(episodes);
       const peak = new Array<number>(problem.stages).fill(0);
@@ -89,7 +120,31 @@ export function heuristicContender(name: string, problem: Problem): Contender {
       return { makespan, busy, peakMemory: peak };
     },
     async timeline(cv, episode) {
-      return runHeuristic(withNoise(problem, cv), name, { episode, timeline: true }).timeline!;
+      return runHeuristic(withOptionalNoise(problem, cv), name, { episode, timeline: true }).timeline!;
     },
   };
+}
+
+/** Every name `contenderFor` accepts: the static schedules, then the dynamic heuristics. */
+export function contenderNames(): string[] {
+  return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
+}
+
+/**
+ * The contender of a scheduler name on a problem of P devices. A schedule built for several chunks per device
+ * (zb-v, interleaved-1f1b, ...) runs the same model split into chunks when the problem has 1 chunk per device.
+ * Errors name the --schedulers flag and the scheduler.
+ */
+export function contenderFor(name: string, problem: Problem): Contender {
+  if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
+  const info = SCHEDULES.find((s) => s.name === name);
+  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}`);
+  const chunks = info.chunks ?? 2;
+  const own = problem.chunks === 1 && chunks > 1 ? splitIntoChunks(problem, chunks, info.placement ?? 'loop') : problem;
+  try {
+    return staticContender(name, name, own);
+  } catch (e) {
+    if (e instanceof UserError) throw new ConfigError('--schedulers', `${name}: ${e.message}`);
+    throw e;
+  }
 }

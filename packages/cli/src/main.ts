@@ -1,6 +1,7 @@
 // The pprl command.
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
+import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
     .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), scheduleCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), benchCommand()]) program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

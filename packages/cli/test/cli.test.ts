@@ -141,3 +141,11 @@ describe('pprl demo', () => {
     expect(results.results['zb-h1'].byNoise['0'].mean).toBeGreaterThan(0);
   });
 });
+
+describe('pipes', () => {
+  it('a reader that stops early is not an error', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" schedule 1f1b --stages 8 --micro-batches 2048 --format json | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('{\n');
+    expect(r.stderr).toBe('');
+  });
+});

@@ -126,6 +126,23 @@ describe('pprl bench replay', () => {
   });
 });
 
+describe('pprl bench env', () => {
+  it('--quick --json prints decisions per second of both policies', () => {
+    const r = pprl('bench', 'env', '--quick', '--json', '--envs', '64');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.envs).toBe(64);
+    expect(out.greedy.decisionsPerSec).toBeGreaterThan(0);
+    expect(out.mlp).toMatchObject({ hidden: [64, 64] });
+    expect(out.mlp.decisionsPerSec).toBeGreaterThan(0);
+    expect(out.byEnvs.map((p: { envs: number }) => p.envs)).toEqual([64]);
+  });
+
+  it('rejects a bad --envs list', () => {
+    expectUserError(pprl('bench', 'env', '--envs', '64,x'), /--envs: expected integers in \[1, 65536\]/);
+  });
+});
+
 describe('pprl demo', () => {
   it('runs on defaults, prints the table and writes charts, traces and results', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-demo-'));

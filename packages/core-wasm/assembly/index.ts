@@ -3,3 +3,9 @@ export { replay, replayScratchBytes } from './replay';
 export { noiseFactor, setNormalTable } from './noise';
 
 export const heapBase: usize = __heap_base;
+export { mlpParamCount, mlpScratchBytes, mlpForward, sampleMasked, argmaxMasked } from './mlp';
+export {
+  envObsDim, envNumActions, envBytes, envInit, envSetProblem, envSetReplay, envReset, envObserve, envStep,
+  envRunEpisodes, envRollout, envRolloutScratchBytes, envSampleUniform, envLogRead, envState, envError, envProblemDump,
+} from './env';
+export { mlpForwardBatch, mlpBatchScratchBytes } from './mlp';

@@ -41,3 +41,20 @@ export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
 export { loadCore, WasmCore, type CoreExports } from './wasm.js';
 export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
 export { runDynamic, DynamicExecutor, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
+export { WasmEnv, RolloutBuffers, BUILTIN_POLICIES, type WasmEnvOptions, type BuiltinPolicy, type MlpPolicy, type MlpPolicyHandle, type EnvLog, type EnvExports } from './env.js';
+export {
+  ReferenceEnv,
+  EnvError,
+  drawProblem,
+  drawProblemConfig,
+  envRemainingPath,
+  idealTime,
+  envObsDim,
+  envNumActions,
+  OBS_GLOBAL,
+  OBS_PER_CLASS,
+  type ProblemRanges,
+  type ReferenceEnvOptions,
+  type EnvLogEntry,
+} from './env-reference.js';
+export { WasmMlp, mlpParamCount, mlpLayers, orthogonalInit, activationCode, type MlpLayout, type MlpLayer, type MlpExports, type MaskedSample } from './mlp.js';

@@ -1,0 +1,759 @@
+// The RL environment (DESIGN.md section 4) in plain TypeScript: one environment, stepped decision by decision.
+// It is the oracle of the WebAssembly environment (assembly/env.ts, driven by src/env.ts): the same event loop as
+// src/dynamic.ts (same noise keys, eligibility, 'reserve' memory rule, event order, idle devices visited in
+// ascending order, decisions only when two or more classes are eligible), made resumable at each decision, plus the
+// observation, the reward, auto-reset and the counter-based problem generator. Every quantity is computed with the
+// same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
+import { ConfigError } from './errors.js';
+import { episodeKey, factor, mbKey, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
+import type { MemoryRule } from './dynamic.js';
+import { resolveProblem, type Problem, type ProblemConfig } from './problem.js';
+
+const KIND_F = 0;
+const KIND_B = 1;
+const KIND_W = 2;
+
+/** Observation features that do not depend on the class (device, neighbours, global progress). */
+export const OBS_GLOBAL = 18;
+/** Features per op class (3 per local chunk). */
+export const OBS_PER_CLASS = 5;
+/** A run of this many consecutive episodes without a single decision is an error (the problem has no choices). */
+export const MAX_SILENT_EPISODES = 100;
+
+/** Observation length for `maxChunks` (Vmax) chunks: 18 + 15 Vmax (33 for Vmax = 1, 48 for Vmax = 2). */
+export function envObsDim(maxChunks: number): number {
+  return OBS_GLOBAL + 3 * maxChunks * OBS_PER_CLASS;
+}
+
+/** Action count: 3 Vmax classes (index c * 3 + kind) plus wait (index 3 Vmax). */
+export function envNumActions(maxChunks: number): number {
+  return 3 * maxChunks + 1;
+}
+
+/**
+ * Ranges of freshly drawn problems (one problem per episode index, for generalization). Costs are relative to
+ * F = 1; memory per stage is F = 1, B = 0, W = -1. All ranges are inclusive [lo, hi]; integer ranges draw
+ * uniformly among the integers, real ranges uniformly in [lo, hi).
+ */
+export interface ProblemRanges {
+  /** Generator seed (unsigned 32-bit). Default 0. */
+  seed?: number;
+  /** P: devices (integers). */
+  stages: readonly [number, number];
+  /** V: chunks per device (integers). Default [1, 1]. */
+  chunks?: readonly [number, number];
+  /** Probability of the `v` placement when V > 1 (else `loop`). Default 0. */
+  vShapeProb?: number;
+  /** M: micro-batches (integers). */
+  microBatches: readonly [number, number];
+  /** B cost / F cost. Default [1, 1]. */
+  costB?: readonly [number, number];
+  /** W cost / F cost. Default [1, 1]. */
+  costW?: readonly [number, number];
+  /** Transfer time / F cost (the same on every link). Default [0, 0]. */
+  comm?: readonly [number, number];
+  /** Noise cv of compute and transfers. Default [0, 0]. */
+  cv?: readonly [number, number];
+  /** Per-stage cost multiplier 1 + spread * (2u - 1), u uniform, applied to F, B and W of the stage. Default 0. */
+  stageSpread?: number;
+  /** Probability that the problem has a memory limit. Default 0. */
+  limitProb?: number;
+  /** Limit factor f: limit = max(1, floor(f * P)) * V, in units of one stage's activation (F = 1). Default [1, 1]. */
+  limit?: readonly [number, number];
+  /** Fixed noise parameters of every drawn problem (seed is the noise seed). */
+  noise?: { floor?: number; anomalyProb?: number; anomalyFactor?: number; seed?: number };
+}
+
+/** The ranges with defaults filled in, as the flat f64 block the WebAssembly generator reads. */
+export const RANGE_FIELDS = 24;
+
+export function rangesToArray(r: ProblemRanges): Float64Array {
+  const n = r.noise ?? {};
+  return Float64Array.from([
+    r.seed ?? 0,
+    r.stages[0], r.stages[1],
+    (r.chunks ?? [1, 1])[0], (r.chunks ?? [1, 1])[1],
+    r.vShapeProb ?? 0,
+    r.microBatches[0], r.microBatches[1],
+    (r.costB ?? [1, 1])[0], (r.costB ?? [1, 1])[1],
+    (r.costW ?? [1, 1])[0], (r.costW ?? [1, 1])[1],
+    (r.comm ?? [0, 0])[0], (r.comm ?? [0, 0])[1],
+    (r.cv ?? [0, 0])[0], (r.cv ?? [0, 0])[1],
+    r.stageSpread ?? 0,
+    r.limitProb ?? 0,
+    (r.limit ?? [1, 1])[0], (r.limit ?? [1, 1])[1],
+    n.floor ?? 0.05, n.anomalyProb ?? 0, n.anomalyFactor ?? 3, n.seed ?? 0,
+  ]);
+}
+
+/** Checks a ProblemRanges (throws ConfigError naming the field). */
+export function checkRanges(r: ProblemRanges): void {
+  const range = (field: string, v: readonly [number, number] | undefined, lo: number, hi: number, integer: boolean) => {
+    if (v === undefined) return;
+    if (!Array.isArray(v) || v.length !== 2) throw new ConfigError(`ranges.${field}`, 'expected [lo, hi]');
+    for (const x of v)
+      if (!Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x)))
+        throw new ConfigError(`ranges.${field}`, `expected ${integer ? 'integers' : 'numbers'} in [${lo}, ${hi}] (got ${JSON.stringify(v)})`);
+    if (v[0] > v[1]) throw new ConfigError(`ranges.${field}`, `lo must not exceed hi (got ${JSON.stringify(v)})`);
+  };
+  const prob = (field: string, v: number | undefined, hi = 1) => {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= hi)) throw new ConfigError(`ranges.${field}`, `expected a number in [0, ${hi}] (got ${v})`);
+  };
+  if (r.seed !== undefined && !(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= 0xffffffff))
+    throw new ConfigError('ranges.seed', `expected an integer in [0, 2^32) (got ${r.seed})`);
+  range('stages', r.stages, 1, 1024, true);
+  range('chunks', r.chunks, 1, 16, true);
+  range('microBatches', r.microBatches, 1, 65536, true);
+  range('costB', r.costB, 0, 1e6, false);
+  range('costW', r.costW, 0, 1e6, false);
+  range('comm', r.comm, 0, 1e6, false);
+  range('cv', r.cv, 0, 3, false);
+  range('limit', r.limit, 0, 1e6, false);
+  prob('vShapeProb', r.vShapeProb);
+  prob('limitProb', r.limitProb);
+  prob('stageSpread', r.stageSpread, 0.99);
+  if (r.stages === undefined) throw new ConfigError('ranges.stages', 'required');
+  if (r.microBatches === undefined) throw new ConfigError('ranges.microBatches', 'required');
+}
+
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Uniform in (0, 1) of draw j under key (the noise module's construction). */
+function uniform(key: number, j: number): number {
+  return mix32((key + Math.imul(j + 1, 0x9e3779b9)) | 0) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
+}
+
+/**
+ * The problem of episode `index` under `ranges` (counter-based: a pure function of (seed, index)). Draw j of
+ * key = mix32(mix32(seed ^ 0x2545f491) ^ index): 0 P, 1 V, 2 M, 3 placement, 4 B ratio, 5 W ratio, 6 comm,
+ * 7 cv, 8 limit present, 9 limit factor, 16 + s stage s's cost multiplier.
+ */
+export function drawProblemConfig(ranges: ProblemRanges, index: number): ProblemConfig {
+  const r = rangesToArray(ranges);
+  const at = (i: number) => r[i]!;
+  const key = mix32(mix32((at(0) >>> 0) ^ 0x2545f491) ^ index);
+  const int = (lo: number, hi: number, j: number) => Math.min(hi, lo + Math.floor(uniform(key, j) * (hi - lo + 1)));
+  const real = (lo: number, hi: number, j: number) => lo + uniform(key, j) * (hi - lo);
+  const P = int(at(1), at(2), 0);
+  const V = int(at(3), at(4), 1);
+  const M = int(at(6), at(7), 2);
+  const v = V > 1 && uniform(key, 3) < at(5);
+  const rB = real(at(8), at(9), 4);
+  const rW = real(at(10), at(11), 5);
+  const c = real(at(12), at(13), 6);
+  const cv = real(at(14), at(15), 7);
+  const hasLimit = uniform(key, 8) < at(17);
+  const f = real(at(18), at(19), 9);
+  const S = P * V;
+  const F: number[] = [];
+  const B: number[] = [];
+  const W: number[] = [];
+  for (let s = 0; s < S; s++) {
+    const mult = 1 + at(16) * (2 * uniform(key, 16 + s) - 1);
+    F.push(mult);
+    B.push(rB * mult);
+    W.push(rW * mult);
+  }
+  return {
+    stages: P,
+    chunks: V,
+    placement: v ? 'v' : 'loop',
+    microBatches: M,
+    cost: { F, B, W },
+    comm: { time: [c] },
+    memory: { F: [1], B: [0], W: [-1], limit: hasLimit ? Math.max(1, Math.floor(f * P)) * V : null },
+    noise: { cv, floor: at(20), anomalyProb: at(21), anomalyFactor: at(22), seed: at(23) },
+  };
+}
+
+/** The resolved problem of episode `index` under `ranges`. */
+export function drawProblem(ranges: ProblemRanges, index: number): Problem {
+  return resolveProblem(drawProblemConfig(ranges, index));
+}
+
+/**
+ * Longest base-cost path from the start of op (kind, stage) to the end of its micro-batch (the table of
+ * greedy-cp, identical to `remainingPath` of @pprl/schedulers), indexed kind * S + stage.
+ */
+export function envRemainingPath(problem: Problem): Float64Array {
+  const { numStages: S, costF, costB, costW, comm, stageDevice } = problem;
+  const hop = (s: number) => (stageDevice[s] !== stageDevice[s + 1] ? comm[s]! : 0);
+  const path = new Float64Array(3 * S);
+  for (let s = 0; s < S; s++) {
+    path[KIND_W * S + s] = costW[s]!;
+    const down = s > 0 ? hop(s - 1) + path[KIND_B * S + s - 1]! : 0;
+    path[KIND_B * S + s] = costB[s]! + Math.max(costW[s]!, down);
+  }
+  for (let s = S - 1; s >= 0; s--)
+    path[KIND_F * S + s] = costF[s]! + (s < S - 1 ? hop(s) + path[KIND_F * S + s + 1]! : path[KIND_B * S + s]!);
+  return path;
+}
+
+/** Sum over stages of (F + B) + W base costs (in stage order). */
+function stageCostSum(problem: Problem): number {
+  let sum = 0;
+  for (let s = 0; s < problem.numStages; s++) sum += problem.costF[s]! + problem.costB[s]! + problem.costW[s]!;
+  return sum;
+}
+
+/** The default reward scale: the ideal time (sum over all ops of base cost) / P; 1 when that is 0. */
+export function idealTime(problem: Problem): number {
+  const ideal = (stageCostSum(problem) * problem.microBatches) / problem.stages;
+  return ideal > 0 ? ideal : 1;
+}
+
+/** Per-environment episode log (what `WasmEnv.readLog` aggregates). */
+export interface EnvLogEntry {
+  /** Episodes finished (including silent ones, which had no decision). */
+  episodes: number;
+  lastMakespan: number;
+  sumMakespan: number;
+  /** Sum of makespan / scale (= minus the episode return). */
+  sumScaledMakespan: number;
+  /** Decisions in finished episodes. */
+  decisions: number;
+  /** Episodes that finished without any decision (run through internally, no step). */
+  silentEpisodes: number;
+}
+
+export const LOG_FIELDS = 6;
+
+export interface ReferenceEnvOptions {
+  /** A fixed problem (give this or `ranges`). */
+  problem?: Problem;
+  /** Draw a fresh problem for every episode index. */
+  ranges?: ProblemRanges;
+  /** Vmax. Default: the problem's chunks, or the upper end of `ranges.chunks`. */
+  maxChunks?: number;
+  /** First episode index. Default 0. */
+  episodeStart?: number;
+  /** Distance between successive episode indices (N in a vector of N environments). Default 1. */
+  episodeStride?: number;
+  /** Reward scale; default the ideal time of each episode's problem. */
+  scale?: number;
+  /** Default `reserve` (src/dynamic.ts). */
+  memoryRule?: MemoryRule;
+}
+
+/** A binary min-heap of event times. */
+class EventQueue {
+  private heap = new Float64Array(16);
+  size = 0;
+
+  push(t: number): void {
+    if (this.size === this.heap.length) {
+      const bigger = new Float64Array(this.heap.length * 2);
+      bigger.set(this.heap);
+      this.heap = bigger;
+    }
+    const h = this.heap;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]! <= t) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = t;
+  }
+
+  pop(): number {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h[--this.size]!;
+    const n = this.size;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && h[child + 1]! < h[child]!) child++;
+      if (h[child]! >= last) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
+    return top;
+  }
+
+  peek(): number {
+    return this.heap[0]!;
+  }
+}
+
+/** An operation of the environment that cannot continue (deadlock, an action the mask forbids, no decisions). */
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/**
+ * One environment, stepped by `step(action)`; see the README section "Environment" for the observation, the
+ * reward and the episode indices. The state after `reset()` / `step()` is a decision: `device` is idle with two or
+ * more eligible classes.
+ */
+export class ReferenceEnv {
+  readonly maxChunks: number;
+  readonly obsDim: number;
+  readonly numActions: number;
+  readonly episodeStart: number;
+  readonly episodeStride: number;
+  private readonly fixedScale: number | undefined;
+  private readonly memoryRule: MemoryRule;
+  private readonly ranges: ProblemRanges | undefined;
+  private readonly fixedProblem: Problem | undefined;
+  readonly log: EnvLogEntry = { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 };
+
+  /** The last episode that ended by a step (silent episodes excluded): its index, makespan and scale. */
+  lastStepped = { episode: -1, makespan: 0, scale: 1 };
+  /** Current problem and episode index. */
+  problem!: Problem;
+  episode = 0;
+  private P = 0;
+  private V = 0;
+  private S = 0;
+  private M = 0;
+  private devStages = new Int32Array(0);
+  private cost = new Float64Array(0);
+  private memDelta = new Float64Array(0);
+  private fullF = new Float64Array(0);
+  private path: Float64Array = new Float64Array(0);
+  private memCap = Infinity;
+  private scaleValue = 1;
+  private meanCost = 0;
+  private pathF0 = 0;
+  private reserve = false;
+  private lowestOpen = -1;
+  private owed = 0;
+  private computeNoisy = false;
+  private commNoisy = false;
+  private keys = new Uint32Array(0);
+
+  private nextMb = new Int32Array(0);
+  private endF = new Float64Array(0);
+  private endB = new Float64Array(0);
+  private arrF = new Float64Array(0);
+  private arrB = new Float64Array(0);
+  private runKind = new Int32Array(0);
+  private runStage = new Int32Array(0);
+  private runMb = new Int32Array(0);
+  private runEnd = new Float64Array(0);
+  private lastEnd = new Float64Array(0);
+  private started = new Int32Array(0);
+  private curMem = new Float64Array(0);
+  private events = new EventQueue();
+  private readonly mask: Uint8Array;
+  private t = 0;
+  private cursor = 0;
+  private anchor = 0;
+  private maxEnd = 0;
+  private done = 0;
+  private total = 0;
+  private decisions = 0;
+
+  constructor(opts: ReferenceEnvOptions) {
+    if ((opts.problem === undefined) === (opts.ranges === undefined)) throw new ConfigError('', 'give either a problem or problem ranges');
+    if (opts.ranges) checkRanges(opts.ranges);
+    this.ranges = opts.ranges;
+    this.fixedProblem = opts.problem;
+    const needed = opts.problem ? opts.problem.chunks : (opts.ranges!.chunks ?? [1, 1])[1];
+    this.maxChunks = opts.maxChunks ?? needed;
+    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= 16))
+      throw new ConfigError('maxChunks', `must be an integer in [${needed}, 16] (got ${opts.maxChunks})`);
+    this.obsDim = envObsDim(this.maxChunks);
+    this.numActions = envNumActions(this.maxChunks);
+    this.episodeStart = opts.episodeStart ?? 0;
+    this.episodeStride = opts.episodeStride ?? 1;
+    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
+    this.fixedScale = opts.scale;
+    this.memoryRule = opts.memoryRule ?? 'reserve';
+    this.mask = new Uint8Array(this.numActions);
+  }
+
+  /** Restarts at the first episode index (logs cleared) and runs to the first decision. */
+  reset(): void {
+    Object.assign(this.log, { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 });
+    this.beginEpisode(this.episodeStart);
+    this.toFirstDecision();
+  }
+
+  /** The idle device that decides now. */
+  get device(): number {
+    return this.cursor;
+  }
+
+  get time(): number {
+    return this.t;
+  }
+
+  get scale(): number {
+    return this.scaleValue;
+  }
+
+  /** Memory of device d now. */
+  memory(d: number): number {
+    return this.curMem[d]!;
+  }
+
+  /** Class k of the deciding device: its next op (kind, stage, micro-batch), or null when exhausted / absent. */
+  classOp(k: number): { kind: number; stage: number; mb: number } | null {
+    const c = Math.floor(k / 3);
+    if (c >= this.V) return null;
+    const kind = k - 3 * c;
+    const stage = this.devStages[this.cursor * this.V + c]!;
+    const mb = this.nextMb[kind * this.S + stage]!;
+    return mb < this.M ? { kind, stage, mb } : null;
+  }
+
+  /** Whether op (kind, stage, mb)'s dependencies are done and their data has arrived by now. */
+  depsDone(kind: number, stage: number, mb: number): boolean {
+    const { S, M, t } = this;
+    const i = stage * M + mb;
+    if (kind === KIND_F) return stage === 0 || this.arrF[i - M]! <= t;
+    if (kind === KIND_B) return this.endF[i]! <= t && (stage === S - 1 || this.arrB[i + M]! <= t);
+    return this.endB[i]! <= t;
+  }
+
+  /** Memory delta of op (kind, stage). */
+  memDeltaOf(kind: number, stage: number): number {
+    return this.memDelta[kind * this.S + stage]!;
+  }
+
+  /** Ops of the current episode already started on device d. */
+  startedOn(d: number): number {
+    return this.started[d]!;
+  }
+
+  /** Writes the observation and the action mask of the current decision. */
+  observe(obs: Float32Array, mask: Uint8Array, obsOffset = 0, maskOffset = 0): void {
+    const { P, V, M, S, t, maxChunks } = this;
+    const d = this.cursor;
+    const o = obsOffset;
+    const total3 = 3 * V * M;
+    const limited = this.problem.memLimit < Infinity;
+    let idle = 0;
+    for (let e = 0; e < P; e++) if (this.runKind[e]! < 0) idle++;
+    const cur = this.curMem[d]!;
+    let mem = 0;
+    if (limited) mem = cur / this.problem.memLimit;
+    else if (this.fullF[d]! > 0) mem = cur / (P * this.fullF[d]!);
+    if (mem > 2) mem = 2;
+    if (mem < -2) mem = -2;
+    const since = this.meanCost > 0 ? (t - this.lastEnd[d]!) / this.meanCost : 0;
+    const g = [
+      P > 1 ? d / (P - 1) : 0,
+      d === 0 ? 1 : 0,
+      d === P - 1 ? 1 : 0,
+      this.done / this.total,
+      this.started[d]! / total3,
+      0.5 * Math.min(t / this.scaleValue, 4),
+      mem,
+      limited ? 1 : 0,
+      0.5 * Math.min(this.events.size / P, 2),
+      idle / P,
+      this.mask[3 * maxChunks]!,
+      d > 0 && this.runKind[d - 1]! < 0 ? 1 : 0,
+      d > 0 ? this.started[d - 1]! / total3 : 0,
+      d < P - 1 && this.runKind[d + 1]! < 0 ? 1 : 0,
+      d < P - 1 ? this.started[d + 1]! / total3 : 0,
+      since / (1 + since),
+      0.25 * Math.min(M / P, 4),
+      V / maxChunks,
+    ];
+    for (let i = 0; i < OBS_GLOBAL; i++) obs[o + i] = g[i]!;
+    for (let k = 0; k < 3 * maxChunks; k++) {
+      const b = o + OBS_GLOBAL + k * OBS_PER_CLASS;
+      const c = Math.floor(k / 3);
+      if (c >= V) {
+        for (let j = 0; j < OBS_PER_CLASS; j++) obs[b + j] = 0;
+        continue;
+      }
+      const kind = k - 3 * c;
+      const s = this.devStages[d * V + c]!;
+      const m = this.nextMb[kind * S + s]!;
+      obs[b] = this.mask[k]!;
+      obs[b + 1] = (M - m) / M;
+      let x = 0;
+      if (m < M && this.meanCost > 0) {
+        const r = this.cost[kind * S + s]! / this.meanCost;
+        x = r / (1 + r);
+      }
+      obs[b + 2] = x;
+      let ready = 0;
+      while (ready < P && m + ready < M && this.depsDoneAt(kind, s, m + ready)) ready++;
+      obs[b + 3] = ready / P;
+      obs[b + 4] = m < M && this.pathF0 > 0 ? this.path[kind * S + s]! / this.pathF0 : 0;
+    }
+    mask.set(this.mask, maskOffset);
+  }
+
+  private depsDoneAt(kind: number, s: number, m: number): boolean {
+    return this.depsDone(kind, s, m);
+  }
+
+  /** Takes `action` at the current decision; returns the reward and whether the episode ended (then the env has
+   * already moved on to the next episode's first decision). */
+  step(action: number): { reward: number; done: boolean } {
+    const A = this.numActions;
+    if (!(Number.isInteger(action) && action >= 0 && action < A && this.mask[action] === 1))
+      throw new EnvError(
+        `action ${action} is not allowed on device ${this.cursor} at time ${this.t} (episode ${this.episode}; mask ${Array.from(this.mask).join('')})`,
+      );
+    this.decisions++;
+    const d = this.cursor;
+    if (action !== 3 * this.maxChunks) this.start(d, action, this.t);
+    this.cursor = d + 1;
+    if (this.advance()) {
+      const reward = -(this.t - this.anchor) / this.scaleValue;
+      this.anchor = this.t;
+      return { reward, done: false };
+    }
+    const reward = -(this.maxEnd - this.anchor) / this.scaleValue;
+    this.lastStepped = { episode: this.episode, makespan: this.maxEnd, scale: this.scaleValue };
+    this.finishEpisode();
+    this.beginEpisode(this.episode + this.episodeStride);
+    this.toFirstDecision();
+    return { reward, done: true };
+  }
+
+  /** Runs silent episodes (no decision) through, logging them, until an episode reaches a decision. */
+  private toFirstDecision(): void {
+    let silent = 0;
+    while (!this.advance()) {
+      this.log.silentEpisodes++;
+      this.finishEpisode();
+      if (++silent >= MAX_SILENT_EPISODES)
+        throw new EnvError(`${MAX_SILENT_EPISODES} consecutive episodes without a decision (up to episode ${this.episode}): the problem offers no choices`);
+      this.beginEpisode(this.episode + this.episodeStride);
+    }
+  }
+
+  private finishEpisode(): void {
+    const log = this.log;
+    log.episodes++;
+    log.lastMakespan = this.maxEnd;
+    log.sumMakespan += this.maxEnd;
+    log.sumScaledMakespan += this.maxEnd / this.scaleValue;
+    log.decisions += this.decisions;
+  }
+
+  private loadProblem(problem: Problem): void {
+    this.problem = problem;
+    const { stages: P, chunks: V, numStages: S, microBatches: M } = problem;
+    this.P = P;
+    this.V = V;
+    this.S = S;
+    this.M = M;
+    this.devStages = new Int32Array(P * V);
+    const filled = new Int32Array(P);
+    for (let s = 0; s < S; s++) {
+      const d = problem.stageDevice[s]!;
+      this.devStages[d * V + filled[d]!] = s;
+      filled[d] = filled[d]! + 1;
+    }
+    this.cost = new Float64Array(3 * S);
+    this.cost.set(problem.costF, 0);
+    this.cost.set(problem.costB, S);
+    this.cost.set(problem.costW, 2 * S);
+    this.memDelta = new Float64Array(3 * S);
+    this.memDelta.set(problem.memF, 0);
+    this.memDelta.set(problem.memB, S);
+    this.memDelta.set(problem.memW, 2 * S);
+    this.memCap = Number.isFinite(problem.memLimit) ? problem.memLimit * (1 + 1e-9) : Infinity;
+    this.fullF = new Float64Array(P);
+    for (let s = 0; s < S; s++) this.fullF[problem.stageDevice[s]!] = this.fullF[problem.stageDevice[s]!]! + problem.memF[s]!;
+    this.path = envRemainingPath(problem);
+    this.pathF0 = this.path[0]!;
+    const sum = stageCostSum(problem);
+    this.meanCost = sum / (3 * S);
+    this.scaleValue = this.fixedScale ?? idealTime(problem);
+    this.reserve = this.memoryRule === 'reserve' && V > 1 && this.memCap < Infinity;
+    const { cv, commCv, anomalyProb } = problem.noise;
+    this.computeNoisy = cv > 0 || anomalyProb > 0;
+    this.commNoisy = commCv > 0 || anomalyProb > 0;
+    this.keys = new Uint32Array(5 * S);
+    this.nextMb = new Int32Array(3 * S);
+    this.endF = new Float64Array(S * M);
+    this.endB = new Float64Array(S * M);
+    this.arrF = new Float64Array(S * M);
+    this.arrB = new Float64Array(S * M);
+    this.runKind = new Int32Array(P);
+    this.runStage = new Int32Array(P);
+    this.runMb = new Int32Array(P);
+    this.runEnd = new Float64Array(P);
+    this.lastEnd = new Float64Array(P);
+    this.started = new Int32Array(P);
+    this.curMem = new Float64Array(P);
+    this.total = 3 * S * M;
+  }
+
+  private beginEpisode(episode: number): void {
+    this.episode = episode;
+    if (this.ranges) this.loadProblem(drawProblem(this.ranges, episode));
+    else if (this.problem !== this.fixedProblem) this.loadProblem(this.fixedProblem!);
+    const { S, keys } = this;
+    if (this.computeNoisy || this.commNoisy) {
+      const epKey = episodeKey(this.problem.noise.seed, episode);
+      for (let kind = 0; kind < 5; kind++) for (let s = 0; s < S; s++) keys[kind * S + s] = stageKey(epKey, kind, s);
+    }
+    this.nextMb.fill(0);
+    this.endF.fill(Infinity);
+    this.endB.fill(Infinity);
+    this.arrF.fill(Infinity);
+    this.arrB.fill(Infinity);
+    this.runKind.fill(-1);
+    this.lastEnd.fill(0);
+    this.started.fill(0);
+    this.curMem.fill(0);
+    this.mask.fill(0);
+    this.events = new EventQueue();
+    this.t = 0;
+    this.cursor = 0;
+    this.anchor = 0;
+    this.maxEnd = 0;
+    this.done = 0;
+    this.decisions = 0;
+  }
+
+  /**
+   * Runs forced steps (single eligible classes, events) until a decision (true: `cursor` is the deciding device
+   * and `mask` holds its classes) or the end of the episode (false). src/dynamic.ts's loop, resumable.
+   */
+  private advance(): boolean {
+    const { P, maxChunks } = this;
+    for (;;) {
+      for (let d = this.cursor; d < P; d++) {
+        if (this.runKind[d]! >= 0) continue;
+        const count = this.fillMask(d, this.t);
+        if (count === 0) continue;
+        if (count === 1) {
+          let k = 0;
+          while (this.mask[k] !== 1) k++;
+          this.start(d, k, this.t);
+          continue;
+        }
+        this.mask[3 * maxChunks] = this.events.size > 0 ? 1 : 0;
+        this.cursor = d;
+        return true;
+      }
+      if (this.events.size === 0) throw new EnvError(`episode ${this.episode} deadlocks at time ${this.t}: nothing runs and no device can start (memory rule ${this.memoryRule})`);
+      const t = this.events.pop();
+      while (this.events.size > 0 && this.events.peek() <= t) this.events.pop();
+      this.t = t;
+      for (let d = 0; d < P; d++) if (this.runKind[d]! >= 0 && this.runEnd[d]! <= t) this.complete(d);
+      if (this.done === this.total) return false;
+      this.cursor = 0;
+    }
+  }
+
+  private fillMask(d: number, t: number): number {
+    const { V, S, M, devStages, nextMb, memDelta, memCap, curMem, mask } = this;
+    this.scanOpen(d);
+    let count = 0;
+    for (let c = 0; c < V; c++) {
+      const s = devStages[d * V + c]!;
+      for (let kind = 0; kind < 3; kind++) {
+        const m = nextMb[kind * S + s]!;
+        let ok = false;
+        if (m < M && curMem[d]! + memDelta[kind * S + s]! <= memCap) {
+          const i = s * M + m;
+          if (kind === KIND_F) {
+            ok = s === 0 || this.arrF[i - M]! <= t;
+            if (ok && this.reserve) ok = curMem[d]! + memDelta[s]! + this.reservedBeyond(d, s, m) <= memCap;
+          } else if (kind === KIND_B) ok = this.endF[i]! <= t && (s === S - 1 || this.arrB[i + M]! <= t);
+          else ok = this.endB[i]! <= t;
+        }
+        mask[c * 3 + kind] = ok ? 1 : 0;
+        if (ok) count++;
+      }
+    }
+    return count;
+  }
+
+  private scanOpen(d: number): void {
+    this.lowestOpen = -1;
+    this.owed = 0;
+    if (!this.reserve) return;
+    const { V, devStages, nextMb, memDelta } = this;
+    const first = nextMb[devStages[d * V]!]!;
+    const last = nextMb[devStages[d * V + V - 1]!]!;
+    if (last >= first) return;
+    this.lowestOpen = last;
+    for (let c = 1; c < V; c++) {
+      const s = devStages[d * V + c]!;
+      if (nextMb[s] === last) this.owed += memDelta[s]!;
+    }
+  }
+
+  private reservedBeyond(d: number, s: number, m: number): number {
+    if (!this.reserve || m === this.lowestOpen) return 0;
+    return this.lowestOpen >= 0 ? this.owed : this.fullF[d]! - this.memDelta[s]!;
+  }
+
+  private start(d: number, k: number, t: number): void {
+    const { V, S, nextMb } = this;
+    const c = (k / 3) | 0;
+    const kind = k - 3 * c;
+    const s = this.devStages[d * V + c]!;
+    const m = nextMb[kind * S + s]!;
+    nextMb[kind * S + s] = m + 1;
+    let dur = this.cost[kind * S + s]!;
+    const n = this.problem.noise;
+    if (this.computeNoisy) dur *= factor(mbKey(this.keys[kind * S + s]!, m), n.cv, n.floor, n.anomalyProb, n.anomalyFactor);
+    const end = t + dur;
+    if (kind === KIND_F) this.curMem[d] = this.curMem[d]! + this.memDelta[s]!;
+    this.runKind[d] = kind;
+    this.runStage[d] = s;
+    this.runMb[d] = m;
+    this.runEnd[d] = end;
+    this.started[d] = this.started[d]! + 1;
+    if (end > this.maxEnd) this.maxEnd = end;
+    this.events.push(end);
+  }
+
+  private complete(d: number): void {
+    const { S, M } = this;
+    const kind = this.runKind[d]!;
+    const s = this.runStage[d]!;
+    const m = this.runMb[d]!;
+    const end = this.runEnd[d]!;
+    const i = s * M + m;
+    const { stageDevice, comm, noise } = this.problem;
+    this.runKind[d] = -1;
+    this.lastEnd[d] = end;
+    this.done++;
+    if (kind === KIND_F) {
+      this.endF[i] = end;
+      if (s + 1 < S) {
+        let arrival = end;
+        if (stageDevice[s + 1] !== d) {
+          let c = comm[s]!;
+          if (this.commNoisy) c *= factor(mbKey(this.keys[NOISE_COMM_F * S + s]!, m), noise.commCv, noise.floor, noise.anomalyProb, noise.anomalyFactor);
+          arrival = end + c;
+          if (arrival > end) this.events.push(arrival);
+        }
+        this.arrF[i] = arrival;
+      }
+      return;
+    }
+    this.curMem[d] = this.curMem[d]! + this.memDelta[kind * S + s]!;
+    if (kind === KIND_B) {
+      this.endB[i] = end;
+      if (s > 0) {
+        let arrival = end;
+        if (stageDevice[s - 1] !== d) {
+          let c = comm[s - 1]!;
+          if (this.commNoisy) c *= factor(mbKey(this.keys[NOISE_COMM_B * S + s]!, m), noise.commCv, noise.floor, noise.anomalyProb, noise.anomalyFactor);
+          arrival = end + c;
+          if (arrival > end) this.events.push(arrival);
+        }
+        this.arrB[i] = arrival;
+      }
+    }
+  }
+}

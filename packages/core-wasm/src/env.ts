@@ -1,0 +1,585 @@
+// The vectorized RL environment in WebAssembly (assembly/env.ts), driven from TypeScript: N environments in one
+// module instance, observations / masks / rewards / dones written in place into WebAssembly memory and read here
+// through typed-array views (no copies). Semantics: src/env-reference.ts (the oracle) and the README section
+// "Environment".
+import type { MemoryRule } from './dynamic.js';
+import {
+  checkRanges,
+  drawProblem,
+  envNumActions,
+  envObsDim,
+  EnvError,
+  LOG_FIELDS,
+  rangesToArray,
+  type EnvLogEntry,
+  type ProblemRanges,
+} from './env-reference.js';
+import { ConfigError, ScheduleError } from './errors.js';
+import type { Problem } from './problem.js';
+import { compileSchedule, decodeOp, formatAction, type Schedule } from './schedule.js';
+import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
+
+/** The exports of assembly/env.ts (pointers are byte offsets into the module's memory). */
+export interface EnvExports {
+  envObsDim(Vmax: number): number;
+  envNumActions(Vmax: number): number;
+  envBytes(N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number): number;
+  envInit(ctx: number, N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number, reserveRule: number, episodeStart: number, scale: number, ranges: number): number;
+  envSetProblem(ctx: number, P: number, V: number, M: number, stageDevice: number, cost: number, comm: number, mem: number, noise: number, memLimit: number): number;
+  envSetReplay(ctx: number, ops: number, devStart: number): void;
+  envReset(ctx: number, obs: number, mask: number): number;
+  envObserve(ctx: number, obs: number, mask: number): number;
+  envStep(ctx: number, actions: number, obs: number, mask: number, reward: number, done: number): number;
+  envRunEpisodes(ctx: number, policy: number, episodes: number, start: number, out: number): number;
+  envRollout(
+    ctx: number, policy: number, T: number,
+    params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number,
+    bufObs: number, bufMask: number, bufAct: number, bufLogp: number, bufVal: number, bufRew: number, bufDone: number,
+    finalObs: number, finalMask: number, finalVal: number,
+  ): number;
+  envRolloutScratchBytes(ctx: number, hidden: number, nHidden: number): number;
+  envSampleUniform(seed: number, env: number, counter: number): number;
+  envLogRead(ctx: number, out: number, clear: number): void;
+  envState(ctx: number, i: number, field: number): number;
+  envError(ctx: number, field: number): number;
+  envProblemDump(ctx: number, i: number, out: number): number;
+}
+
+/** Built-in heuristics (packages/schedulers/src/heuristics.ts), run inside WebAssembly. */
+export type BuiltinPolicy = 'greedy-zb' | 'greedy-ffirst' | 'greedy-cp';
+export const BUILTIN_POLICIES: readonly BuiltinPolicy[] = ['greedy-zb', 'greedy-ffirst', 'greedy-cp'];
+const POLICY_CODE: Record<BuiltinPolicy | 'replay', number> = { 'greedy-zb': 0, 'greedy-ffirst': 1, 'greedy-cp': 2, replay: 3 };
+const POLICY_MLP = 4;
+const POLICY_MLP_GREEDY = 5;
+
+/** What the MLP rollout needs of a policy network in WebAssembly memory (`WasmMlp` of src/mlp.ts fits). */
+export interface MlpPolicyHandle {
+  readonly paramsPtr: number;
+  /** i32[hidden.length] */
+  readonly hiddenPtr: number;
+  /** mlpScratchBytes(hidden) bytes */
+  readonly scratchPtr: number;
+  readonly layout: { readonly obsDim: number; readonly hidden: readonly number[]; readonly actions: number; readonly activation: 'tanh' | 'relu' };
+}
+
+/** An MLP policy for `rollout`: sample from the masked softmax (default) or take the argmax (`greedy`). */
+export interface MlpPolicy {
+  mlp: MlpPolicyHandle;
+  /** Sampling seed: u = sampleUniform(seed, env, counter), counter per env from 0 at reset. Default 0. */
+  seed?: number;
+  greedy?: boolean;
+}
+
+export interface WasmEnvOptions {
+  /** N: environments. */
+  numEnvs: number;
+  /** A fixed problem (give this or `ranges`). */
+  problem?: Problem;
+  /** Draw a fresh problem for every episode index (counter-based, see drawProblemConfig). */
+  ranges?: ProblemRanges;
+  /** Vmax (actions 3 Vmax + 1). Default: the problem's chunks / the upper end of ranges.chunks. */
+  maxChunks?: number;
+  /** Env i runs episode indices episodeStart + i, + i + N, ... Default 0. */
+  episodeStart?: number;
+  /** Reward scale; default each problem's ideal time (sum of base op costs / P). */
+  scale?: number;
+  /** Default `reserve` (src/dynamic.ts). */
+  memoryRule?: MemoryRule;
+}
+
+/** Aggregated episode log (PufferLib style: read in batches, cleared by default). */
+export interface EnvLog {
+  episodes: number;
+  /** Mean makespan of the episodes finished since the last clear (NaN when none). */
+  meanMakespan: number;
+  /** Mean makespan / scale (= minus the mean return) (NaN when none). */
+  meanScaledMakespan: number;
+  decisions: number;
+  silentEpisodes: number;
+  perEnv: EnvLogEntry[];
+}
+
+const ERROR_NAMES = ['', 'invalid action', 'deadlock', 'no decisions', 'replay deadlock', 'configuration', 'not observed'];
+
+/** Storage of a rollout, [T][N] step-major, in WebAssembly memory; read through the views (valid until dispose). */
+export class RolloutBuffers {
+  private readonly block: number;
+  private readonly off: Record<'obs' | 'mask' | 'actions' | 'logProb' | 'value' | 'reward' | 'done' | 'finalObs' | 'finalMask' | 'finalValue', number>;
+  private disposed = false;
+
+  constructor(
+    private readonly core: WasmCore,
+    /** Steps. */
+    readonly T: number,
+    readonly numEnvs: number,
+    readonly obsDim: number,
+    readonly numActions: number,
+  ) {
+    const TN = T * numEnvs;
+    const sizes = {
+      obs: 4 * TN * obsDim,
+      mask: TN * numActions,
+      actions: 4 * TN,
+      logProb: 4 * TN,
+      value: 4 * TN,
+      reward: 4 * TN,
+      done: TN,
+      finalObs: 4 * numEnvs * obsDim,
+      finalMask: numEnvs * numActions,
+      finalValue: 4 * numEnvs,
+    };
+    let total = 0;
+    const off = {} as Record<keyof typeof sizes, number>;
+    for (const [k, v] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+      off[k] = total;
+      total += Math.ceil(v / 16) * 16;
+    }
+    this.block = core.alloc(total);
+    this.off = Object.fromEntries(Object.entries(off).map(([k, v]) => [k, v + this.block])) as typeof off;
+  }
+
+  /** Pointer of a buffer (for the module). */
+  ptr(name: keyof RolloutBuffers['off']): number {
+    this.live();
+    return this.off[name];
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('RolloutBuffers used after dispose()');
+  }
+
+  private get buffer(): ArrayBuffer {
+    this.live();
+    return this.core.memory.buffer;
+  }
+
+  /** f32[T][N][D]: the observation each action was chosen from. */
+  get obs(): Float32Array { return new Float32Array(this.buffer, this.off.obs, this.T * this.numEnvs * this.obsDim); }
+  /** u8[T][N][A] */
+  get mask(): Uint8Array { return new Uint8Array(this.buffer, this.off.mask, this.T * this.numEnvs * this.numActions); }
+  /** i32[T][N] */
+  get actions(): Int32Array { return new Int32Array(this.buffer, this.off.actions, this.T * this.numEnvs); }
+  /** f32[T][N]: log pi(action | obs) (MLP sampling; 0 otherwise). */
+  get logProb(): Float32Array { return new Float32Array(this.buffer, this.off.logProb, this.T * this.numEnvs); }
+  /** f32[T][N]: critic value of obs (MLP; 0 otherwise). */
+  get value(): Float32Array { return new Float32Array(this.buffer, this.off.value, this.T * this.numEnvs); }
+  /** f32[T][N]: reward of the step. */
+  get reward(): Float32Array { return new Float32Array(this.buffer, this.off.reward, this.T * this.numEnvs); }
+  /** u8[T][N]: 1 when the step ended an episode (the next observation is a new episode's first). */
+  get done(): Uint8Array { return new Uint8Array(this.buffer, this.off.done, this.T * this.numEnvs); }
+  /** f32[N][D]: observation after the last step (to bootstrap from). */
+  get finalObs(): Float32Array { return new Float32Array(this.buffer, this.off.finalObs, this.numEnvs * this.obsDim); }
+  get finalMask(): Uint8Array { return new Uint8Array(this.buffer, this.off.finalMask, this.numEnvs * this.numActions); }
+  /** f32[N]: critic value of finalObs (MLP rollouts). */
+  get finalValue(): Float32Array { return new Float32Array(this.buffer, this.off.finalValue, this.numEnvs); }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.core.release(this.block);
+  }
+}
+
+/**
+ * N scheduling environments in WebAssembly. After `reset()` and each `step()`, `obs` (f32[N][D]) and `mask`
+ * (u8[N][A]) hold every environment's current decision; `step` also fills `reward` (f32[N]) and `done` (u8[N]).
+ * Create with `WasmEnv.create(options)`.
+ */
+export class WasmEnv {
+  readonly numEnvs: number;
+  readonly maxChunks: number;
+  readonly obsDim: number;
+  readonly numActions: number;
+  readonly episodeStart: number;
+  readonly problem: Problem | undefined;
+  readonly ranges: ProblemRanges | undefined;
+  private readonly wasm: CoreExports & EnvExports;
+  private readonly blocks: number[] = [];
+  private readonly ctx: number;
+  private readonly p: Record<'actions' | 'obs' | 'mask' | 'reward' | 'done' | 'log' | 'dump', number>;
+  private replayBlocks: number[] = [];
+  private hasReplay = false;
+  private disposed = false;
+  private views: { buffer: ArrayBuffer; obs: Float32Array; mask: Uint8Array; actions: Int32Array; reward: Float32Array; done: Uint8Array } | undefined;
+
+  static async create(opts: WasmEnvOptions): Promise<WasmEnv> {
+    return new WasmEnv(await loadCore(), opts);
+  }
+
+  constructor(
+    private readonly core: WasmCore,
+    opts: WasmEnvOptions,
+  ) {
+    this.wasm = core.exports as CoreExports & EnvExports;
+    const N = opts.numEnvs;
+    if (!(Number.isInteger(N) && N >= 1 && N <= 1 << 20)) throw new ConfigError('numEnvs', `must be an integer in [1, 2^20] (got ${N})`);
+    if ((opts.problem === undefined) === (opts.ranges === undefined)) throw new ConfigError('', 'give either a problem or problem ranges');
+    if (opts.ranges) checkRanges(opts.ranges);
+    const episodeStart = opts.episodeStart ?? 0;
+    if (!(Number.isInteger(episodeStart) && episodeStart >= 0 && episodeStart <= 0x7fffffff))
+      throw new ConfigError('episodeStart', `must be an integer in [0, 2^31) (got ${episodeStart})`);
+    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
+    const memoryRule = opts.memoryRule ?? 'reserve';
+    if (memoryRule !== 'reserve' && memoryRule !== 'plain') throw new ConfigError('memoryRule', `must be 'reserve' or 'plain' (got ${String(memoryRule)})`);
+    this.numEnvs = N;
+    this.problem = opts.problem;
+    this.ranges = opts.ranges;
+    this.episodeStart = episodeStart;
+    const r = opts.ranges;
+    const needed = opts.problem ? opts.problem.chunks : (r!.chunks ?? [1, 1])[1];
+    this.maxChunks = opts.maxChunks ?? needed;
+    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= 16))
+      throw new ConfigError('maxChunks', `must be an integer in [${needed}, 16] (got ${opts.maxChunks})`);
+    const Pmax = opts.problem ? opts.problem.stages : r!.stages[1];
+    const Mmax = opts.problem ? opts.problem.microBatches : r!.microBatches[1];
+    const Vmax = this.maxChunks;
+    this.obsDim = envObsDim(Vmax);
+    this.numActions = envNumActions(Vmax);
+    const bytes = this.wasm.envBytes(N, Pmax, Vmax, Mmax, r ? 1 : 0);
+    if (bytes > 2 ** 31) throw new ConfigError('numEnvs', `${N} environments of up to ${Pmax} devices x ${Vmax} chunks x ${Mmax} micro-batches need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly memory allows`);
+    const take = (n: number) => {
+      const ptr = core.alloc(n);
+      this.blocks.push(ptr);
+      return ptr;
+    };
+    const rangesPtr = take(8 * 24);
+    if (r) core.f64(rangesPtr, 24).set(rangesToArray(r));
+    this.ctx = take(bytes);
+    this.p = {
+      actions: take(4 * N),
+      obs: take(4 * N * this.obsDim),
+      mask: take(N * this.numActions),
+      reward: take(4 * N),
+      done: take(N),
+      log: take(8 * N * LOG_FIELDS),
+      dump: take(8 * (8 + 8 * Pmax * Vmax)),
+    };
+    this.wasm.envInit(this.ctx, N, Pmax, Vmax, Mmax, r ? 1 : 0, memoryRule === 'reserve' ? 1 : 0, episodeStart, opts.scale ?? 0, rangesPtr);
+    if (opts.problem) this.loadProblem(opts.problem);
+    this.check(this.wasm.envReset(this.ctx, 0, 0));
+    this.observeQuietly();
+  }
+
+  /**
+   * Runs pending episodes to their first decisions and refreshes obs / mask. A problem without any decision is
+   * not an error here (runEpisodes can still evaluate it); stepping it is.
+   */
+  private observeQuietly(): void {
+    const status = this.wasm.envObserve(this.ctx, this.p.obs, this.p.mask);
+    if (status < 0 && this.wasm.envError(this.ctx, 0) !== 3) this.check(status);
+  }
+
+  private loadProblem(problem: Problem): void {
+    const { stages: P, chunks: V, numStages: S, microBatches: M } = problem;
+    const core = this.core;
+    const block = core.alloc(4 * S + 8 * (3 * S + S + 3 * S + 6) + 16);
+    try {
+      const sd = block;
+      const cost = block + Math.ceil((4 * S) / 8) * 8;
+      const comm = cost + 24 * S;
+      const mem = comm + 8 * S;
+      const noise = mem + 24 * S;
+      core.i32(sd, S).set(problem.stageDevice);
+      const c = core.f64(cost, 3 * S);
+      c.set(problem.costF, 0);
+      c.set(problem.costB, S);
+      c.set(problem.costW, 2 * S);
+      core.f64(comm, S).set(problem.comm);
+      const m = core.f64(mem, 3 * S);
+      m.set(problem.memF, 0);
+      m.set(problem.memB, S);
+      m.set(problem.memW, 2 * S);
+      const n = problem.noise;
+      core.f64(noise, 6).set([n.cv, n.commCv, n.floor, n.anomalyProb, n.anomalyFactor, n.seed]);
+      const status = this.wasm.envSetProblem(this.ctx, P, V, M, sd, cost, comm, mem, noise, problem.memLimit);
+      if (status !== 0) throw new ConfigError('problem', 'does not fit the environment');
+    } finally {
+      core.release(block);
+    }
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('WasmEnv used after dispose()');
+  }
+
+  private check(status: number): void {
+    if (status >= 0) return;
+    const w = this.wasm;
+    const [code, env, device, action, episode, time] = [0, 1, 2, 3, 4, 5].map((f) => w.envError(this.ctx, f)) as [number, number, number, number, number, number];
+    const where = `environment ${env}, episode ${episode}, time ${time}`;
+    if (code === 1) throw new EnvError(`${where}: action ${action} is not allowed on device ${device} (check the mask)`);
+    if (code === 2) throw new EnvError(`${where}: deadlock, nothing runs and no device can start (memory rule 'plain' with V > 1 can trap itself)`);
+    if (code === 3) throw new EnvError(`${where}: 100 consecutive episodes without a decision: the problem offers no choices`);
+    if (code === 6) throw new EnvError(`${where}: the environment has no observation yet (call reset(); the problem may offer no decisions)`);
+    if (code === 4) {
+      const op = this.replayOpName(device, action);
+      throw new ScheduleError(`replay deadlocks (${where}): device ${device} waits forever for its next op, the next ${op}`, [op]);
+    }
+    throw new EnvError(`environment call failed (${ERROR_NAMES[code] ?? `code ${code}`})`);
+  }
+
+  /** "F of stage 3" for class k of device d (the blocked head of a replay). */
+  private replayOpName(device: number, k: number): string {
+    const p = this.problem;
+    if (!p || k < 0) return 'an unknown op';
+    const c = Math.floor(k / 3);
+    const kind = (['F', 'B', 'W'] as const)[k - 3 * c]!;
+    const stage = c * p.stages + (p.placement === 'v' && c % 2 === 1 ? p.stages - 1 - device : device);
+    return `${kind} of stage ${stage}`;
+  }
+
+  private getViews() {
+    this.live();
+    const buffer = this.core.memory.buffer;
+    if (!this.views || this.views.buffer !== buffer) {
+      const N = this.numEnvs;
+      this.views = {
+        buffer,
+        obs: new Float32Array(buffer, this.p.obs, N * this.obsDim),
+        mask: new Uint8Array(buffer, this.p.mask, N * this.numActions),
+        actions: new Int32Array(buffer, this.p.actions, N),
+        reward: new Float32Array(buffer, this.p.reward, N),
+        done: new Uint8Array(buffer, this.p.done, N),
+      };
+    }
+    return this.views;
+  }
+
+  /** f32[N][D]: current observations (a view into WebAssembly memory). */
+  get obs(): Float32Array { return this.getViews().obs; }
+  /** u8[N][A]: current action masks (class c * 3 + kind, wait at 3 Vmax). */
+  get mask(): Uint8Array { return this.getViews().mask; }
+  /** i32[N]: write actions here and call step() without arguments. */
+  get actions(): Int32Array { return this.getViews().actions; }
+  /** f32[N]: rewards of the last step. */
+  get reward(): Float32Array { return this.getViews().reward; }
+  /** u8[N]: done flags of the last step. */
+  get done(): Uint8Array { return this.getViews().done; }
+
+  /** Restarts every environment at its first episode index (logs cleared) and writes obs / mask. */
+  reset(): void {
+    this.live();
+    this.check(this.wasm.envReset(this.ctx, this.p.obs, this.p.mask));
+  }
+
+  /** Steps every environment with `actions` (default: the `actions` view); writes obs, mask, reward, done. */
+  step(actions?: ArrayLike<number>): void {
+    this.live();
+    if (actions) {
+      if (actions.length !== this.numEnvs) throw new RangeError(`expected ${this.numEnvs} actions, got ${actions.length}`);
+      this.actions.set(actions);
+    }
+    this.check(this.wasm.envStep(this.ctx, this.p.actions, this.p.obs, this.p.mask, this.p.reward, this.p.done));
+  }
+
+  /**
+   * Runs `episodes` whole episodes per environment under a built-in policy, or `replay` of the schedule loaded by
+   * `setReplaySchedule`, in a separate evaluation block: the stepped environments, their logs and obs / mask are
+   * untouched. Env i runs episode indices start + i + k N (k < episodes; default start: the configured
+   * episodeStart), drawing each index's problem when the env draws fresh problems. Returns makespans
+   * [N][episodes] (env-major, a copy) and the decisions taken (replay: ops started).
+   */
+  runEpisodes(policy: BuiltinPolicy | 'replay', episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
+    this.live();
+    if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay'].join(', ')})`);
+    if (policy === 'replay' && !this.hasReplay) throw new ConfigError('policy', 'replay needs a schedule: call setReplaySchedule first');
+    if (!(Number.isInteger(episodes) && episodes >= 1)) throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
+    const last = start + (episodes - 1) * this.numEnvs + this.numEnvs - 1;
+    if (!(Number.isInteger(start) && start >= 0 && last <= 0x7fffffff)) throw new RangeError(`episode indices must stay in [0, 2^31) (start ${start})`);
+    const out = this.core.alloc(8 * this.numEnvs * episodes);
+    try {
+      const decisions = this.wasm.envRunEpisodes(this.ctx, POLICY_CODE[policy], episodes, start, out);
+      this.check(decisions);
+      return { makespan: Float64Array.from(this.core.f64(out, this.numEnvs * episodes)), decisions };
+    } finally {
+      this.core.release(out);
+    }
+  }
+
+  /**
+   * Loads a static schedule for `runEpisodes('replay', ...)`: each device runs its list's next op as soon as that
+   * op's dependencies are done (no memory limit), a fused BW as its B then its W. The environment runs a class's
+   * micro-batches in ascending order, so a list whose next op is not its class's next micro-batch cannot be
+   * expressed: ScheduleError. Needs a fixed problem.
+   */
+  setReplaySchedule(schedule: Schedule): void {
+    this.live();
+    const problem = this.problem;
+    if (!problem) throw new ConfigError('problem', 'replay needs a fixed problem, not ranges');
+    const compiled = compileSchedule(problem, schedule);
+    const { stages: P, numStages: S } = problem;
+    const classes: number[] = [];
+    const devStart = new Int32Array(P + 1);
+    for (let d = 0; d < P; d++) {
+      devStart[d] = classes.length;
+      const next = new Int32Array(3 * this.maxChunks);
+      for (let h = compiled.devStart[d]!; h < compiled.devStart[d + 1]!; h++) {
+        const op = decodeOp(compiled.ops[h]!, S);
+        const c = Math.floor(op.stage / P);
+        const kinds = op.kind === 'BW' ? [1, 2] : [{ F: 0, B: 1, W: 2 }[op.kind]];
+        for (const kind of kinds) {
+          const k = c * 3 + kind!;
+          if (next[k] !== op.mb) {
+            const name = formatAction({ kind: (['F', 'B', 'W'] as const)[kind!]!, stage: op.stage, mb: op.mb });
+            const want = formatAction({ kind: (['F', 'B', 'W'] as const)[kind!]!, stage: op.stage, mb: next[k]! });
+            throw new ScheduleError(
+              `device ${d} runs ${name} before ${want}: the environment runs each op class's micro-batches in ascending order, so this schedule cannot be replayed in it`,
+              [name],
+            );
+          }
+          next[k] = next[k]! + 1;
+          classes.push(k);
+        }
+      }
+    }
+    devStart[P] = classes.length;
+    this.clearReplay();
+    const ops = this.core.alloc(4 * classes.length);
+    const starts = this.core.alloc(4 * (P + 1));
+    this.replayBlocks = [ops, starts];
+    this.core.i32(ops, classes.length).set(classes);
+    this.core.i32(starts, P + 1).set(devStart);
+    this.wasm.envSetReplay(this.ctx, ops, starts);
+    this.hasReplay = true;
+  }
+
+  private clearReplay(): void {
+    this.wasm.envSetReplay(this.ctx, 0, 0);
+    for (const b of this.replayBlocks) this.core.release(b);
+    this.replayBlocks = [];
+    this.hasReplay = false;
+  }
+
+  /** Storage for `rollout` of up to T steps (dispose when done). */
+  createRolloutBuffers(T: number): RolloutBuffers {
+    this.live();
+    if (!(Number.isInteger(T) && T >= 1)) throw new RangeError(`T must be a positive integer (got ${T})`);
+    return new RolloutBuffers(this.core, T, this.numEnvs, this.obsDim, this.numActions);
+  }
+
+  /**
+   * T steps of every environment in one call, the policy running inside WebAssembly: a built-in heuristic, or an
+   * MLP (forward, masked sampling with counter-based uniforms, log-prob, value). With `buffers`, rows [0, T) get
+   * obs, mask, action, log-prob, value, reward and done ([T][N]) plus the final obs / mask / value; without, the
+   * steps only advance the environments (and their logs). obs / mask views are refreshed afterwards.
+   */
+  rollout(policy: BuiltinPolicy | MlpPolicy, T: number, buffers?: RolloutBuffers): void {
+    this.live();
+    if (!(Number.isInteger(T) && T >= 0)) throw new RangeError(`T must be a non-negative integer (got ${T})`);
+    if (buffers && (buffers.T < T || buffers.numEnvs !== this.numEnvs || buffers.obsDim !== this.obsDim))
+      throw new RangeError(`rollout buffers hold ${buffers.T} steps of ${buffers.numEnvs} environments; need ${T} of ${this.numEnvs}`);
+    let code: number;
+    let params = 0;
+    let hidden = 0;
+    let nHidden = 0;
+    let act = 0;
+    let scratch = 0;
+    let seed = 0;
+    if (typeof policy === 'string') {
+      if (!(policy in POLICY_CODE) || policy === ('replay' as string)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${BUILTIN_POLICIES.join(', ')})`);
+      code = POLICY_CODE[policy];
+    } else {
+      const { mlp } = policy;
+      const l = mlp.layout;
+      if (l.obsDim !== this.obsDim || l.actions !== this.numActions)
+        throw new ConfigError('mlp', `the network maps ${l.obsDim} inputs to ${l.actions} actions; this environment has ${this.obsDim} and ${this.numActions}`);
+      code = policy.greedy ? POLICY_MLP_GREEDY : POLICY_MLP;
+      params = mlp.paramsPtr;
+      hidden = mlp.hiddenPtr;
+      nHidden = l.hidden.length;
+      act = l.activation === 'tanh' ? 0 : 1;
+      // batched forwards over groups of environments need their own scratch (released below)
+      scratch = this.core.alloc(this.wasm.envRolloutScratchBytes(this.ctx, hidden, nHidden));
+      seed = (policy.seed ?? 0) >>> 0;
+    }
+    const b = buffers;
+    let status: number;
+    try {
+      status = this.wasm.envRollout(
+        this.ctx, code, T, params, hidden, nHidden, act, scratch, seed,
+        b ? b.ptr('obs') : 0, b ? b.ptr('mask') : 0, b ? b.ptr('actions') : 0, b ? b.ptr('logProb') : 0, b ? b.ptr('value') : 0,
+        b ? b.ptr('reward') : 0, b ? b.ptr('done') : 0, b ? b.ptr('finalObs') : 0, b ? b.ptr('finalMask') : 0, b ? b.ptr('finalValue') : 0,
+      );
+    } finally {
+      if (scratch) this.core.release(scratch);
+    }
+    this.check(status);
+    this.check(this.wasm.envObserve(this.ctx, this.p.obs, this.p.mask));
+  }
+
+  /** The uniform in (0, 1) of the MLP policy's draw for (seed, env, counter). */
+  sampleUniform(seed: number, env: number, counter: number): number {
+    return this.wasm.envSampleUniform(seed >>> 0, env >>> 0, counter >>> 0);
+  }
+
+  /** Reads the per-environment episode logs (and clears them unless `clear` is false). */
+  readLog(clear = true): EnvLog {
+    this.live();
+    const N = this.numEnvs;
+    this.wasm.envLogRead(this.ctx, this.p.log, clear ? 1 : 0);
+    const raw = this.core.f64(this.p.log, N * LOG_FIELDS);
+    const perEnv: EnvLogEntry[] = [];
+    let episodes = 0;
+    let sum = 0;
+    let scaled = 0;
+    let decisions = 0;
+    let silent = 0;
+    for (let i = 0; i < N; i++) {
+      const o = i * LOG_FIELDS;
+      const entry: EnvLogEntry = {
+        episodes: raw[o]!,
+        lastMakespan: raw[o + 1]!,
+        sumMakespan: raw[o + 2]!,
+        sumScaledMakespan: raw[o + 3]!,
+        decisions: raw[o + 4]!,
+        silentEpisodes: raw[o + 5]!,
+      };
+      perEnv.push(entry);
+      episodes += entry.episodes;
+      sum += entry.sumMakespan;
+      scaled += entry.sumScaledMakespan;
+      decisions += entry.decisions;
+      silent += entry.silentEpisodes;
+    }
+    return { episodes, meanMakespan: sum / episodes, meanScaledMakespan: scaled / episodes, decisions, silentEpisodes: silent, perEnv };
+  }
+
+  /** Env i's current episode index. */
+  episodeOf(i: number): number {
+    this.live();
+    return this.wasm.envState(this.ctx, i, 0);
+  }
+
+  /** Env i's deciding device and the decision time. */
+  decisionOf(i: number): { device: number; time: number } {
+    this.live();
+    return { device: this.wasm.envState(this.ctx, i, 1), time: this.wasm.envState(this.ctx, i, 2) };
+  }
+
+  /** Env i's current problem (the fixed one, or the one drawn for its episode index). */
+  problemOf(i: number): Problem {
+    return this.problem ?? drawProblem(this.ranges!, this.episodeOf(i));
+  }
+
+  /** Env i's problem as the module holds it (tests): P, V, M, memLimit, scale, meanCost, cv, seed and tables. */
+  problemDump(i: number): { P: number; V: number; M: number; memLimit: number; scale: number; meanCost: number; cv: number; seed: number; stageDevice: number[]; cost: number[]; comm: number[]; path: number[] } {
+    this.live();
+    const n = this.wasm.envProblemDump(this.ctx, i, this.p.dump);
+    const v = Array.from(this.core.f64(this.p.dump, n));
+    const S = v[0]! * v[1]!;
+    return {
+      P: v[0]!, V: v[1]!, M: v[2]!, memLimit: v[3]!, scale: v[4]!, meanCost: v[5]!, cv: v[6]!, seed: v[7]!,
+      stageDevice: v.slice(8, 8 + S),
+      cost: v.slice(8 + S, 8 + 4 * S),
+      comm: v.slice(8 + 4 * S, 8 + 5 * S),
+      path: v.slice(8 + 5 * S, 8 + 8 * S),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.clearReplay();
+    this.disposed = true;
+    for (const ptr of this.blocks) this.core.release(ptr);
+  }
+}

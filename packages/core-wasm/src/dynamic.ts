@@ -87,16 +87,21 @@ export interface DynamicResult {
   timeline?: Timeline;
 }
 
-/** A binary min-heap of event times (op ends and transfer arrivals). */
-class EventQueue {
-  private readonly heap: Float64Array;
+/** A binary min-heap of event times (op ends and transfer arrivals); grows when full. */
+export class EventQueue {
+  private heap: Float64Array;
   size = 0;
 
-  constructor(capacity: number) {
-    this.heap = new Float64Array(capacity);
+  constructor(capacity = 16) {
+    this.heap = new Float64Array(Math.max(1, capacity));
   }
 
   push(t: number): void {
+    if (this.size === this.heap.length) {
+      const bigger = new Float64Array(this.heap.length * 2);
+      bigger.set(this.heap);
+      this.heap = bigger;
+    }
     const h = this.heap;
     let i = this.size++;
     while (i > 0) {

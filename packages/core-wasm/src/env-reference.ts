@@ -5,8 +5,8 @@
 // observation, the reward, auto-reset and the counter-based problem generator. Every quantity is computed with the
 // same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
 import { ConfigError } from './errors.js';
-import { episodeKey, factor, mbKey, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
-import type { MemoryRule } from './dynamic.js';
+import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
+import { EventQueue, type MemoryRule } from './dynamic.js';
 import { resolveProblem, type Problem, type ProblemConfig } from './problem.js';
 
 const KIND_F = 0;
@@ -116,14 +116,6 @@ export function checkRanges(r: ProblemRanges): void {
   if (r.microBatches === undefined) throw new ConfigError('ranges.microBatches', 'required');
 }
 
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
 
 /** Uniform in (0, 1) of draw j under key (the noise module's construction). */
 function uniform(key: number, j: number): number {
@@ -240,51 +232,6 @@ export interface ReferenceEnvOptions {
   scale?: number;
   /** Default `reserve` (src/dynamic.ts). */
   memoryRule?: MemoryRule;
-}
-
-/** A binary min-heap of event times. */
-class EventQueue {
-  private heap = new Float64Array(16);
-  size = 0;
-
-  push(t: number): void {
-    if (this.size === this.heap.length) {
-      const bigger = new Float64Array(this.heap.length * 2);
-      bigger.set(this.heap);
-      this.heap = bigger;
-    }
-    const h = this.heap;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]! <= t) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = t;
-  }
-
-  pop(): number {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h[--this.size]!;
-    const n = this.size;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && h[child + 1]! < h[child]!) child++;
-      if (h[child]! >= last) break;
-      h[i] = h[child]!;
-      i = child;
-    }
-    h[i] = last;
-    return top;
-  }
-
-  peek(): number {
-    return this.heap[0]!;
-  }
 }
 
 /** An operation of the environment that cannot continue (deadlock, an action the mask forbids, no decisions). */

@@ -1,7 +1,7 @@
 // The PPO policy network (separate actor and critic MLPs, as in CleanRL's ppo.py) held in WebAssembly memory.
 // The forward pass itself is assembly/mlp.ts; this file owns the parameter layout, the initialisation and a
 // TypeScript handle for tests, evaluation and for WebAssembly callers that need the pointers.
-import { normal } from './noise.js';
+import { mix32, normal } from './noise.js';
 import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
 
 /**
@@ -92,14 +92,6 @@ function checkLayout(layout: MlpLayout): void {
     throw new RangeError(`MLP layout needs positive integer sizes, got obsDim ${layout.obsDim}, hidden [${layout.hidden.join(', ')}], actions ${layout.actions}`);
 }
 
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
 
 /**
  * A [rows][cols] matrix with orthonormal columns (rows >= cols): Gram-Schmidt on a Gaussian matrix, columns

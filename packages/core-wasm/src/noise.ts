@@ -9,7 +9,8 @@ export const NOISE_W = 2;
 export const NOISE_COMM_F = 3;
 export const NOISE_COMM_B = 4;
 
-function mix32(x: number): number {
+/** 32-bit integer hash (lowbias32): the mixing step of every counter-based stream in PPRL. */
+export function mix32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x7feb352d);
   x ^= x >>> 15;

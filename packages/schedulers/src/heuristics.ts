@@ -1,7 +1,7 @@
 // Dynamic heuristics: priority rules over the eligible op classes of an idle device (DESIGN.md section 4).
 // They run in the dynamic executor of @pprl/core-wasm and become built-in policies of the RL environment, so each
 // rule is stated exactly. None of them ever waits, so their realized orders replay statically to the same times.
-import { runDynamic, UserError, type DynamicOptions, type DynamicPolicy, type DynamicResult, type Problem } from '@pprl/core-wasm';
+import { envRemainingPath, runDynamic, UserError, type DynamicOptions, type DynamicPolicy, type DynamicResult, type Problem } from '@pprl/core-wasm';
 
 const KIND_F = 0;
 const KIND_B = 1;
@@ -40,19 +40,7 @@ function byKindOrder(kinds: readonly number[]): DynamicPolicy {
  * where adjacent stages sit on different devices: W(s) = w(s); B(s) = b(s) + max(w(s), comm + B(s-1)) (B(0) =
  * b(0) + w(0)); F(s) = f(s) + comm + F(s+1), and F(S-1) = f(S-1) + B(S-1). Indexed kind * S + stage.
  */
-export function remainingPath(problem: Problem): Float64Array {
-  const { numStages: S, costF, costB, costW, comm, stageDevice } = problem;
-  const hop = (s: number) => (stageDevice[s] !== stageDevice[s + 1] ? comm[s]! : 0); // between s and s + 1
-  const path = new Float64Array(3 * S);
-  for (let s = 0; s < S; s++) {
-    path[KIND_W * S + s] = costW[s]!;
-    const down = s > 0 ? hop(s - 1) + path[KIND_B * S + s - 1]! : 0;
-    path[KIND_B * S + s] = costB[s]! + Math.max(costW[s]!, down);
-  }
-  for (let s = S - 1; s >= 0; s--)
-    path[KIND_F * S + s] = costF[s]! + (s < S - 1 ? hop(s) + path[KIND_F * S + s + 1]! : path[KIND_B * S + s]!);
-  return path;
-}
+export const remainingPath: (problem: Problem) => Float64Array = envRemainingPath;
 
 /** Kind rank for the critical-path tie: B > F > W. */
 const CP_KIND_RANK = [1, 2, 0];

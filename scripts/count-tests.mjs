@@ -2,12 +2,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = new URL('../packages/', import.meta.url);
+const root = new URL('..', import.meta.url).pathname;
+// every workspace package with a test script (pnpm-workspace.yaml: packages/* and e2e)
+const dirs = [...readdirSync(join(root, 'packages')).map((name) => join('packages', name)), 'e2e'];
 let passed = 0;
 let failed = 0;
 const missing = [];
-for (const name of readdirSync(root)) {
-  const pkg = join(root.pathname, name);
+for (const name of dirs) {
+  const pkg = join(root, name);
   if (!existsSync(join(pkg, 'package.json'))) continue;
   const scripts = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).scripts ?? {};
   if (!scripts.test) continue;

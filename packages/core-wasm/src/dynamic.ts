@@ -87,6 +87,39 @@ export interface DynamicResult {
   timeline?: Timeline;
 }
 
+/** The reserve rule's state for one device (see MemoryRule), filled by `scanOpenForwards`. */
+export interface OpenForwards {
+  /** The lowest micro-batch whose forwards are started on some but not all of the device's chunks; -1 if none. */
+  lowestOpen: number;
+  /** The forward memory it still owes (its chunks not yet started). */
+  owed: number;
+}
+
+/**
+ * Reserve rule: finds device d's lowest open micro-batch and what it still owes. Forwards start in chunk order, so
+ * it is the last chunk's next one. devStages[d * V + c] is the model stage of chunk c; nextMb[kind * S + s] the next
+ * micro-batch of a class; memDelta[kind * S + s] the memory deltas.
+ */
+export function scanOpenForwards(out: OpenForwards, reserve: boolean, devStages: Int32Array, nextMb: Int32Array, memDelta: Float64Array, V: number, d: number): void {
+  out.lowestOpen = -1;
+  out.owed = 0;
+  if (!reserve) return;
+  const first = nextMb[devStages[d * V]!]!;
+  const last = nextMb[devStages[d * V + V - 1]!]!;
+  if (last >= first) return;
+  out.lowestOpen = last;
+  for (let c = 1; c < V; c++) {
+    const s = devStages[d * V + c]!;
+    if (nextMb[s] === last) out.owed += memDelta[s]!;
+  }
+}
+
+/** Memory that must stay free beyond F(m, s) on device d under the reserve rule (after scanOpenForwards for d). */
+export function reservedBeyond(open: OpenForwards, reserve: boolean, fullF: Float64Array, memDelta: Float64Array, d: number, s: number, m: number): number {
+  if (!reserve || m === open.lowestOpen) return 0;
+  return open.lowestOpen >= 0 ? open.owed : fullF[d]! - memDelta[s]!;
+}
+
 /** A binary min-heap of event times (op ends and transfer arrivals); grows when full. */
 export class EventQueue {
   private heap: Float64Array;
@@ -170,10 +203,9 @@ export class DynamicExecutor {
   private readonly memCap: number;
   /** Per device: summed memF of its stages (one micro-batch's forwards). */
   private readonly fullF: Float64Array;
-  /** This run applies the reserve rule; `lowestOpen` and `owed` are set by `scanOpen` for one device. */
+  /** This run applies the reserve rule; `open` is set by `scanOpen` for one device. */
   private reserve = false;
-  private lowestOpen = -1;
-  private owed = 0;
+  private readonly open: OpenForwards = { lowestOpen: -1, owed: 0 };
 
   private readonly nextMb: Int32Array;
   private readonly endF: Float64Array;
@@ -456,29 +488,12 @@ export class DynamicExecutor {
     return result;
   }
 
-  /**
-   * Reserve rule: the lowest open micro-batch of device d (forwards started on its first chunk but not on all)
-   * and the forward memory it still owes. Forwards start in chunk order, so it is the last chunk's next one.
-   */
   private scanOpen(d: number): void {
-    this.lowestOpen = -1;
-    this.owed = 0;
-    if (!this.reserve) return;
-    const { V, devStages, nextMb, memDelta } = this;
-    const first = nextMb[devStages[d * V]!]!;
-    const last = nextMb[devStages[d * V + V - 1]!]!;
-    if (last >= first) return;
-    this.lowestOpen = last;
-    for (let c = 1; c < V; c++) {
-      const s = devStages[d * V + c]!;
-      if (nextMb[s] === last) this.owed += memDelta[s]!;
-    }
+    scanOpenForwards(this.open, this.reserve, this.devStages, this.nextMb, this.memDelta, this.V, d);
   }
 
-  /** Memory that must stay free beyond F(m, s) on device d under the reserve rule (after scanOpen(d)). */
   private reservedBeyond(d: number, s: number, m: number): number {
-    if (!this.reserve || m === this.lowestOpen) return 0;
-    return this.lowestOpen >= 0 ? this.owed : this.fullF[d]! - this.memDelta[s]!;
+    return reservedBeyond(this.open, this.reserve, this.fullF, this.memDelta, d, s, m);
   }
 
   private fillView(d: number, t: number, count: number): void {

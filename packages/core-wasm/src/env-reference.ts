@@ -6,7 +6,7 @@
 // same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
 import { ConfigError } from './errors.js';
 import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
-import { EventQueue, type MemoryRule } from './dynamic.js';
+import { EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
 import { resolveProblem, type Problem, type ProblemConfig } from './problem.js';
 
 const KIND_F = 0;
@@ -275,8 +275,7 @@ export class ReferenceEnv {
   private meanCost = 0;
   private pathF0 = 0;
   private reserve = false;
-  private lowestOpen = -1;
-  private owed = 0;
+  private readonly open: OpenForwards = { lowestOpen: -1, owed: 0 };
   private computeNoisy = false;
   private commNoisy = false;
   private keys = new Uint32Array(0);
@@ -623,23 +622,11 @@ export class ReferenceEnv {
   }
 
   private scanOpen(d: number): void {
-    this.lowestOpen = -1;
-    this.owed = 0;
-    if (!this.reserve) return;
-    const { V, devStages, nextMb, memDelta } = this;
-    const first = nextMb[devStages[d * V]!]!;
-    const last = nextMb[devStages[d * V + V - 1]!]!;
-    if (last >= first) return;
-    this.lowestOpen = last;
-    for (let c = 1; c < V; c++) {
-      const s = devStages[d * V + c]!;
-      if (nextMb[s] === last) this.owed += memDelta[s]!;
-    }
+    scanOpenForwards(this.open, this.reserve, this.devStages, this.nextMb, this.memDelta, this.V, d);
   }
 
   private reservedBeyond(d: number, s: number, m: number): number {
-    if (!this.reserve || m === this.lowestOpen) return 0;
-    return this.lowestOpen >= 0 ? this.owed : this.fullF[d]! - this.memDelta[s]!;
+    return reservedBeyond(this.open, this.reserve, this.fullF, this.memDelta, d, s, m);
   }
 
   private start(d: number, k: number, t: number): void {

@@ -134,6 +134,7 @@ describe('pprl bench env', () => {
     expect(out.envs).toBe(64);
     expect(out.greedy.decisionsPerSec).toBeGreaterThan(0);
     expect(out.mlp).toMatchObject({ hidden: [64, 64] });
+    expect(out.mlpShared).toMatchObject({ hidden: [64, 64], shared: true });
     expect(out.mlp.decisionsPerSec).toBeGreaterThan(0);
     expect(out.byEnvs.map((p: { envs: number }) => p.envs)).toEqual([64]);
   });
@@ -164,5 +165,40 @@ describe('pipes', () => {
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" schedule 1f1b --stages 8 --micro-batches 2048 --format json | head -1`], { encoding: 'utf8' });
     expect(r.stdout).toBe('{\n');
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('pprl bench quality and scale', () => {
+  it('quality --quick --json sets our bubble rates next to upstream and pairs noisy makespans against zb-h1', () => {
+    const r = pprl('bench', 'quality', '--quick', '--json', '--episodes', '10');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.suite).toBe('quality');
+    expect(out.workload).toMatchObject({ cases: 6, noise: [0.1, 0.2, 0.3], episodes: 10 });
+    const first = out.cases[0];
+    expect(first.rows.map((row: { schedule: string }) => row.schedule)).toEqual(['1f1b', 'zb-h1', 'zb-h2', 'zb-auto-1p', 'zb-auto-2p', 'interleaved-1f1b']);
+    const h1 = first.rows.find((row: { schedule: string }) => row.schedule === 'zb-h1');
+    expect(Math.abs(h1.difference)).toBeLessThan(5e-5);
+    expect(first.noisy).toHaveLength(3);
+  });
+
+  it('quality prints a table per case', () => {
+    const r = pprl('bench', 'quality', '--quick', '--episodes', '5');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^P=8 M=\d+/gm)).toHaveLength(6);
+    expect(r.stdout).toMatch(/zb-auto-2p/);
+  });
+
+  it('rejects a bad --episodes', () => {
+    expectUserError(pprl('bench', 'quality', '--episodes', '1'), /--episodes: expected an integer in \[2, 100000\]/);
+  });
+
+  it('scale --quick --json reports the grid and a finite exponent', () => {
+    const r = pprl('bench', 'scale', '--quick', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.suite).toBe('scale');
+    expect(out.points.map((p: { stages: number; microBatches: number }) => [p.stages, p.microBatches])).toEqual([[4, 8], [8, 32], [16, 64]]);
+    expect(Number.isFinite(out.fit.k)).toBe(true);
   });
 });

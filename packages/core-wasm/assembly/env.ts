@@ -13,7 +13,7 @@
 // event (a device's classes change only through its own op ends and the arrivals addressed to it; events carry
 // their device), and built-in policies run inside the module without observations.
 import { episodeKey, stageKey, mbKey, factor, mix32 } from './noise';
-import { mlpForwardBatch, mlpBatchScratchBytes, sampleMasked, argmaxMasked } from './mlp';
+import { mlpForwardBatch, mlpForwardBatchShared, mlpBatchScratchBytes, sampleMasked, argmaxMasked } from './mlp';
 
 const KIND_F: i32 = 0;
 const KIND_B: i32 = 1;
@@ -1163,15 +1163,16 @@ export function envSampleUniform(seed: u32, env: u32, counter: u32): f64 {
 /** Environments whose observations go through one batched MLP forward (weights loaded once per group). */
 const MLP_GROUP: i32 = 32;
 
-/** Bytes of `mlpScratch` that envRollout's MLP policies need for this hidden shape. */
+/** Bytes of `mlpScratch` that envRollout's MLP policies need for this hidden shape (separate or shared trunk alike). */
 export function envRolloutScratchBytes(ctx: usize, hidden: usize, nHidden: i32): i32 {
   const c = changetype<Ctx>(ctx);
   return mlpBatchScratchBytes(hidden, nHidden, MLP_GROUP) + MLP_GROUP * (c.D + c.A + 1) * 4;
 }
 
 /**
- * The MLP part of envRollout, step-major: at each step the observations of a group of environments are written next
- * to each other and go through one batched forward (bit for bit what one forward per environment gives), then each
+ * The MLP part of envRollout, group by group: a group of environments runs all T steps before the next group starts
+ * (its state stays in cache however large N is); at each step the group's observations are written next to each
+ * other and go through one batched forward (bit for bit what one forward per environment gives), then each
  * environment samples and steps. Environments are independent, so the order changes no result.
  */
 function mlpRollout(
@@ -1183,6 +1184,8 @@ function mlpRollout(
   const N = c.N;
   const D = c.D;
   const A = c.A;
+  const shared = (act & 2) != 0;
+  act &= 1;
   const groupObs = mlpScratch; // f32[G][D] when observations are not stored
   const groupLogits = groupObs + (<usize>(MLP_GROUP * D) << 2);
   const groupValues = groupLogits + (<usize>(MLP_GROUP * A) << 2);
@@ -1192,11 +1195,11 @@ function mlpRollout(
     const r0 = ensure(c, envAt(c, i));
     if (r0 < 0) return r0;
   }
-  for (let t = 0; t <= T; t++) {
-    const last = t == T; // the extra pass observes and values the state to bootstrap from
-    if (last && !finalObs && !finalMask && !finalVal) break;
-    for (let g0 = 0; g0 < N; g0 += MLP_GROUP) {
-      const gN = min(MLP_GROUP, N - g0);
+  for (let g0 = 0; g0 < N; g0 += MLP_GROUP) {
+    const gN = min(MLP_GROUP, N - g0);
+    for (let t = 0; t <= T; t++) {
+      const last = t == T; // the extra pass observes and values the state to bootstrap from
+      if (last && !finalObs && !finalMask && !finalVal) break;
       let obsBase: usize;
       if (last) obsBase = finalObs ? finalObs + (<usize>g0 * <usize>D << 2) : groupObs;
       else obsBase = bufObs ? bufObs + (<usize>(t * N + g0) * <usize>D << 2) : groupObs;
@@ -1207,7 +1210,8 @@ function mlpRollout(
         if (maskOut) memory.copy(maskOut + <usize>(last ? g0 + j : t * N + g0 + j) * <usize>A, e.mask, <usize>A);
       }
       if (last && !finalVal) continue;
-      mlpForwardBatch(params, D, hidden, nHidden, A, act, obsBase, gN, batchScratch, groupLogits, groupValues);
+      if (shared) mlpForwardBatchShared(params, D, hidden, nHidden, A, act, obsBase, gN, batchScratch, groupLogits, groupValues);
+      else mlpForwardBatch(params, D, hidden, nHidden, A, act, obsBase, gN, batchScratch, groupLogits, groupValues);
       if (last) {
         memory.copy(finalVal + (<usize>g0 << 2), groupValues, <usize>gN << 2);
         continue;
@@ -1243,7 +1247,9 @@ function mlpRollout(
  * pointer may be 0. Afterwards finalObs / finalMask / finalValue (may be 0) hold the observation, mask and value
  * to bootstrap from. Policies: 0-2 built-in heuristics, 4 MLP sampling with u = envSampleUniform(seed, env,
  * counter++) (a per-env counter), 5 MLP argmax. MLP: params, hidden i32[nHidden], act, mlpScratch as in
- * assembly/mlp.ts. Returns 0 or a negative error code.
+ * assembly/mlp.ts, except that act's bit 1 selects the layout: act = activation (0 tanh, 1 relu) for separate
+ * actor and critic networks, act | 2 for the shared trunk (mlpForwardBatchShared's parameters). mlpScratch holds
+ * envRolloutScratchBytes bytes either way. Returns 0 or a negative error code.
  */
 export function envRollout(
   ctx: usize, policy: i32, T: i32,

@@ -9,3 +9,4 @@ export {
   envRunEpisodes, envRollout, envRolloutScratchBytes, envSampleUniform, envLogRead, envState, envError, envProblemDump,
 } from './env';
 export { mlpForwardBatch, mlpBatchScratchBytes } from './mlp';
+export { mlpParamCountShared, mlpForwardShared, mlpForwardBatchShared } from './mlp';

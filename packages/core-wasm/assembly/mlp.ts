@@ -2,6 +2,8 @@
 // Parameter layout (shared with src/mlp.ts): actor D -> H[0] -> ... -> H[n-1] -> A, then critic
 // D -> H[0] -> ... -> H[n-1] -> 1; each layer is W[in][out] row-major (W[i*out + j] multiplies input i for
 // output j) followed by b[out]. Hidden layers use tanh (act 0) or relu (act 1); output layers are linear.
+// The shared-trunk variant (the *Shared functions) has one trunk D -> H[0] -> ... -> H[n-1] feeding two linear
+// heads: trunk layers, then the actor head H[n-1] -> A, then the critic head H[n-1] -> 1 (same per-layer format).
 // Nothing allocates: parameters, observation, scratch and outputs are caller-provided memory.
 
 const ACT_TANH: i32 = 0;
@@ -21,6 +23,18 @@ export function mlpParamCount(D: i32, hidden: usize, n: i32, A: i32): i32 {
     fanIn = h;
   }
   return 2 * trunk + (fanIn * A + A) + (fanIn + 1);
+}
+
+/** Number of f32 parameters of the shared-trunk network: trunk, actor head, critic head. */
+export function mlpParamCountShared(D: i32, hidden: usize, n: i32, A: i32): i32 {
+  let trunk = 0;
+  let fanIn = D;
+  for (let k = 0; k < n; k++) {
+    const h = hiddenAt(hidden, k);
+    trunk += fanIn * h + h;
+    fanIn = h;
+  }
+  return trunk + (fanIn * A + A) + (fanIn + 1);
 }
 
 function widest(hidden: usize, n: i32): i32 {
@@ -168,6 +182,37 @@ export function mlpForward(
   // the value goes to the ping-pong buffer that does not hold the critic's last hidden layer
   const valueAt = n & 1 ? bufB : bufA;
   network(critic, D, hidden, n, act, obs, bufA, bufB, 1, valueAt);
+  return load<f32>(valueAt);
+}
+
+/**
+ * Forward of one observation through the shared-trunk network (scratch: mlpScratchBytes): writes the A actor
+ * logits and returns the critic value. Each head is the very `dense` call the separate networks' heads make.
+ */
+export function mlpForwardShared(
+  params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
+  obs: usize, scratch: usize, logits: usize,
+): f32 {
+  const bufA = scratch;
+  const bufB = scratch + (<usize>((widest(hidden, n) + 3) & ~3) << 2);
+  let p = params;
+  let x = obs;
+  let fanIn = D;
+  for (let k = 0; k < n; k++) {
+    const h = hiddenAt(hidden, k);
+    const dst = k & 1 ? bufB : bufA;
+    const b = p + (<usize>(fanIn * h) << 2);
+    dense(p, b, x, fanIn, h, dst, act);
+    p = b + (<usize>h << 2);
+    x = dst;
+    fanIn = h;
+  }
+  const b = p + (<usize>(fanIn * A) << 2);
+  dense(p, b, x, fanIn, A, logits, ACT_LINEAR);
+  p = b + (<usize>A << 2);
+  // the value goes to the ping-pong buffer that does not hold the trunk's last hidden layer
+  const valueAt = n & 1 ? bufB : bufA;
+  dense(p, p + (<usize>fanIn << 2), x, fanIn, 1, valueAt, ACT_LINEAR);
   return load<f32>(valueAt);
 }
 
@@ -518,5 +563,42 @@ export function mlpForwardBatch(
     const x = obs + <usize>r * obsRow;
     const critic = networkRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride, A, logits + <usize>r * logitsRow, logitsRow);
     networkRows(critic, D, hidden, n, act, x, rows, bufA, bufB, stride, 1, values + (<usize>r << 2), 4);
+  }
+}
+
+/**
+ * `mlpForwardBatch` for the shared-trunk network: bit for bit what B calls of mlpForwardShared give. `scratch`
+ * holds mlpBatchScratchBytes(hidden, n, B) bytes; obs, scratch and the outputs must not overlap.
+ */
+export function mlpForwardBatchShared(
+  params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
+  obs: usize, B: i32, scratch: usize, logits: usize, values: usize,
+): void {
+  const chunk = chunkRows(B);
+  const stride = <usize>((widest(hidden, n) + 3) & ~3) << 2;
+  const bufA = scratch;
+  const bufB = scratch + <usize>chunk * stride;
+  const obsRow = <usize>D << 2;
+  const logitsRow = <usize>A << 2;
+  for (let r = 0; r < B; r += chunk) {
+    const rows = min(chunk, B - r);
+    let p = params;
+    let x = obs + <usize>r * obsRow;
+    let xStride = obsRow;
+    let fanIn = D;
+    for (let k = 0; k < n; k++) {
+      const h = hiddenAt(hidden, k);
+      const dst = k & 1 ? bufB : bufA;
+      const b = p + (<usize>(fanIn * h) << 2);
+      denseRows(p, b, x, xStride, fanIn, h, dst, stride, rows, act);
+      p = b + (<usize>h << 2);
+      x = dst;
+      xStride = stride;
+      fanIn = h;
+    }
+    const b = p + (<usize>(fanIn * A) << 2);
+    denseRows(p, b, x, xStride, fanIn, A, logits + <usize>r * logitsRow, logitsRow, rows, ACT_LINEAR);
+    p = b + (<usize>A << 2);
+    denseRows(p, p + (<usize>fanIn << 2), x, xStride, fanIn, 1, values + (<usize>r << 2), 4, rows, ACT_LINEAR);
   }
 }

@@ -59,7 +59,8 @@ export interface MlpPolicyHandle {
   readonly hiddenPtr: number;
   /** mlpScratchBytes(hidden) bytes */
   readonly scratchPtr: number;
-  readonly layout: { readonly obsDim: number; readonly hidden: readonly number[]; readonly actions: number; readonly activation: 'tanh' | 'relu' };
+  /** `shared`: one hidden trunk with actor and critic heads (src/mlp.ts MlpLayout), passed to envRollout as act | 2. */
+  readonly layout: { readonly obsDim: number; readonly hidden: readonly number[]; readonly actions: number; readonly activation: 'tanh' | 'relu'; readonly shared?: boolean };
 }
 
 /** An MLP policy for `rollout`: sample from the masked softmax (default) or take the argmax (`greedy`). */
@@ -487,7 +488,8 @@ export class WasmEnv {
       params = mlp.paramsPtr;
       hidden = mlp.hiddenPtr;
       nHidden = l.hidden.length;
-      act = l.activation === 'tanh' ? 0 : 1;
+      // bit 0: the activation; bit 1: the shared-trunk layout
+      act = (l.activation === 'tanh' ? 0 : 1) | (l.shared ? 2 : 0);
       // batched forwards over groups of environments need their own scratch (released below)
       scratch = this.core.alloc(this.wasm.envRolloutScratchBytes(this.ctx, hidden, nHidden));
       seed = (policy.seed ?? 0) >>> 0;

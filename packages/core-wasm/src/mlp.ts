@@ -1,4 +1,5 @@
-// The PPO policy network (separate actor and critic MLPs, as in CleanRL's ppo.py) held in WebAssembly memory.
+// The PPO policy network (separate actor and critic MLPs as in CleanRL's ppo.py, or optionally one shared trunk
+// with two heads) held in WebAssembly memory.
 // The forward pass itself is assembly/mlp.ts; this file owns the parameter layout, the initialisation and a
 // TypeScript handle for tests, evaluation and for WebAssembly callers that need the pointers.
 import { mix32, normal } from './noise.js';
@@ -13,12 +14,18 @@ import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
  * The actor's layers come first, then the critic's. Each layer is its weight matrix W of shape [in][out],
  * row-major (W[i * out + j] multiplies input i for output j), immediately followed by its bias b[out].
  * Hidden layers apply `activation`; both output layers are linear. See `mlpLayers` for the offsets.
+ *
+ * With `shared: true` actor and critic share the hidden layers: one trunk D -> hidden[0] -> ... -> hidden[n-1]
+ * feeds two linear heads, laid out as the trunk's layers, then the actor head (hidden[n-1] -> actions), then the
+ * critic head (hidden[n-1] -> 1), each layer again W[in][out] then b[out]. Half the multiply-adds of the default.
  */
 export interface MlpLayout {
   obsDim: number;
   hidden: number[];
   actions: number;
   activation: 'tanh' | 'relu';
+  /** One hidden trunk for actor and critic (two heads) instead of two separate networks. Default false. */
+  shared?: boolean;
 }
 
 /** The WebAssembly exports of assembly/mlp.ts (pointers are byte offsets into the module's memory). */
@@ -31,6 +38,10 @@ export interface MlpExports {
   /** Forward of B observations (obs f32[B][D]): logits f32[B][A] and values f32[B], bit-identical to B mlpForward calls. */
   mlpForwardBatch(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, B: number, scratch: number, logits: number, values: number): void;
   mlpBatchScratchBytes(hidden: number, n: number, B: number): number;
+  /** The shared-trunk variants (layout `shared: true`); scratch sizes as for the separate networks. */
+  mlpParamCountShared(D: number, hidden: number, n: number, A: number): number;
+  mlpForwardShared(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, scratch: number, logits: number): number;
+  mlpForwardBatchShared(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, B: number, scratch: number, logits: number, values: number): void;
 }
 
 /** Activation code passed to `mlpForward`. */
@@ -38,21 +49,28 @@ export function activationCode(activation: MlpLayout['activation']): 0 | 1 {
   return activation === 'tanh' ? 0 : 1;
 }
 
-/** Total parameter count: 2 * sum over hidden layers (in*out + out) + (H*A + A) + (H + 1), H the last width. */
-export function mlpParamCount(D: number, hidden: readonly number[], A: number): number {
+/**
+ * Total parameter count: 2 * sum over hidden layers (in*out + out) + (H*A + A) + (H + 1), H the last width;
+ * with `shared` the hidden layers count once.
+ */
+export function mlpParamCount(D: number, hidden: readonly number[], A: number, shared = false): number {
   let trunk = 0;
   let fanIn = D;
   for (const h of hidden) {
     trunk += fanIn * h + h;
     fanIn = h;
   }
-  return 2 * trunk + (fanIn * A + A) + (fanIn + 1);
+  return (shared ? 1 : 2) * trunk + (fanIn * A + A) + (fanIn + 1);
 }
 
 /** One dense layer's place in the parameter array. */
 export interface MlpLayer {
-  network: 'actor' | 'critic';
-  /** Position within its network: 0 .. hidden.length (the last is the linear head). */
+  /** 'trunk' only in shared layouts, whose 'actor' and 'critic' entries are just the heads. */
+  network: 'actor' | 'critic' | 'trunk';
+  /**
+   * Position within its network: 0 .. hidden.length (the last is the linear head). In shared layouts trunk
+   * layers have 0 .. hidden.length - 1 and both heads hidden.length, so `index === hidden.length` means a head.
+   */
   index: number;
   fanIn: number;
   fanOut: number;
@@ -63,11 +81,27 @@ export interface MlpLayer {
   gain: number;
 }
 
-/** The layers in parameter order (actor then critic). */
+/** The layers in parameter order: actor then critic, or with `shared` trunk, actor head, critic head. */
 export function mlpLayers(layout: MlpLayout): MlpLayer[] {
   checkLayout(layout);
   const layers: MlpLayer[] = [];
   let offset = 0;
+  if (layout.shared) {
+    const widths = [layout.obsDim, ...layout.hidden];
+    for (let index = 0; index + 1 < widths.length; index++) {
+      const fanIn = widths[index]!;
+      const fanOut = widths[index + 1]!;
+      layers.push({ network: 'trunk', index, fanIn, fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut, gain: Math.SQRT2 });
+      offset += fanIn * fanOut + fanOut;
+    }
+    const fanIn = widths[widths.length - 1]!;
+    const index = layout.hidden.length;
+    for (const [network, fanOut, gain] of [['actor', layout.actions, 0.01], ['critic', 1, 1]] as const) {
+      layers.push({ network, index, fanIn, fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut, gain });
+      offset += fanIn * fanOut + fanOut;
+    }
+    return layers;
+  }
   for (const network of ['actor', 'critic'] as const) {
     const widths = [layout.obsDim, ...layout.hidden, network === 'actor' ? layout.actions : 1];
     for (let index = 0; index + 1 < widths.length; index++) {
@@ -128,7 +162,7 @@ function orthonormalColumns(rows: number, cols: number, draw: (k: number) => num
  * (seed, layer, element), and the rest uses only + - * / sqrt, so every JS engine gives the same bits.
  */
 export function orthogonalInit(layout: MlpLayout, seed: number): Float32Array {
-  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions));
+  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
   const seedKey = mix32(mix32((seed >>> 0) ^ 0x9e3779b9) ^ 0x6d6c70);
   mlpLayers(layout).forEach((layer, l) => {
     const { fanIn, fanOut, weightOffset, gain } = layer;
@@ -164,6 +198,7 @@ export class WasmMlp {
   private readonly ioPtr: number;
   private readonly wasm: MlpExports;
   private readonly act: 0 | 1;
+  private readonly shared: boolean;
   private disposed = false;
 
   /** Loads the shared WebAssembly core and places the policy in it (`params` defaults to zeros). */
@@ -179,8 +214,9 @@ export class WasmMlp {
     checkLayout(layout);
     this.wasm = core.exports as CoreExports & MlpExports;
     this.act = activationCode(layout.activation);
+    this.shared = layout.shared ?? false;
     const { obsDim: D, hidden, actions: A } = layout;
-    this.paramCount = mlpParamCount(D, hidden, A);
+    this.paramCount = mlpParamCount(D, hidden, A, this.shared);
     this.hiddenPtr = core.alloc(4 * hidden.length);
     core.i32(this.hiddenPtr, hidden.length).set(hidden);
     this.paramsPtr = core.alloc(4 * this.paramCount);
@@ -232,7 +268,7 @@ export class WasmMlp {
     const { obsDim: D, hidden, actions: A } = this.layout;
     if (obs.length !== D) throw new RangeError(`expected an observation of ${D} floats, got ${obs.length}`);
     this.f32(this.obsPtr, D).set(obs);
-    const value = this.wasm.mlpForward(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, this.obsPtr, this.scratchPtr, this.logitsPtr);
+    const value = (this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward)(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, this.obsPtr, this.scratchPtr, this.logitsPtr);
     return { logits: Float32Array.from(this.f32(this.logitsPtr, A)), value };
   }
 
@@ -246,8 +282,9 @@ export class WasmMlp {
       this.f32(block, n * D).set(obs.subarray(0, n * D));
       const out = block + 4 * n * D;
       const values = new Float32Array(n);
+      const forward = this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward;
       for (let k = 0; k < n; k++)
-        values[k] = this.wasm.mlpForward(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block + 4 * k * D, this.scratchPtr, out + 4 * k * A);
+        values[k] = forward(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block + 4 * k * D, this.scratchPtr, out + 4 * k * A);
       return { logits: Float32Array.from(this.f32(out, n * A)), values };
     } finally {
       this.core.release(block);
@@ -274,7 +311,7 @@ export class WasmMlp {
       const logits = block + 4 * n * D;
       const values = logits + 4 * n * A;
       const scratch = block + ioBytes;
-      this.wasm.mlpForwardBatch(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block, n, scratch, logits, values);
+      (this.shared ? this.wasm.mlpForwardBatchShared : this.wasm.mlpForwardBatch)(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block, n, scratch, logits, values);
       return { logits: Float32Array.from(this.f32(logits, n * A)), values: Float32Array.from(this.f32(values, n)) };
     } finally {
       this.core.release(block);

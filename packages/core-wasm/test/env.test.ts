@@ -564,6 +564,46 @@ describe('rollouts inside WebAssembly', () => {
     mlp.dispose();
     env.dispose();
   });
+
+  it('MLP rollout with a shared trunk (act | 2): each row is a per-step WasmMlp forward, sample and step', async () => {
+    const N = 37; // more than one group of 32 and a partial group
+    const T = 60;
+    const env = await WasmEnv.create({ ranges: RANGES, numEnvs: N });
+    const D = env.obsDim;
+    const A = env.numActions;
+    for (const activation of ['tanh', 'relu'] as const) {
+      const layout = { obsDim: D, hidden: [64, 64], actions: A, activation, shared: true };
+      const params = orthogonalInit(layout, 5);
+      for (let j = 0; j < params.length; j++) params[j] = params[j]! * 3;
+      const mlp = await WasmMlp.create(layout, params);
+      // the same parameters read as separate networks would be another policy (and another length)
+      expect(mlp.paramCount).toBeLessThan(orthogonalInit({ ...layout, shared: false }, 5).length);
+      env.reset();
+      const buf = env.createRolloutBuffers(T);
+      env.rollout({ mlp, seed: 9 }, T, buf);
+      checkAgainstReference(env, buf, T, (i) => new ReferenceEnv({ ranges: RANGES, episodeStart: i, episodeStride: N }));
+      for (let t = 0; t < T; t++)
+        for (let i = 0; i < N; i++) {
+          const row = t * N + i;
+          const { logits, value } = mlp.forward(buf.obs.slice(row * D, row * D + D));
+          expect(buf.value[row]).toBe(value);
+          const s = mlp.sample(logits, buf.mask.slice(row * A, row * A + A), env.sampleUniform(9, i, t));
+          expect(buf.actions[row]).toBe(s.action);
+          expect(buf.logProb[row]).toBe(s.logProb);
+        }
+      for (let i = 0; i < N; i++) expect(buf.finalValue[i]).toBe(mlp.forward(buf.finalObs.slice(i * D, i * D + D)).value);
+      // greedy too
+      env.reset();
+      env.rollout({ mlp, greedy: true }, 10, buf);
+      for (let row = 0; row < 10 * N; row++) {
+        const { logits } = mlp.forward(buf.obs.slice(row * D, row * D + D));
+        expect(buf.actions[row]).toBe(mlp.argmax(logits, buf.mask.slice(row * A, row * A + A)));
+      }
+      buf.dispose();
+      mlp.dispose();
+    }
+    env.dispose();
+  });
 });
 
 /** The rollout's rows replayed through reference envs: same observations, masks, rewards and dones. */

@@ -1,4 +1,5 @@
-// mlpForwardBatch (assembly/mlp.ts) against mlpForward: the same floats, bit for bit, for every observation.
+// mlpForwardBatch (assembly/mlp.ts) against mlpForward: the same floats, bit for bit, for every observation; and
+// the shared-trunk pair mlpForwardBatchShared / mlpForwardShared likewise.
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCore } from '../src/wasm.js';
 import { WasmMlp, activationCode, mlpLayers, mlpParamCount, orthogonalInit, type MlpExports, type MlpLayout } from '../src/mlp.js';
@@ -17,7 +18,7 @@ afterAll(() => created.forEach((m) => m.dispose()));
 
 /** Weights with standard deviation `scale / sqrt(fan in)`: with scale 3 some tanh inputs pass the +-8 clamp. */
 function randomParams(layout: MlpLayout, random: () => number, scale: number): Float32Array {
-  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions));
+  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
   for (const l of mlpLayers(layout)) {
     const s = (scale * Math.sqrt(3)) / Math.sqrt(l.fanIn);
     for (let k = 0; k < l.fanIn * l.fanOut; k++) params[l.weightOffset + k] = (2 * random() - 1) * s;
@@ -35,9 +36,10 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-/** B forwards through mlpForward, one observation at a time. */
+/** B forwards through mlpForward (mlpForwardShared for a shared trunk), one observation at a time. */
 function perObservation(mlp: WasmMlp, obs: Float32Array, B: number): { logits: Float32Array; values: Float32Array } {
   const { obsDim: D, hidden, actions: A, activation } = mlp.layout;
+  const forward = mlp.layout.shared ? wasm.mlpForwardShared : wasm.mlpForward;
   const scratch = core.alloc(wasm.mlpScratchBytes(mlp.hiddenPtr, hidden.length));
   const io = core.alloc(4 * (D + A));
   const logits = new Float32Array(B * A);
@@ -45,7 +47,7 @@ function perObservation(mlp: WasmMlp, obs: Float32Array, B: number): { logits: F
   try {
     for (let k = 0; k < B; k++) {
       new Float32Array(core.memory.buffer, io, D).set(obs.subarray(k * D, (k + 1) * D));
-      values[k] = wasm.mlpForward(mlp.paramsPtr, D, mlp.hiddenPtr, hidden.length, A, activationCode(activation), io, scratch, io + 4 * D);
+      values[k] = forward(mlp.paramsPtr, D, mlp.hiddenPtr, hidden.length, A, activationCode(activation), io, scratch, io + 4 * D);
       logits.set(new Float32Array(core.memory.buffer, io + 4 * D, A), k * A);
     }
   } finally {
@@ -55,7 +57,7 @@ function perObservation(mlp: WasmMlp, obs: Float32Array, B: number): { logits: F
   return { logits, values };
 }
 
-/** mlpForwardBatch called directly, with guard bytes around the outputs and the scratch to catch stray writes. */
+/** mlpForwardBatch (or mlpForwardBatchShared) called directly, with guard bytes around the outputs and the scratch to catch stray writes. */
 function batchDirect(mlp: WasmMlp, obs: Float32Array, B: number): { logits: Float32Array; values: Float32Array } {
   const { obsDim: D, hidden, actions: A, activation } = mlp.layout;
   const G = 64;
@@ -72,7 +74,7 @@ function batchDirect(mlp: WasmMlp, obs: Float32Array, B: number): { logits: Floa
   }
   try {
     new Float32Array(core.memory.buffer, ptr.obs!, B * D).set(obs.subarray(0, B * D));
-    wasm.mlpForwardBatch(mlp.paramsPtr, D, mlp.hiddenPtr, hidden.length, A, activationCode(activation), ptr.obs!, B, ptr.scratch!, ptr.logits!, ptr.values!);
+    (mlp.layout.shared ? wasm.mlpForwardBatchShared : wasm.mlpForwardBatch)(mlp.paramsPtr, D, mlp.hiddenPtr, hidden.length, A, activationCode(activation), ptr.obs!, B, ptr.scratch!, ptr.logits!, ptr.values!);
     for (const [name, bytes] of Object.entries(regions)) {
       const u8 = new Uint8Array(core.memory.buffer, ptr[name]! - G, bytes + 2 * G);
       expect(u8.subarray(0, G).every((v) => v === 0xa5), `bytes before ${name}`).toBe(true);
@@ -98,11 +100,12 @@ describe('mlpForwardBatch', () => {
     [9, [], 6], [11, [1, 8], 8], [33, [65, 31], 17], [40, [64, 64], 1], [6, [12, 2, 20], 13], [40, [64, 64, 64], 5],
   ];
   const batches = [1, 3, 4, 5, 64, 1024];
+  for (const shared of [false, true])
   for (const activation of ['tanh', 'relu'] as const)
     for (const [D, hidden, A] of shapes) {
-      it(`equals mlpForward bit for bit: ${activation}, D ${D}, hidden [${hidden}], A ${A}, B ${batches.join('/')}`, async () => {
-        const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation };
-        const random = rng(D * 7919 + A * 31 + hidden.length + (activation === 'tanh' ? 0 : 1));
+      it(`equals ${shared ? 'mlpForwardShared' : 'mlpForward'} bit for bit: ${activation}, D ${D}, hidden [${hidden}], A ${A}, B ${batches.join('/')}`, async () => {
+        const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation, shared };
+        const random = rng(D * 7919 + A * 31 + hidden.length + (activation === 'tanh' ? 0 : 1) + (shared ? 5 : 0));
         const Bmax = batches[batches.length - 1]!;
         const obs = Float32Array.from({ length: Bmax * D }, () => (2 * random() - 1) * 3);
         for (const params of [randomParams(layout, random, 3), orthogonalInit(layout, 11)]) {

@@ -19,7 +19,7 @@ afterAll(() => created.forEach((m) => m.dispose()));
 
 /** Weights with standard deviation `scale / sqrt(fan in)` (pre-activations around `scale`, so tanh saturates sometimes). */
 function randomParams(layout: MlpLayout, random: () => number, scale: number): Float32Array {
-  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions));
+  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
   for (const l of mlpLayers(layout)) {
     const s = (scale * Math.sqrt(3)) / Math.sqrt(l.fanIn);
     for (let k = 0; k < l.fanIn * l.fanOut; k++) params[l.weightOffset + k] = (2 * random() - 1) * s;
@@ -36,9 +36,12 @@ function tfForward(layout: MlpLayout, params: Float32Array, obs: Float32Array, n
     for (const l of mlpLayers(layout)) {
       const W = tf.tensor2d(params.subarray(l.weightOffset, l.biasOffset), [l.fanIn, l.fanOut]);
       const b = tf.tensor1d(params.subarray(l.biasOffset, l.biasOffset + l.fanOut));
-      let h: tf.Tensor2D = tf.add(tf.matMul(heads[l.network], W), b);
+      // a shared trunk layer feeds both heads
+      const from = l.network === 'trunk' ? 'actor' : l.network;
+      let h: tf.Tensor2D = tf.add(tf.matMul(heads[from], W), b);
       if (l.index < layout.hidden.length) h = layout.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
-      heads[l.network] = h;
+      if (l.network === 'trunk') heads.actor = heads.critic = h;
+      else heads[l.network] = h;
     }
     return { logits: heads.actor.dataSync() as Float32Array, values: heads.critic.dataSync() as Float32Array };
   });
@@ -58,6 +61,36 @@ describe('mlpParamCount', () => {
     expect(mlpParamCount(40, [64, 64], 7)).toBe(14088);
     expect(mlpParamCount(8, [32], 4)).toBe(2 * (8 * 32 + 32) + (32 * 4 + 4) + 33);
     expect(mlpParamCount(5, [], 3)).toBe(5 * 3 + 3 + 5 + 1);
+    // shared trunk: the hidden layers once
+    expect(mlpParamCount(40, [64, 64], 7, true)).toBe((40 * 64 + 64) + (64 * 64 + 64) + (64 * 7 + 7) + (64 + 1));
+    expect(mlpParamCount(40, [64, 64], 7, false)).toBe(14088);
+    expect(mlpParamCount(5, [], 3, true)).toBe(5 * 3 + 3 + 5 + 1);
+  });
+
+  it('shared layouts: trunk layers, then the actor head, then the critic head, agreeing with the WebAssembly export', () => {
+    const random = rng(2);
+    for (let t = 0; t < 200; t++) {
+      const hidden = Array.from({ length: Math.floor(random() * 4) }, () => 1 + Math.floor(random() * 100));
+      const layout: MlpLayout = { obsDim: 1 + Math.floor(random() * 80), hidden, actions: 1 + Math.floor(random() * 12), activation: 'relu', shared: true };
+      const count = mlpParamCount(layout.obsDim, hidden, layout.actions, true);
+      const ptr = core.alloc(4 * Math.max(1, hidden.length));
+      core.i32(ptr, hidden.length).set(hidden);
+      expect(wasm.mlpParamCountShared(layout.obsDim, ptr, hidden.length, layout.actions)).toBe(count);
+      core.release(ptr);
+      const layers = mlpLayers(layout);
+      expect(layers.map((l) => l.network)).toEqual([...hidden.map(() => 'trunk'), 'actor', 'critic']);
+      const widths = [layout.obsDim, ...hidden];
+      let offset = 0;
+      layers.forEach((l, k) => {
+        expect(l.weightOffset).toBe(offset);
+        expect(l.biasOffset).toBe(offset + l.fanIn * l.fanOut);
+        expect(l.fanIn).toBe(widths[Math.min(k, hidden.length)]);
+        expect(l.fanOut).toBe(k < hidden.length ? hidden[k] : l.network === 'actor' ? layout.actions : 1);
+        expect(l.index).toBe(Math.min(k, hidden.length));
+        offset = l.biasOffset + l.fanOut;
+      });
+      expect(offset).toBe(count);
+    }
   });
 
   it('agrees with the WebAssembly export and with the layer offsets', () => {
@@ -89,11 +122,12 @@ describe('WasmMlp.forward', () => {
     // odd sizes reach every code path: odd fan-in, partial blocks of 16 and of 4, widths below 4, no hidden layer
     [7, [18, 5], 9], [3, [2, 3], 2], [13, [20], 1], [5, [], 6], [40, [64, 64, 64], 5],
   ];
+  for (const shared of [false, true])
   for (const activation of ['tanh', 'relu'] as const)
     for (const [D, hidden, A] of shapes) {
-      it(`matches TensorFlow.js to 1e-5: ${activation}, D ${D}, hidden [${hidden}], A ${A}`, async () => {
-        const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation };
-        const random = rng(D * 1000 + A + hidden.length);
+      it(`matches TensorFlow.js to 1e-5: ${shared ? 'shared trunk, ' : ''}${activation}, D ${D}, hidden [${hidden}], A ${A}`, async () => {
+        const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation, shared };
+        const random = rng(D * 1000 + A + hidden.length + (shared ? 77 : 0));
         const n = 200;
         const obs = Float32Array.from({ length: n * D }, () => (2 * random() - 1) * 2);
         for (const params of [randomParams(layout, random, 2), orthogonalInit(layout, 7)]) {
@@ -232,12 +266,14 @@ describe('orthogonalInit', () => {
   const layouts: MlpLayout[] = [
     { obsDim: 40, hidden: [64, 64], actions: 7, activation: 'tanh' },
     { obsDim: 100, hidden: [32], actions: 3, activation: 'relu' },
+    { obsDim: 40, hidden: [64, 64], actions: 7, activation: 'tanh', shared: true },
   ];
 
   for (const layout of layouts)
-    it(`gives (semi-)orthogonal weights times the CleanRL gains and zero biases: D ${layout.obsDim}, hidden [${layout.hidden}]`, () => {
+    it(`gives (semi-)orthogonal weights times the CleanRL gains and zero biases: D ${layout.obsDim}, hidden [${layout.hidden}]${layout.shared ? ', shared trunk' : ''}`, () => {
       const params = orthogonalInit(layout, 42);
-      expect(params).toHaveLength(mlpParamCount(layout.obsDim, layout.hidden, layout.actions));
+      expect(params).toHaveLength(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
+      expect(mlpLayers(layout).some((l) => l.network === 'trunk')).toBe(layout.shared ?? false);
       for (const l of mlpLayers(layout)) {
         const head = l.index === layout.hidden.length;
         expect(l.gain).toBe(!head ? Math.SQRT2 : l.network === 'actor' ? 0.01 : 1);

@@ -1,5 +1,6 @@
 // Environment throughput: policy decisions per second of whole rollouts inside WebAssembly, for the built-in
-// greedy heuristic and for a 2x64 MLP policy (forward, masked sampling, storage of every rollout field).
+// greedy heuristic and for a 2x64 MLP policy (forward, masked sampling, storage of every rollout field), both with
+// separate actor and critic networks and with a shared trunk (half the multiply-adds).
 import { WasmEnv, WasmMlp, orthogonalInit, resolveProblem, type MlpLayout } from '@pprl/core-wasm';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate } from '../measure.js';
@@ -14,6 +15,8 @@ export interface EnvBenchPoint {
   envs: number;
   greedy: Rate;
   mlp: Rate;
+  /** The shared-trunk MLP (same hidden widths). */
+  mlpShared: Rate;
 }
 
 export interface EnvBenchResult {
@@ -22,6 +25,8 @@ export interface EnvBenchResult {
   /** The headline figures, at `envs` environments (the largest measured). */
   greedy: { decisionsPerSec: number };
   mlp: { decisionsPerSec: number; hidden: number[]; activation: 'tanh' };
+  /** The same MLP with one trunk shared by actor and critic (two heads). */
+  mlpShared: { decisionsPerSec: number; hidden: number[]; activation: 'tanh'; shared: true };
   envs: number;
   byEnvs: EnvBenchPoint[];
   machine: MachineInfo;
@@ -45,6 +50,8 @@ export async function runEnvBench(opts: EnvBenchOptions = {}): Promise<EnvBenchR
     const env = await WasmEnv.create({ numEnvs: N, problem });
     const layout: MlpLayout = { obsDim: env.obsDim, hidden, actions: env.numActions, activation: 'tanh' };
     const mlp = await WasmMlp.create(layout, orthogonalInit(layout, 1));
+    const sharedLayout: MlpLayout = { ...layout, shared: true };
+    const mlpShared = await WasmMlp.create(sharedLayout, orthogonalInit(sharedLayout, 1));
     const buffers = env.createRolloutBuffers(stepsPerCall);
     env.reset();
     const greedyBatch = () => {
@@ -55,17 +62,25 @@ export async function runEnvBench(opts: EnvBenchOptions = {}): Promise<EnvBenchR
       env.rollout({ mlp, seed: 7 }, stepsPerCall, buffers);
       return N * stepsPerCall;
     };
+    const sharedBatch = () => {
+      env.rollout({ mlp: mlpShared, seed: 7 }, stepsPerCall, buffers);
+      return N * stepsPerCall;
+    };
     timeRate(greedyBatch, seconds / 2);
     timeRate(mlpBatch, seconds / 2);
+    timeRate(sharedBatch, seconds / 2);
     const greedy: number[] = [];
     const policy: number[] = [];
+    const sharedPolicy: number[] = [];
     for (let r = 0; r < repetitions; r++) {
       greedy.push(timeRate(greedyBatch, seconds));
       policy.push(timeRate(mlpBatch, seconds));
+      sharedPolicy.push(timeRate(sharedBatch, seconds));
     }
-    byEnvs.push({ envs: N, greedy: rateOf(greedy), mlp: rateOf(policy) });
+    byEnvs.push({ envs: N, greedy: rateOf(greedy), mlp: rateOf(policy), mlpShared: rateOf(sharedPolicy) });
     hidden = layout.hidden;
     buffers.dispose();
+    mlpShared.dispose();
     mlp.dispose();
     env.dispose();
   }
@@ -75,6 +90,7 @@ export async function runEnvBench(opts: EnvBenchOptions = {}): Promise<EnvBenchR
     workload: { stages: P, microBatches: M, cost, comm, noise, memLimit, stepsPerCall, seconds, repetitions },
     greedy: { decisionsPerSec: last.greedy.median },
     mlp: { decisionsPerSec: last.mlp.median, hidden, activation: 'tanh' },
+    mlpShared: { decisionsPerSec: last.mlpShared.median, hidden, activation: 'tanh', shared: true },
     envs: last.envs,
     byEnvs,
     machine: machineInfo(),

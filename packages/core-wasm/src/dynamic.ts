@@ -87,6 +87,43 @@ export interface DynamicResult {
   timeline?: Timeline;
 }
 
+/** Flat per-problem tables that the dynamic executor and the reference environment index the same way. */
+export interface DynamicTables {
+  /** devStages[d * V + c]: model stage of local chunk c on device d (increasing stage order). */
+  devStages: Int32Array;
+  /** [kind * S + s]: base compute cost of kind F = 0, B = 1, W = 2. */
+  cost: Float64Array;
+  /** [kind * S + s]: memory delta. */
+  memDelta: Float64Array;
+  /** Per device: summed memF of its stages (one micro-batch's forwards). */
+  fullF: Float64Array;
+  /** The limit with the static check's tolerance (memoryViolations), so both agree on what fits; Infinity if none. */
+  memCap: number;
+}
+
+export function dynamicTables(problem: Problem): DynamicTables {
+  const { stages: P, chunks: V, numStages: S, stageDevice } = problem;
+  const devStages = new Int32Array(P * V);
+  const filled = new Int32Array(P);
+  const fullF = new Float64Array(P);
+  for (let s = 0; s < S; s++) {
+    const d = stageDevice[s]!;
+    devStages[d * V + filled[d]!] = s;
+    filled[d] = filled[d]! + 1;
+    fullF[d] = fullF[d]! + problem.memF[s]!;
+  }
+  const cost = new Float64Array(3 * S);
+  cost.set(problem.costF, 0);
+  cost.set(problem.costB, S);
+  cost.set(problem.costW, 2 * S);
+  const memDelta = new Float64Array(3 * S);
+  memDelta.set(problem.memF, 0);
+  memDelta.set(problem.memB, S);
+  memDelta.set(problem.memW, 2 * S);
+  const memCap = Number.isFinite(problem.memLimit) ? problem.memLimit * (1 + 1e-9) : Infinity;
+  return { devStages, cost, memDelta, fullF, memCap };
+}
+
 /** The reserve rule's state for one device (see MemoryRule), filled by `scanOpenForwards`. */
 export interface OpenForwards {
   /** The lowest micro-batch whose forwards are started on some but not all of the device's chunks; -1 if none. */
@@ -232,25 +269,7 @@ export class DynamicExecutor {
     this.S = S;
     this.M = M;
     this.perDevice = 3 * V * M;
-    this.devStages = new Int32Array(P * V);
-    const filled = new Int32Array(P);
-    for (let s = 0; s < S; s++) {
-      const d = problem.stageDevice[s]!;
-      this.devStages[d * V + filled[d]!] = s;
-      filled[d] = filled[d]! + 1;
-    }
-    this.cost = new Float64Array(3 * S);
-    this.cost.set(problem.costF, 0);
-    this.cost.set(problem.costB, S);
-    this.cost.set(problem.costW, 2 * S);
-    this.memDelta = new Float64Array(3 * S);
-    this.memDelta.set(problem.memF, 0);
-    this.memDelta.set(problem.memB, S);
-    this.memDelta.set(problem.memW, 2 * S);
-    // the tolerance of the static check (memoryViolations), so both agree on what fits
-    this.memCap = Number.isFinite(problem.memLimit) ? problem.memLimit * (1 + 1e-9) : Infinity;
-    this.fullF = new Float64Array(P);
-    for (let s = 0; s < S; s++) this.fullF[problem.stageDevice[s]!] = this.fullF[problem.stageDevice[s]!]! + problem.memF[s]!;
+    ({ devStages: this.devStages, cost: this.cost, memDelta: this.memDelta, fullF: this.fullF, memCap: this.memCap } = dynamicTables(problem));
     this.nextMb = new Int32Array(3 * S);
     this.endF = new Float64Array(S * M);
     this.endB = new Float64Array(S * M);

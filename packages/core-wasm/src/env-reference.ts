@@ -6,7 +6,7 @@
 // same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
 import { ConfigError } from './errors.js';
 import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
-import { EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
+import { dynamicTables, EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
 import { resolveProblem, type Problem, type ProblemConfig } from './problem.js';
 
 const KIND_F = 0;
@@ -265,10 +265,10 @@ export class ReferenceEnv {
   private V = 0;
   private S = 0;
   private M = 0;
-  private devStages = new Int32Array(0);
-  private cost = new Float64Array(0);
-  private memDelta = new Float64Array(0);
-  private fullF = new Float64Array(0);
+  private devStages: Int32Array = new Int32Array(0);
+  private cost: Float64Array = new Float64Array(0);
+  private memDelta: Float64Array = new Float64Array(0);
+  private fullF: Float64Array = new Float64Array(0);
   private path: Float64Array = new Float64Array(0);
   private memCap = Infinity;
   private scaleValue = 1;
@@ -495,24 +495,7 @@ export class ReferenceEnv {
     this.V = V;
     this.S = S;
     this.M = M;
-    this.devStages = new Int32Array(P * V);
-    const filled = new Int32Array(P);
-    for (let s = 0; s < S; s++) {
-      const d = problem.stageDevice[s]!;
-      this.devStages[d * V + filled[d]!] = s;
-      filled[d] = filled[d]! + 1;
-    }
-    this.cost = new Float64Array(3 * S);
-    this.cost.set(problem.costF, 0);
-    this.cost.set(problem.costB, S);
-    this.cost.set(problem.costW, 2 * S);
-    this.memDelta = new Float64Array(3 * S);
-    this.memDelta.set(problem.memF, 0);
-    this.memDelta.set(problem.memB, S);
-    this.memDelta.set(problem.memW, 2 * S);
-    this.memCap = Number.isFinite(problem.memLimit) ? problem.memLimit * (1 + 1e-9) : Infinity;
-    this.fullF = new Float64Array(P);
-    for (let s = 0; s < S; s++) this.fullF[problem.stageDevice[s]!] = this.fullF[problem.stageDevice[s]!]! + problem.memF[s]!;
+    ({ devStages: this.devStages, cost: this.cost, memDelta: this.memDelta, fullF: this.fullF, memCap: this.memCap } = dynamicTables(problem));
     this.path = envRemainingPath(problem);
     this.pathF0 = this.path[0]!;
     const sum = stageCostSum(problem);

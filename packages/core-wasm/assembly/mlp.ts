@@ -155,6 +155,19 @@ function dense(W: usize, b: usize, x: usize, nin: i32, nout: i32, y: usize, act:
  * writes the head to `y` and returns the pointer just past this network's parameters.
  */
 function network(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, bufA: usize, bufB: usize, out: i32, y: usize): usize {
+  p = hiddenLayers(p, D, hidden, n, act, obs, bufA, bufB);
+  const b = p + (<usize>(lastWidth * out) << 2);
+  dense(p, b, lastOut, lastWidth, out, y, ACT_LINEAR);
+  return b + (<usize>out << 2);
+}
+
+// Where the last hidden layer of `hiddenLayers` / `hiddenLayersRows` left its output (module state: no allocation).
+let lastOut: usize = 0;
+let lastWidth: i32 = 0;
+let lastStride: usize = 0;
+
+/** The hidden layers from parameter pointer p (ping-pong between bufA and bufB); returns the pointer past them. */
+function hiddenLayers(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, bufA: usize, bufB: usize): usize {
   let x = obs;
   let fanIn = D;
   for (let k = 0; k < n; k++) {
@@ -166,9 +179,9 @@ function network(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, 
     x = dst;
     fanIn = h;
   }
-  const b = p + (<usize>(fanIn * out) << 2);
-  dense(p, b, x, fanIn, out, y, ACT_LINEAR);
-  return b + (<usize>out << 2);
+  lastOut = x;
+  lastWidth = fanIn;
+  return p;
 }
 
 /** Forward of one observation: writes the A actor logits and returns the critic value. */
@@ -195,18 +208,9 @@ export function mlpForwardShared(
 ): f32 {
   const bufA = scratch;
   const bufB = scratch + (<usize>((widest(hidden, n) + 3) & ~3) << 2);
-  let p = params;
-  let x = obs;
-  let fanIn = D;
-  for (let k = 0; k < n; k++) {
-    const h = hiddenAt(hidden, k);
-    const dst = k & 1 ? bufB : bufA;
-    const b = p + (<usize>(fanIn * h) << 2);
-    dense(p, b, x, fanIn, h, dst, act);
-    p = b + (<usize>h << 2);
-    x = dst;
-    fanIn = h;
-  }
+  let p = hiddenLayers(params, D, hidden, n, act, obs, bufA, bufB);
+  const x = lastOut;
+  const fanIn = lastWidth;
   const b = p + (<usize>(fanIn * A) << 2);
   dense(p, b, x, fanIn, A, logits, ACT_LINEAR);
   p = b + (<usize>A << 2);
@@ -525,6 +529,14 @@ function networkRows(
   p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32,
   bufA: usize, bufB: usize, stride: usize, out: i32, y: usize, yStride: usize,
 ): usize {
+  p = hiddenLayersRows(p, D, hidden, n, act, obs, rows, bufA, bufB, stride);
+  const b = p + (<usize>(lastWidth * out) << 2);
+  denseRows(p, b, lastOut, lastStride, lastWidth, out, y, yStride, rows, ACT_LINEAR);
+  return b + (<usize>out << 2);
+}
+
+/** `hiddenLayers` for `rows` rows (obs rows D floats apart, hidden rows `stride` bytes apart). */
+function hiddenLayersRows(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32, bufA: usize, bufB: usize, stride: usize): usize {
   let x = obs;
   let xStride = <usize>D << 2;
   let fanIn = D;
@@ -538,9 +550,10 @@ function networkRows(
     xStride = stride;
     fanIn = h;
   }
-  const b = p + (<usize>(fanIn * out) << 2);
-  denseRows(p, b, x, xStride, fanIn, out, y, yStride, rows, ACT_LINEAR);
-  return b + (<usize>out << 2);
+  lastOut = x;
+  lastWidth = fanIn;
+  lastStride = xStride;
+  return p;
 }
 
 /**
@@ -582,20 +595,10 @@ export function mlpForwardBatchShared(
   const logitsRow = <usize>A << 2;
   for (let r = 0; r < B; r += chunk) {
     const rows = min(chunk, B - r);
-    let p = params;
-    let x = obs + <usize>r * obsRow;
-    let xStride = obsRow;
-    let fanIn = D;
-    for (let k = 0; k < n; k++) {
-      const h = hiddenAt(hidden, k);
-      const dst = k & 1 ? bufB : bufA;
-      const b = p + (<usize>(fanIn * h) << 2);
-      denseRows(p, b, x, xStride, fanIn, h, dst, stride, rows, act);
-      p = b + (<usize>h << 2);
-      x = dst;
-      xStride = stride;
-      fanIn = h;
-    }
+    let p = hiddenLayersRows(params, D, hidden, n, act, obs + <usize>r * obsRow, rows, bufA, bufB, stride);
+    const x = lastOut;
+    const xStride = lastStride;
+    const fanIn = lastWidth;
     const b = p + (<usize>(fanIn * A) << 2);
     denseRows(p, b, x, xStride, fanIn, A, logits + <usize>r * logitsRow, logitsRow, rows, ACT_LINEAR);
     p = b + (<usize>A << 2);

@@ -565,18 +565,7 @@ export function mlpForwardBatch(
   params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
   obs: usize, B: i32, scratch: usize, logits: usize, values: usize,
 ): void {
-  const chunk = chunkRows(B);
-  const stride = <usize>((widest(hidden, n) + 3) & ~3) << 2;
-  const bufA = scratch;
-  const bufB = scratch + <usize>chunk * stride;
-  const obsRow = <usize>D << 2;
-  const logitsRow = <usize>A << 2;
-  for (let r = 0; r < B; r += chunk) {
-    const rows = min(chunk, B - r);
-    const x = obs + <usize>r * obsRow;
-    const critic = networkRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride, A, logits + <usize>r * logitsRow, logitsRow);
-    networkRows(critic, D, hidden, n, act, x, rows, bufA, bufB, stride, 1, values + (<usize>r << 2), 4);
-  }
+  forwardBatch(false, params, D, hidden, n, A, act, obs, B, scratch, logits, values);
 }
 
 /**
@@ -587,6 +576,15 @@ export function mlpForwardBatchShared(
   params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
   obs: usize, B: i32, scratch: usize, logits: usize, values: usize,
 ): void {
+  forwardBatch(true, params, D, hidden, n, A, act, obs, B, scratch, logits, values);
+}
+
+/** Both batched layouts: rows in chunks, so that a layer's weights and the chunk's activations stay in L1. */
+// @ts-ignore: decorator
+@inline function forwardBatch(
+  shared: bool, params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
+  obs: usize, B: i32, scratch: usize, logits: usize, values: usize,
+): void {
   const chunk = chunkRows(B);
   const stride = <usize>((widest(hidden, n) + 3) & ~3) << 2;
   const bufA = scratch;
@@ -595,13 +593,16 @@ export function mlpForwardBatchShared(
   const logitsRow = <usize>A << 2;
   for (let r = 0; r < B; r += chunk) {
     const rows = min(chunk, B - r);
-    let p = hiddenLayersRows(params, D, hidden, n, act, obs + <usize>r * obsRow, rows, bufA, bufB, stride);
-    const x = lastOut;
-    const xStride = lastStride;
-    const fanIn = lastWidth;
-    const b = p + (<usize>(fanIn * A) << 2);
-    denseRows(p, b, x, xStride, fanIn, A, logits + <usize>r * logitsRow, logitsRow, rows, ACT_LINEAR);
+    const x = obs + <usize>r * obsRow;
+    if (!shared) {
+      const critic = networkRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride, A, logits + <usize>r * logitsRow, logitsRow);
+      networkRows(critic, D, hidden, n, act, x, rows, bufA, bufB, stride, 1, values + (<usize>r << 2), 4);
+      continue;
+    }
+    let p = hiddenLayersRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride);
+    const b = p + (<usize>(lastWidth * A) << 2);
+    denseRows(p, b, lastOut, lastStride, lastWidth, A, logits + <usize>r * logitsRow, logitsRow, rows, ACT_LINEAR);
     p = b + (<usize>A << 2);
-    denseRows(p, p + (<usize>fanIn << 2), x, xStride, fanIn, 1, values + (<usize>r << 2), 4, rows, ACT_LINEAR);
+    denseRows(p, p + (<usize>lastWidth << 2), lastOut, lastStride, lastWidth, 1, values + (<usize>r << 2), 4, rows, ACT_LINEAR);
   }
 }

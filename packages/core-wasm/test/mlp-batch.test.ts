@@ -1,31 +1,15 @@
 // mlpForwardBatch (assembly/mlp.ts) against mlpForward: the same floats, bit for bit, for every observation; and
 // the shared-trunk pair mlpForwardBatchShared / mlpForwardShared likewise.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCore } from '../src/wasm.js';
 import { WasmMlp, activationCode, mlpLayers, mlpParamCount, orthogonalInit, type MlpExports, type MlpLayout } from '../src/mlp.js';
 import { rng } from './helpers.js';
+import { policyFactory, randomParams } from './mlp-helpers.js';
 
 const core = await loadCore();
 const wasm = core.exports as typeof core.exports & MlpExports;
 
-const created: WasmMlp[] = [];
-async function policy(layout: MlpLayout, params?: Float32Array): Promise<WasmMlp> {
-  const mlp = await WasmMlp.create(layout, params);
-  created.push(mlp);
-  return mlp;
-}
-afterAll(() => created.forEach((m) => m.dispose()));
-
-/** Weights with standard deviation `scale / sqrt(fan in)`: with scale 3 some tanh inputs pass the +-8 clamp. */
-function randomParams(layout: MlpLayout, random: () => number, scale: number): Float32Array {
-  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
-  for (const l of mlpLayers(layout)) {
-    const s = (scale * Math.sqrt(3)) / Math.sqrt(l.fanIn);
-    for (let k = 0; k < l.fanIn * l.fanOut; k++) params[l.weightOffset + k] = (2 * random() - 1) * s;
-    for (let k = 0; k < l.fanOut; k++) params[l.biasOffset + k] = (2 * random() - 1) * 0.5;
-  }
-  return params;
-}
+const policy = policyFactory();
 
 /** Index of the first float whose bits differ (so -0 vs +0 and NaN payloads count), or -1. */
 function firstDifference(a: Float32Array, b: Float32Array): number {

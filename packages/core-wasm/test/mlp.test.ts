@@ -1,32 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCore } from '../src/wasm.js';
 import { WasmMlp, mlpLayers, mlpParamCount, orthogonalInit, type MlpExports, type MlpLayout } from '../src/mlp.js';
 import { rng } from './helpers.js';
+import { policyFactory, randomParams } from './mlp-helpers.js';
 
 await tf.setBackend('cpu');
 const core = await loadCore();
 const wasm = core.exports as typeof core.exports & MlpExports;
 
-const created: WasmMlp[] = [];
-async function policy(layout: MlpLayout, params?: Float32Array): Promise<WasmMlp> {
-  const mlp = await WasmMlp.create(layout, params);
-  created.push(mlp);
-  return mlp;
-}
-afterAll(() => created.forEach((m) => m.dispose()));
-
-/** Weights with standard deviation `scale / sqrt(fan in)` (pre-activations around `scale`, so tanh saturates sometimes). */
-function randomParams(layout: MlpLayout, random: () => number, scale: number): Float32Array {
-  const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
-  for (const l of mlpLayers(layout)) {
-    const s = (scale * Math.sqrt(3)) / Math.sqrt(l.fanIn);
-    for (let k = 0; k < l.fanIn * l.fanOut; k++) params[l.weightOffset + k] = (2 * random() - 1) * s;
-    for (let k = 0; k < l.fanOut; k++) params[l.biasOffset + k] = (2 * random() - 1) * 0.5;
-  }
-  return params;
-}
+const policy = policyFactory();
 
 /** The same networks in TensorFlow.js (CPU backend), from the same Float32Array slices. */
 function tfForward(layout: MlpLayout, params: Float32Array, obs: Float32Array, n: number): { logits: Float32Array; values: Float32Array } {

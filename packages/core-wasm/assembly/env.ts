@@ -13,7 +13,7 @@
 // event (a device's classes change only through its own op ends and the arrivals addressed to it; events carry
 // their device), and built-in policies run inside the module without observations.
 import { episodeKey, stageKey, mbKey, factor, mix32 } from './noise';
-import { mlpForwardBatch, mlpForwardBatchShared, mlpBatchScratchBytes, sampleMasked, argmaxMasked } from './mlp';
+import { mlpForward, mlpForwardShared, mlpForwardBatch, mlpForwardBatchShared, mlpBatchScratchBytes, sampleMasked, argmaxMasked } from './mlp';
 
 const KIND_F: i32 = 0;
 const KIND_B: i32 = 1;
@@ -274,30 +274,52 @@ export function envInit(
   c.episodeStart = episodeStart;
   c.hasScale = scale > 0 ? 1 : 0;
   c.scale = scale;
-  let at = ctx + align8(offsetof<Ctx>());
-  c.ranges = at;
-  if (ranges != 0) memory.copy(at, ranges, 8 * <usize>RANGE_FIELDS);
-  at += align8(8 * <usize>RANGE_FIELDS);
-  c.scratch = at;
-  at = ctx + headerBytes(Vmax);
-  c.shared = at;
-  layoutProb(at, Pmax, c.Smax);
-  changetype<Prob>(at).P = 0;
-  at += probBytes(Pmax, c.Smax);
-  c.envs = at;
-  c.stride = strideOf(Pmax, Vmax, Mmax, fresh);
+  layoutCtx(c, ctx);
+  if (ranges != 0) memory.copy(c.ranges, ranges, 8 * <usize>RANGE_FIELDS);
+  changetype<Prob>(c.shared).P = 0;
   for (let i = 0; i <= N; i++) {
-    const ptr = at + <usize>i * c.stride;
-    memory.fill(ptr, 0, offsetof<Env>());
-    const end = layoutEnv(ptr, Pmax, c.Smax, Mmax, c.A);
-    const e = changetype<Env>(ptr);
+    const e = envAt(c, i);
+    memory.fill(changetype<usize>(e), 0, offsetof<Env>());
+    layoutEnvBlock(c, i);
     e.index = i;
-    if (fresh) {
-      e.prob = end;
-      layoutProb(end, Pmax, c.Smax);
-    } else e.prob = c.shared;
   }
   return 0;
+}
+
+/** Sets every pointer of the vector at ctx from its sizes (fields N, Pmax, Vmax, Mmax, Smax, fresh set). */
+function layoutCtx(c: Ctx, ctx: usize): void {
+  let at = ctx + align8(offsetof<Ctx>());
+  c.ranges = at;
+  at += align8(8 * <usize>RANGE_FIELDS);
+  c.scratch = at;
+  at = ctx + headerBytes(c.Vmax);
+  c.shared = at;
+  layoutProb(at, c.Pmax, c.Smax);
+  at += probBytes(c.Pmax, c.Smax);
+  c.envs = at;
+  c.stride = strideOf(c.Pmax, c.Vmax, c.Mmax, c.fresh);
+  for (let i = 0; i <= c.N; i++) layoutEnvBlock(c, i);
+}
+
+function layoutEnvBlock(c: Ctx, i: i32): void {
+  const ptr = c.envs + <usize>i * c.stride;
+  const end = layoutEnv(ptr, c.Pmax, c.Smax, c.Mmax, c.A);
+  const e = changetype<Env>(ptr);
+  if (c.fresh) {
+    e.prob = end;
+    layoutProb(end, c.Pmax, c.Smax);
+  } else e.prob = c.shared;
+}
+
+/**
+ * After the bytes of a vector (envBytes long) were copied to ctx from another address (a saved state restored):
+ * points every internal pointer at the new place. The replay schedule is unloaded (its memory is the caller's).
+ */
+export function envRelocate(ctx: usize): void {
+  const c = changetype<Ctx>(ctx);
+  layoutCtx(c, ctx);
+  c.replayOps = 0;
+  c.replayStart = 0;
 }
 
 // @ts-ignore: decorator
@@ -1144,6 +1166,59 @@ export function envRunEpisodes(ctx: usize, policy: i32, episodes: i32, start: i3
         }
         decisions += <f64>e.decisions;
       }
+      if (out) setF64(out, i * episodes + k, e.maxEnd);
+    }
+  }
+  return decisions;
+}
+
+/**
+ * envRunEpisodes under an MLP policy (policy 4 sampling, 5 argmax; params, hidden, nHidden, act and mlpScratch as
+ * for envRollout, mlpScratch holding mlpScratchBytes): whole episodes in the evaluation block, the stepped
+ * environments untouched. Sampling draws u = envSampleUniform(seed, episode index, decision number), so an
+ * episode's draws depend only on its index. Makespans to out f64[N][episodes]; returns the decisions taken.
+ */
+export function envRunEpisodesMlp(
+  ctx: usize, policy: i32, episodes: i32, start: i32, out: usize,
+  params: usize, hidden: usize, nHidden: i32, act: i32, mlpScratch: usize, seed: u32,
+): f64 {
+  const c = changetype<Ctx>(ctx);
+  c.errCode = 0;
+  if (policy != POLICY_MLP && policy != POLICY_MLP_GREEDY) return -ERR_CONFIG;
+  const shared = (act & 2) != 0;
+  act &= 1;
+  const D = c.D;
+  const A = c.A;
+  const obs = c.scratch;
+  const logits = obs + (<usize>D << 2);
+  const logp = logits + (<usize>A << 2);
+  const e = envAt(c, c.N);
+  let decisions: f64 = 0;
+  for (let i = 0; i < c.N; i++) {
+    e.index = i;
+    for (let k = 0; k < episodes; k++) {
+      const episode = start + i + k * c.N;
+      beginEpisode(c, e, episode);
+      for (;;) {
+        const r = advance(c, e, true);
+        if (r < 0) return <f64>r;
+        if (r == 0) break;
+        observe(c, e, obs);
+        if (shared) mlpForwardShared(params, D, hidden, nHidden, A, act, obs, mlpScratch, logits);
+        else mlpForward(params, D, hidden, nHidden, A, act, obs, mlpScratch, logits);
+        const action = policy == POLICY_MLP
+          ? sampleMasked(logits, e.mask, A, sampleUniform(seed, <u32>episode, <u32>e.decisions), logp, 0)
+          : argmaxMasked(logits, e.mask, A);
+        e.decisions++;
+        const d = e.cursor;
+        if (action != 3 * c.Vmax) startOp(e, changetype<Prob>(e.prob), d, action, e.t);
+        else {
+          setBit(e.waited, d);
+          e.waitedCount++;
+        }
+        e.cursor = d + 1;
+      }
+      decisions += <f64>e.decisions;
       if (out) setF64(out, i * episodes + k, e.maxEnd);
     }
   }

@@ -6,7 +6,7 @@ export const heapBase: usize = __heap_base;
 export { mlpParamCount, mlpScratchBytes, mlpForward, sampleMasked, argmaxMasked } from './mlp';
 export {
   envObsDim, envNumActions, envBytes, envInit, envSetProblem, envSetReplay, envReset, envObserve, envStep,
-  envRunEpisodes, envRollout, envRolloutScratchBytes, envSampleUniform, envLogRead, envState, envError, envProblemDump,
+  envRunEpisodes, envRunEpisodesMlp, envRelocate, envRollout, envRolloutScratchBytes, envSampleUniform, envLogRead, envState, envError, envProblemDump,
 } from './env';
 export { mlpForwardBatch, mlpBatchScratchBytes } from './mlp';
 export { mlpParamCountShared, mlpForwardShared, mlpForwardBatchShared } from './mlp';

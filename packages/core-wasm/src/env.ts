@@ -31,6 +31,8 @@ export interface EnvExports {
   envObserve(ctx: number, obs: number, mask: number): number;
   envStep(ctx: number, actions: number, obs: number, mask: number, reward: number, done: number): number;
   envRunEpisodes(ctx: number, policy: number, episodes: number, start: number, out: number): number;
+  envRunEpisodesMlp(ctx: number, policy: number, episodes: number, start: number, out: number, params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number): number;
+  envRelocate(ctx: number): void;
   envRollout(
     ctx: number, policy: number, T: number,
     params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number,
@@ -98,6 +100,11 @@ export interface EnvLog {
   decisions: number;
   silentEpisodes: number;
   perEnv: EnvLogEntry[];
+}
+
+/** The module's `act` argument: bit 0 the activation (0 tanh, 1 relu), bit 1 the shared-trunk layout. */
+function actCode(mlp: MlpPolicyHandle): number {
+  return (mlp.layout.activation === 'tanh' ? 0 : 1) | (mlp.layout.shared ? 2 : 0);
 }
 
 const ERROR_NAMES = ['', 'invalid action', 'deadlock', 'no decisions', 'replay deadlock', 'configuration', 'not observed'];
@@ -197,6 +204,7 @@ export class WasmEnv {
   private readonly wasm: CoreExports & EnvExports;
   private readonly blocks: number[] = [];
   private readonly ctx: number;
+  private readonly stateBytes: number;
   private readonly p: Record<'actions' | 'obs' | 'mask' | 'reward' | 'done' | 'log' | 'dump', number>;
   private replayBlocks: number[] = [];
   private hasReplay = false;
@@ -246,6 +254,7 @@ export class WasmEnv {
     const rangesPtr = take(8 * 24);
     if (r) core.f64(rangesPtr, 24).set(rangesToArray(r));
     this.ctx = take(bytes);
+    this.stateBytes = bytes;
     this.p = {
       actions: take(4 * N),
       obs: take(4 * N * this.obsDim),
@@ -374,27 +383,45 @@ export class WasmEnv {
   }
 
   /**
-   * Runs `episodes` whole episodes per environment under a built-in policy, or `replay` of the schedule loaded by
-   * `setReplaySchedule`, in a separate evaluation block: the stepped environments, their logs and obs / mask are
-   * untouched. Env i runs episode indices start + i + k N (k < episodes; default start: the configured
-   * episodeStart), drawing each index's problem when the env draws fresh problems. Returns makespans
-   * [N][episodes] (env-major, a copy) and the decisions taken (replay: ops started).
+   * Runs `episodes` whole episodes per environment under a built-in policy, an MLP policy, or `replay` of the
+   * schedule loaded by `setReplaySchedule`, in a separate evaluation block: the stepped environments, their logs
+   * and obs / mask are untouched. Env i runs episode indices start + i + k N (k < episodes; default start: the
+   * configured episodeStart), drawing each index's problem when the env draws fresh problems. An MLP policy takes
+   * the argmax with `greedy`, else samples with u = sampleUniform(seed, episode index, decision number), so every
+   * episode's result depends only on its index. Returns makespans [N][episodes] (env-major, a copy) and the
+   * decisions taken (replay: ops started).
    */
-  runEpisodes(policy: BuiltinPolicy | 'replay', episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
+  runEpisodes(policy: BuiltinPolicy | 'replay' | MlpPolicy, episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
     this.live();
-    if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay'].join(', ')})`);
-    if (policy === 'replay' && !this.hasReplay) throw new ConfigError('policy', 'replay needs a schedule: call setReplaySchedule first');
+    if (typeof policy === 'string') {
+      if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay'].join(', ')})`);
+      if (policy === 'replay' && !this.hasReplay) throw new ConfigError('policy', 'replay needs a schedule: call setReplaySchedule first');
+    } else this.checkMlp(policy.mlp);
     if (!(Number.isInteger(episodes) && episodes >= 1)) throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
     const last = start + (episodes - 1) * this.numEnvs + this.numEnvs - 1;
     if (!(Number.isInteger(start) && start >= 0 && last <= 0x7fffffff)) throw new RangeError(`episode indices must stay in [0, 2^31) (start ${start})`);
     const out = this.core.alloc(8 * this.numEnvs * episodes);
     try {
-      const decisions = this.wasm.envRunEpisodes(this.ctx, POLICY_CODE[policy], episodes, start, out);
+      let decisions: number;
+      if (typeof policy === 'string') decisions = this.wasm.envRunEpisodes(this.ctx, POLICY_CODE[policy], episodes, start, out);
+      else {
+        const { mlp } = policy;
+        decisions = this.wasm.envRunEpisodesMlp(
+          this.ctx, policy.greedy ? POLICY_MLP_GREEDY : POLICY_MLP, episodes, start, out,
+          mlp.paramsPtr, mlp.hiddenPtr, mlp.layout.hidden.length, actCode(mlp), mlp.scratchPtr, (policy.seed ?? 0) >>> 0,
+        );
+      }
       this.check(decisions);
       return { makespan: Float64Array.from(this.core.f64(out, this.numEnvs * episodes)), decisions };
     } finally {
       this.core.release(out);
     }
+  }
+
+  private checkMlp(mlp: MlpPolicyHandle): void {
+    const l = mlp.layout;
+    if (l.obsDim !== this.obsDim || l.actions !== this.numActions)
+      throw new ConfigError('mlp', `the network maps ${l.obsDim} inputs to ${l.actions} actions; this environment has ${this.obsDim} and ${this.numActions}`);
   }
 
   /**
@@ -481,15 +508,12 @@ export class WasmEnv {
       code = POLICY_CODE[policy];
     } else {
       const { mlp } = policy;
-      const l = mlp.layout;
-      if (l.obsDim !== this.obsDim || l.actions !== this.numActions)
-        throw new ConfigError('mlp', `the network maps ${l.obsDim} inputs to ${l.actions} actions; this environment has ${this.obsDim} and ${this.numActions}`);
+      this.checkMlp(mlp);
       code = policy.greedy ? POLICY_MLP_GREEDY : POLICY_MLP;
       params = mlp.paramsPtr;
       hidden = mlp.hiddenPtr;
-      nHidden = l.hidden.length;
-      // bit 0: the activation; bit 1: the shared-trunk layout
-      act = (l.activation === 'tanh' ? 0 : 1) | (l.shared ? 2 : 0);
+      nHidden = mlp.layout.hidden.length;
+      act = actCode(mlp);
       // batched forwards over groups of environments need their own scratch (released below)
       scratch = this.core.alloc(this.wasm.envRolloutScratchBytes(this.ctx, hidden, nHidden));
       seed = (policy.seed ?? 0) >>> 0;
@@ -576,6 +600,29 @@ export class WasmEnv {
       comm: v.slice(8 + 4 * S, 8 + 5 * S),
       path: v.slice(8 + 5 * S, 8 + 8 * S),
     };
+  }
+
+  /**
+   * A copy of the whole environment state (every env's episode, event queue, sampling counter and log), for
+   * checkpoints: `restoreState` on a vector created with the same options continues exactly where this one was.
+   * The replay schedule is not part of it.
+   */
+  saveState(): Uint8Array {
+    this.live();
+    return Uint8Array.from(new Uint8Array(this.core.memory.buffer, this.ctx, this.stateBytes));
+  }
+
+  /** Continues from a `saveState()` of a vector with the same options (sizes are checked); unloads any replay schedule. */
+  restoreState(state: Uint8Array): void {
+    this.live();
+    if (state.length !== this.stateBytes) throw new ConfigError('state', `holds ${state.length} bytes; this environment vector has ${this.stateBytes} (was it saved with other options?)`);
+    const header = new Int32Array(state.buffer, state.byteOffset, 8);
+    const mine = new Int32Array(this.core.memory.buffer, this.ctx, 8);
+    for (let k = 0; k < 8; k++) if (header[k] !== mine[k]) throw new ConfigError('state', 'was saved by an environment vector with other sizes');
+    this.clearReplay();
+    new Uint8Array(this.core.memory.buffer, this.ctx, this.stateBytes).set(state);
+    this.wasm.envRelocate(this.ctx);
+    this.observeQuietly();
   }
 
   dispose(): void {

@@ -28,3 +28,9 @@ export function timeRate(batch: () => number, seconds: number): number {
   } while (elapsed < seconds);
   return units / elapsed;
 }
+
+/** A unit of work to time (`run` returns how many units it processed) and how to free what it holds. */
+export interface TimedBatch {
+  run: () => number;
+  dispose: () => void;
+}

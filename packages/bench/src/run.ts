@@ -1,8 +1,13 @@
-// `pnpm bench` in this package: every suite at full length, JSON to stdout.
+// `pnpm bench` in this package: every suite at full length, JSON to stdout (`--quick`, `--threads N` as in the CLI).
 import { runEnvBench } from './suites/env.js';
 import { runQualityBench } from './suites/quality.js';
 import { runReplayBench } from './suites/replay.js';
 import { runScaleBench } from './suites/scale.js';
 
 const quick = process.argv.includes('--quick');
-console.log(JSON.stringify({ replay: await runReplayBench({ quick }), env: await runEnvBench({ quick }), quality: await runQualityBench({ quick }), scale: await runScaleBench({ quick }) }, null, 2));
+const at = process.argv.indexOf('--threads');
+const threads = at >= 0 ? Number(process.argv[at + 1]) : undefined;
+const opts = { quick, ...(threads !== undefined ? { threads } : {}) };
+console.log(
+  JSON.stringify({ replay: await runReplayBench(opts), env: await runEnvBench(opts), quality: await runQualityBench(opts), scale: await runScaleBench({ quick }) }, null, 2),
+);

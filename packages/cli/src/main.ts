@@ -3,18 +3,20 @@ import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { simulateCommand } from './commands/simulate.js';
+import { trainCommand } from './commands/train.js';
 import { reportError } from './errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('pprl')
-    .description('Simulate, schedule and benchmark pipeline-parallel training (PPRL)')
+    .description('Simulate, schedule, learn to schedule and benchmark pipeline-parallel training (PPRL)')
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
-    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), benchCommand()]) program.addCommand(cmd);
+    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bench replay');
+  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), evaluateCommand(), benchCommand()]) program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

@@ -110,7 +110,10 @@ const RANGE_FIELDS: i32 = 24;
   done: i32;
   total: i32;
   decisions: i32;
-  heapSize: i32;
+  arrSize: i32; // transfers in flight (entries of the arrival heap)
+  busy: i32; // devices running an op (their end times are runEnd)
+  absTotal: i32; // absorbed transfers (see complete)
+  absCap: i32; // absorbed transfers a device can hold: 2 V M
   waitedCount: i32;
   reserve: i32;
   lowestOpen: i32;
@@ -129,23 +132,22 @@ const RANGE_FIELDS: i32 = 24;
   logSilent: f64;
   keys: usize; // u32[5S]
   nextMb: usize; // i32[3S]
-  endF: usize; // f64[S*M]
-  endB: usize;
-  arrF: usize;
-  arrB: usize;
+  doneCnt: usize; // i32[2S]: F ops, then B ops, finished per stage (they finish in micro-batch order)
+  runEnd: usize; // f64[P rounded up to even]: end of the running op, Infinity when idle
+  lastEnd: usize; // f64[P]
+  curMem: usize; // f64[P]
   runKind: usize; // i32[P]
   runStage: usize;
   runMb: usize;
-  runEnd: usize; // f64[P]
-  lastEnd: usize;
-  curMem: usize;
   started: usize; // i32[P]
   dirty: usize; // u64[ceil(P / 64)]: devices to evaluate at the next visit (idle ones only)
   waited: usize; // u64[ceil(P / 64)]: devices that chose to wait (evaluated again after the next event)
-  heapT: usize; // f64[Q]
-  heapTag: usize; // i32[Q]
   mask: usize; // u8[A]
   replayHead: usize; // i32[P]
+  flags: usize; // u8[2SM]: the input of F(m, s) is there (s M + m), then that of B(m, s) (SM + s M + m)
+  arr: usize; // arrival heap, 16-byte entries: f64 time, i32 flag offset, i32 destination device
+  absCnt: usize; // i32[P]: transfers absorbed by device d's running op
+  absorbed: usize; // f64[P * absCap]: their arrival times
 }
 
 // @ts-ignore: decorator
@@ -171,13 +173,16 @@ function probBytes(Pmax: i32, Smax: i32): usize {
   return align8(offsetof<Prob>()) + align8(4 * S) * 2 + 24 * S + 8 * S + 24 * S + align8(8 * <usize>Pmax) + 24 * S;
 }
 
+// @ts-ignore: decorator
+@inline function evenP(Pmax: i32): usize { return (<usize>Pmax + 1) & ~(<usize>1); }
+
 function envArraysBytes(Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   const S = <usize>Smax;
   const P = <usize>Pmax;
   const SM = S * <usize>Mmax;
-  const Q = P + 2 * SM;
-  return align8(offsetof<Env>()) + align8(20 * S) + align8(12 * S) + 32 * SM + align8(4 * P) * 3 + 24 * P + align8(4 * P)
-    + 16 * ((P + 63) >> 6) + 8 * Q + align8(4 * Q) + align8(<usize>A) + align8(4 * P);
+  return align8(offsetof<Env>()) + align8(20 * S) + align8(12 * S) + align8(8 * S) + 8 * evenP(Pmax) + 16 * P
+    + align8(4 * P) * 4 + 16 * ((P + 63) >> 6) + align8(<usize>A) + align8(4 * P) + align8(2 * SM) + 16 * 2 * SM
+    + align8(4 * P) + 8 * 2 * SM;
 }
 
 function layoutProb(ptr: usize, Pmax: i32, Smax: i32): usize {
@@ -199,27 +204,25 @@ function layoutEnv(ptr: usize, Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   const S = <usize>Smax;
   const P = <usize>Pmax;
   const SM = S * <usize>Mmax;
-  const Q = P + 2 * SM;
   let at = ptr + align8(offsetof<Env>());
   e.keys = at; at += align8(20 * S);
   e.nextMb = at; at += align8(12 * S);
-  e.endF = at; at += 8 * SM;
-  e.endB = at; at += 8 * SM;
-  e.arrF = at; at += 8 * SM;
-  e.arrB = at; at += 8 * SM;
+  e.doneCnt = at; at += align8(8 * S);
+  e.runEnd = at; at += 8 * evenP(Pmax);
+  e.lastEnd = at; at += 8 * P;
+  e.curMem = at; at += 8 * P;
   e.runKind = at; at += align8(4 * P);
   e.runStage = at; at += align8(4 * P);
   e.runMb = at; at += align8(4 * P);
-  e.runEnd = at; at += 8 * P;
-  e.lastEnd = at; at += 8 * P;
-  e.curMem = at; at += 8 * P;
   e.started = at; at += align8(4 * P);
   e.dirty = at; at += 8 * ((P + 63) >> 6);
   e.waited = at; at += 8 * ((P + 63) >> 6);
-  e.heapT = at; at += 8 * Q;
-  e.heapTag = at; at += align8(4 * Q);
   e.mask = at; at += align8(<usize>A);
   e.replayHead = at; at += align8(4 * P);
+  e.flags = at; at += align8(2 * SM);
+  e.arr = at; at += 16 * 2 * SM;
+  e.absCnt = at; at += align8(4 * P);
+  e.absorbed = at; at += 8 * 2 * SM;
   return at;
 }
 
@@ -478,47 +481,57 @@ function drawInto(c: Ctx, p: Prob, index: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Event heap: times with a tag (-1 - d: the op on device d ends; d >= 0: a transfer to device d arrives)
+// Events. An op end is the runEnd of its device (at most one op runs per device; Infinity when idle): the earliest is a
+// scan over the devices. Transfers in flight sit in a binary heap of 16-byte entries (f64 arrival time, i32 offset of
+// the flag the arrival sets, i32 destination device). Events at one time commute (each op end writes its own
+// device's state and every arrival only sets a flag and marks its idle destination), so the order in which the
+// events of one time are taken changes no result.
 
 // @ts-ignore: decorator
-@inline function heapPush(e: Env, t: f64, tag: i32): void {
-  const ht = e.heapT;
-  const hg = e.heapTag;
-  let i = e.heapSize;
-  e.heapSize = i + 1;
+@inline function arrPush(e: Env, t: f64, flag: i32, to: i32): void {
+  const h = e.arr;
+  let i = e.arrSize;
+  e.arrSize = i + 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    const pt = f64At(ht, parent);
-    if (pt <= t) break;
-    setF64(ht, i, pt);
-    setI32(hg, i, i32At(hg, parent));
+    const pp = h + (<usize>parent << 4);
+    if (load<f64>(pp) <= t) break;
+    v128.store(h + (<usize>i << 4), v128.load(pp));
     i = parent;
   }
-  setF64(ht, i, t);
-  setI32(hg, i, tag);
+  const q = h + (<usize>i << 4);
+  store<f64>(q, t);
+  store<i32>(q, flag, 8);
+  store<i32>(q, to, 12);
 }
 
 // @ts-ignore: decorator
-@inline function heapRemoveTop(e: Env): void {
-  const ht = e.heapT;
-  const hg = e.heapTag;
-  const n = e.heapSize - 1;
-  e.heapSize = n;
-  const last = f64At(ht, n);
-  const lastTag = i32At(hg, n);
+@inline function arrRemoveTop(e: Env): void {
+  const h = e.arr;
+  const n = e.arrSize - 1;
+  e.arrSize = n;
+  const lastP = h + (<usize>n << 4);
+  const last = load<f64>(lastP);
+  const lastV = v128.load(lastP);
   let i = 0;
   for (;;) {
     let child = 2 * i + 1;
     if (child >= n) break;
-    if (child + 1 < n && f64At(ht, child + 1) < f64At(ht, child)) child++;
-    const ct = f64At(ht, child);
+    let cp = h + (<usize>child << 4);
+    let ct = load<f64>(cp);
+    if (child + 1 < n) {
+      const ct2 = load<f64>(cp, 16);
+      if (ct2 < ct) {
+        child++;
+        cp += 16;
+        ct = ct2;
+      }
+    }
     if (ct >= last) break;
-    setF64(ht, i, ct);
-    setI32(hg, i, i32At(hg, child));
+    v128.store(h + (<usize>i << 4), v128.load(cp));
     i = child;
   }
-  setF64(ht, i, last);
-  setI32(hg, i, lastTag);
+  v128.store(h + (<usize>i << 4), lastV);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -537,13 +550,14 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
       for (let s = 0; s < S; s++) store<u32>(e.keys + (<usize>(kind * S + s) << 2), stageKey(epKey, <u32>kind, <u32>s));
   }
   memory.fill(e.nextMb, 0, 12 * <usize>S);
+  memory.fill(e.doneCnt, 0, 8 * <usize>S);
   const SM = S * M;
-  for (let i = 0; i < SM; i++) {
-    setF64(e.endF, i, Infinity);
-    setF64(e.endB, i, Infinity);
-    setF64(e.arrF, i, Infinity);
-    setF64(e.arrB, i, Infinity);
-  }
+  // the inputs of stage 0's forwards and of the last stage's backwards are always there
+  memory.fill(e.flags, 0, 2 * <usize>SM);
+  memory.fill(e.flags, 1, <usize>M);
+  memory.fill(e.flags + <usize>(SM + (S - 1) * M), 1, <usize>M);
+  const P2 = <i32>evenP(P);
+  for (let d = 0; d < P2; d++) setF64(e.runEnd, d, Infinity);
   for (let d = 0; d < P; d++) {
     setI32(e.runKind, d, -1);
     setF64(e.lastEnd, d, 0);
@@ -552,7 +566,11 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
   }
   memory.fill(e.mask, 0, <usize>c.A);
   if (c.replayOps != 0) for (let d = 0; d < P; d++) setI32(e.replayHead, d, i32At(c.replayStart, d));
-  e.heapSize = 0;
+  e.arrSize = 0;
+  e.busy = 0;
+  e.absTotal = 0;
+  e.absCap = 2 * p.V * M;
+  memory.fill(e.absCnt, 0, 4 * <usize>P);
   const words = (P + 63) >> 6;
   for (let w = 0; w < words; w++) {
     const n = P - 64 * w;
@@ -604,12 +622,11 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
   const S = p.S;
   const M = p.M;
   const nextMb = e.nextMb;
+  const doneCnt = e.doneCnt;
   const devStages = p.devStages + (<usize>(d * V) << 2);
   const memDelta = p.memDelta;
-  const arrF = e.arrF;
-  const arrB = e.arrB;
-  const endF = e.endF;
-  const endB = e.endB;
+  const fIn = e.flags;
+  const bIn = e.flags + <usize>(S * M);
   const memCap = p.memCap;
   const cur = f64At(e.curMem, d);
   const reserve = e.reserve;
@@ -617,20 +634,24 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
   let bits: u64 = 0;
   for (let c = 0; c < V; c++) {
     const s = i32At(devStages, c);
-    const row = s * M;
-    // F
+    const row = <usize>(s * M);
+    // F: its input is there (stage 0: always)
     let m = i32At(nextMb, s);
-    if (m < M && cur + f64At(memDelta, s) <= memCap && (s == 0 || f64At(arrF, row - M + m) <= t)) {
-      if (!reserve || cur + f64At(memDelta, s) + reservedBeyond(e, p, d, s, m) <= memCap) bits |= <u64>1 << <u64>(c * 3);
+    let ok = <i32>(m < M) & <i32>(cur + f64At(memDelta, s) <= memCap) & <i32>load<u8>(fIn + row + <usize>m);
+    if (reserve && ok) {
+      if (!(cur + f64At(memDelta, s) + reservedBeyond(e, p, d, s, m) <= memCap)) ok = 0;
     }
-    // B
+    bits |= <u64>ok << <u64>(c * 3);
+    // B: F(m, s) finished and the gradient is there (last stage: always)
     m = i32At(nextMb, S + s);
-    if (m < M && cur + f64At(memDelta, S + s) <= memCap && f64At(endF, row + m) <= t && (s == S - 1 || f64At(arrB, row + M + m) <= t))
-      bits |= <u64>2 << <u64>(c * 3);
-    // W
+    ok = <i32>(m < i32At(doneCnt, s)) & <i32>(cur + f64At(memDelta, S + s) <= memCap) & <i32>load<u8>(bIn + row + <usize>m);
+    bits |= <u64>ok << <u64>(c * 3 + 1);
+    // W: B(m, s) finished
     m = i32At(nextMb, 2 * S + s);
-    if (m < M && cur + f64At(memDelta, 2 * S + s) <= memCap && f64At(endB, row + m) <= t) bits |= <u64>4 << <u64>(c * 3);
+    ok = <i32>(m < i32At(doneCnt, S + s)) & <i32>(cur + f64At(memDelta, 2 * S + s) <= memCap);
+    bits |= <u64>ok << <u64>(c * 3 + 2);
   }
+  void t;
   return bits;
 }
 
@@ -641,8 +662,8 @@ function writeMask(e: Env, p: Prob, bits: u64): void {
   for (let k = 0; k < n; k++) setU8(mask, k, <i32>((bits >> <u64>k) & 1));
 }
 
-/** Whether class k's next op on device d has its dependencies done by t (no memory check: replay mode). */
-function depsReady(e: Env, p: Prob, d: i32, k: i32, t: f64): bool {
+/** Whether class k's next op on device d has its dependencies done (no memory check: replay mode). */
+function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
   const c = k / 3;
   const kind = k - 3 * c;
   const S = p.S;
@@ -650,10 +671,10 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32, t: f64): bool {
   const s = i32At(p.devStages, d * p.V + c);
   const m = i32At(e.nextMb, kind * S + s);
   if (m >= M) return false;
-  const i = s * M + m;
-  if (kind == KIND_F) return s == 0 || f64At(e.arrF, i - M) <= t;
-  if (kind == KIND_B) return f64At(e.endF, i) <= t && (s == S - 1 || f64At(e.arrB, i + M) <= t);
-  return f64At(e.endB, i) <= t;
+  const i = <usize>(s * M + m);
+  if (kind == KIND_F) return load<u8>(e.flags + i) != 0;
+  if (kind == KIND_B) return m < i32At(e.doneCnt, s) && load<u8>(e.flags + <usize>(S * M) + i) != 0;
+  return m < i32At(e.doneCnt, S + s);
 }
 
 // @ts-ignore: decorator
@@ -680,7 +701,7 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32, t: f64): bool {
   const started = e.started;
   setI32(started, d, i32At(started, d) + 1);
   if (end > e.maxEnd) e.maxEnd = end;
-  heapPush(e, end, -1 - d);
+  e.busy++;
 }
 
 // @ts-ignore: decorator
@@ -694,51 +715,110 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32, t: f64): bool {
   if (i32At(e.runKind, d) < 0) setBit(e.dirty, d);
 }
 
+/**
+ * A transfer that arrives at `arrival` (sent at `end`) to device `to`, setting the flag at offset `flag`. One that
+ * arrives while `to` is still running its op (it ends at or after the arrival) changes nothing before that op
+ * ends: nobody reads the flags of a running device, and the event would only mark a running device. Such a
+ * transfer is absorbed: its flag is set now and its time kept (for the in-flight count of the observation) until
+ * the op ends, instead of being an event. Only a device that waits needs every event: waitDevice turns the
+ * absorbed transfers still in flight back into events.
+ */
 // @ts-ignore: decorator
-@inline function complete(e: Env, p: Prob, d: i32): void {
+@inline function transfer(e: Env, flag: i32, to: i32, arrival: f64, end: f64): void {
+  if (arrival > end) {
+    if (i32At(e.runKind, to) >= 0 && f64At(e.runEnd, to) >= arrival) {
+      store<u8>(e.flags + <usize>flag, 1);
+      const n = i32At(e.absCnt, to);
+      setF64(e.absorbed, to * e.absCap + n, arrival);
+      setI32(e.absCnt, to, n + 1);
+      e.absTotal++;
+    } else arrPush(e, arrival, flag, to);
+  } else {
+    store<u8>(e.flags + <usize>flag, 1);
+    touch(e, to);
+  }
+}
+
+/** Device d waits (until the next event): absorbed transfers still in flight become events again. */
+function waitDevice(e: Env, d: i32): void {
+  setBit(e.waited, d);
+  e.waitedCount++;
+  if (e.absTotal == 0) return;
+  const p = changetype<Prob>(e.prob);
+  const t = e.t;
+  for (let x = 0; x < p.P; x++) {
+    const n = i32At(e.absCnt, x);
+    const base = e.absorbed + (<usize>(x * e.absCap) << 3);
+    // their flags are set already: the event sets flag 0 (the input of F(0, 0), always there) and marks x
+    for (let j = 0; j < n; j++) {
+      const a = f64At(base, j);
+      if (a > t) arrPush(e, a, 0, x);
+    }
+    setI32(e.absCnt, x, 0);
+  }
+  e.absTotal = 0;
+}
+
+/** Transfers in flight at time t (arrival after t). */
+function inFlight(e: Env, P: i32, t: f64): i32 {
+  let n = e.arrSize;
+  if (e.absTotal == 0) return n;
+  for (let x = 0; x < P; x++) {
+    const k = i32At(e.absCnt, x);
+    const base = e.absorbed + (<usize>(x * e.absCap) << 3);
+    for (let j = 0; j < k; j++) if (f64At(base, j) > t) n++;
+  }
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline function complete(e: Env, p: Prob, d: i32, end: f64): void {
   const S = p.S;
   const M = p.M;
   const runKind = e.runKind;
   const kind = i32At(runKind, d);
   const s = i32At(e.runStage, d);
   const m = i32At(e.runMb, d);
-  const end = f64At(e.runEnd, d);
-  const i = s * M + m;
   setI32(runKind, d, -1);
+  setF64(e.runEnd, d, Infinity);
+  e.busy--;
+  // the transfers it absorbed have all arrived
+  e.absTotal -= i32At(e.absCnt, d);
+  setI32(e.absCnt, d, 0);
   setF64(e.lastEnd, d, end);
   setBit(e.dirty, d);
   e.done++;
   if (kind == KIND_F) {
-    setF64(e.endF, i, end);
+    setI32(e.doneCnt, s, m + 1);
     if (s + 1 < S) {
-      let arrival = end;
+      // the activation goes to F(m, s + 1)
+      const flag = (s + 1) * M + m;
       const to = i32At(p.stageDevice, s + 1);
+      let arrival = end;
       if (to != d) {
         let cm = f64At(p.comm, s);
         if (p.commNoisy) cm *= factor(mbKey(load<u32>(e.keys + (<usize>(NOISE_COMM_F * S + s) << 2)), <u32>m), p.commCv, p.floor, p.aP, p.aK);
         arrival = end + cm;
-        if (arrival > end) heapPush(e, arrival, to);
-        else touch(e, to);
       }
-      setF64(e.arrF, i, arrival);
+      transfer(e, flag, to, arrival, end);
     }
     return;
   }
   const curMem = e.curMem;
   setF64(curMem, d, f64At(curMem, d) + f64At(p.memDelta, kind * S + s));
   if (kind == KIND_B) {
-    setF64(e.endB, i, end);
+    setI32(e.doneCnt, S + s, m + 1);
     if (s > 0) {
-      let arrival = end;
+      // the gradient goes to B(m, s - 1)
+      const flag = S * M + (s - 1) * M + m;
       const to = i32At(p.stageDevice, s - 1);
+      let arrival = end;
       if (to != d) {
         let cm = f64At(p.comm, s - 1);
         if (p.commNoisy) cm *= factor(mbKey(load<u32>(e.keys + (<usize>(NOISE_COMM_B * S + s) << 2)), <u32>m), p.commCv, p.floor, p.aP, p.aK);
         arrival = end + cm;
-        if (arrival > end) heapPush(e, arrival, to);
-        else touch(e, to);
       }
-      setF64(e.arrB, i, arrival);
+      transfer(e, flag, to, arrival, end);
     }
   }
 }
@@ -746,16 +826,41 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32, t: f64): bool {
 /** Pops every event at the earliest time, completing ops and marking the devices transfers reach. */
 // @ts-ignore: decorator
 @inline function popEvents(e: Env, p: Prob): void {
-  const t = f64At(e.heapT, 0);
-  do {
-    const tag = i32At(e.heapTag, 0);
-    heapRemoveTop(e);
-    if (tag < 0) complete(e, p, -1 - tag);
-    else touch(e, tag);
-  } while (e.heapSize > 0 && f64At(e.heapT, 0) <= t);
+  const P = p.P;
+  const runEnd = e.runEnd;
+  const h = e.arr;
+  // earliest op end (idle devices hold Infinity; runEnd has an even length, the padding Infinity too)
+  let t: f64 = e.arrSize > 0 ? load<f64>(h) : Infinity;
+  if (e.busy > 0) {
+    let v = v128.load(runEnd);
+    for (let d = 2; d < P; d += 2) v = f64x2.pmin(v, v128.load(runEnd + (<usize>d << 3)));
+    const lo = f64x2.extract_lane(v, 0);
+    const hi = f64x2.extract_lane(v, 1);
+    const u = hi < lo ? hi : lo;
+    if (u < t) t = u;
+    // every op that ends at t
+    const tt = f64x2.splat(t);
+    for (let d = 0; d < P; d += 2) {
+      const a = runEnd + (<usize>d << 3);
+      let hit = i64x2.bitmask(f64x2.eq(v128.load(a), tt));
+      while (hit != 0) {
+        const j = <i32>ctz(hit);
+        hit &= hit - 1;
+        complete(e, p, d + j, t);
+      }
+    }
+  }
+  // every arrival at t
+  while (e.arrSize > 0 && load<f64>(h) <= t) {
+    const flag = load<i32>(h, 8);
+    const to = load<i32>(h, 12);
+    arrRemoveTop(e);
+    store<u8>(e.flags + <usize>flag, 1);
+    touch(e, to);
+  }
   e.t = t;
   if (e.waitedCount > 0) {
-    const words = (p.P + 63) >> 6;
+    const words = (P + 63) >> 6;
     for (let w = 0; w < words; w++) {
       const o = <usize>w << 3;
       store<u64>(e.dirty + o, load<u64>(e.dirty + o) | load<u64>(e.waited + o));
@@ -802,13 +907,13 @@ function advance(c: Ctx, e: Env, writeOut: bool): i32 {
       e.bits = bits;
       if (writeOut) {
         writeMask(e, p, bits);
-        setU8(e.mask, 3 * c.Vmax, e.heapSize > 0 ? 1 : 0);
+        setU8(e.mask, 3 * c.Vmax, e.busy + e.arrSize > 0 ? 1 : 0);
       }
       e.cursor = d;
       return 1;
       }
     }
-    if (e.heapSize == 0) return fail(c, e, ERR_DEADLOCK, -1, -1);
+    if (e.busy + e.arrSize == 0) return fail(c, e, ERR_DEADLOCK, -1, -1);
     popEvents(e, p);
     if (e.done == e.total) return 0;
     e.cursor = 0;
@@ -836,12 +941,12 @@ function advanceReplay(c: Ctx, e: Env): i32 {
       const h = i32At(e.replayHead, d);
       if (h >= i32At(starts, d + 1)) continue;
       const k = i32At(ops, h);
-      if (!depsReady(e, p, d, k, t)) continue;
+      if (!depsReady(e, p, d, k)) continue;
       startOp(e, p, d, k, t);
       setI32(e.replayHead, d, h + 1);
       }
     }
-    if (e.heapSize == 0) {
+    if (e.busy + e.arrSize == 0) {
       let blocked = -1;
       for (let d = 0; d < P && blocked < 0; d++) if (i32At(e.replayHead, d) < i32At(starts, d + 1)) blocked = d;
       return fail(c, e, ERR_REPLAY_DEADLOCK, blocked, blocked >= 0 ? i32At(ops, i32At(e.replayHead, blocked)) : -1);
@@ -890,10 +995,7 @@ function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize):
   const d = e.cursor;
   const p = changetype<Prob>(e.prob);
   if (action != 3 * c.Vmax) startOp(e, p, d, action, e.t);
-  else {
-    setBit(e.waited, d);
-    e.waitedCount++;
-  }
+  else waitDevice(e, d);
   e.cursor = d + 1;
   const r = advance(c, e, true);
   if (r < 0) return r;
@@ -999,11 +1101,11 @@ function readyDepth(e: Env, p: Prob, kind: i32, s: i32, m: i32, t: f64): i32 {
   const M = p.M;
   let n = 0;
   while (n < P && m + n < M) {
-    const i = s * M + m + n;
+    const i = <usize>(s * M + m + n);
     let ok: bool;
-    if (kind == KIND_F) ok = s == 0 || f64At(e.arrF, i - M) <= t;
-    else if (kind == KIND_B) ok = f64At(e.endF, i) <= t && (s == S - 1 || f64At(e.arrB, i + M) <= t);
-    else ok = f64At(e.endB, i) <= t;
+    if (kind == KIND_F) ok = load<u8>(e.flags + i) != 0;
+    else if (kind == KIND_B) ok = m + n < i32At(e.doneCnt, s) && load<u8>(e.flags + <usize>(S * M) + i) != 0;
+    else ok = m + n < i32At(e.doneCnt, S + s);
     if (!ok) break;
     n++;
   }
@@ -1040,7 +1142,7 @@ function observe(c: Ctx, e: Env, out: usize): void {
   put(out, 5, 0.5 * min<f64>(t / p.scale, 4));
   put(out, 6, mem);
   put(out, 7, p.hasLimit ? 1 : 0);
-  put(out, 8, 0.5 * min<f64>(<f64>e.heapSize / <f64>P, 2));
+  put(out, 8, 0.5 * min<f64>(<f64>(e.busy + inFlight(e, P, t)) / <f64>P, 2));
   put(out, 9, <f64>idle / <f64>P);
   put(out, 10, <f64>u8At(e.mask, 3 * Vmax));
   put(out, 11, d > 0 && i32At(e.runKind, d - 1) < 0 ? 1 : 0);
@@ -1212,10 +1314,7 @@ export function envRunEpisodesMlp(
         e.decisions++;
         const d = e.cursor;
         if (action != 3 * c.Vmax) startOp(e, changetype<Prob>(e.prob), d, action, e.t);
-        else {
-          setBit(e.waited, d);
-          e.waitedCount++;
-        }
+        else waitDevice(e, d);
         e.cursor = d + 1;
       }
       decisions += <f64>e.decisions;

@@ -4,10 +4,11 @@
 // ascending order, decisions only when two or more classes are eligible), made resumable at each decision, plus the
 // observation, the reward, auto-reset and the counter-based problem generator. Every quantity is computed with the
 // same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
+import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
 import { dynamicTables, EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
-import { resolveProblem, type Problem, type ProblemConfig } from './problem.js';
+import { configErrorFrom, resolveProblem, type Problem, type ProblemConfig } from './problem.js';
 
 const KIND_F = 0;
 const KIND_B = 1;
@@ -87,33 +88,41 @@ export function rangesToArray(r: ProblemRanges): Float64Array {
 }
 
 /** Checks a ProblemRanges (throws ConfigError naming the field). */
+/** [lo, hi] with lo <= hi, every entry in [min, max] (integers when `integer`). */
+const interval = (min: number, max: number, integer = false) => {
+  const item = integer ? z.number().int().min(min).max(max) : z.number().finite().min(min).max(max);
+  return z.tuple([item, item]).refine(([lo, hi]) => lo <= hi, 'lo must not exceed hi');
+};
+const probability = (max = 1) => z.number().finite().min(0).max(max);
+
+/** The schema of ProblemRanges (zod), used by checkRanges and by configs that embed ranges. */
+export const problemRangesSchema = z.strictObject({
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  stages: interval(1, 1024, true),
+  chunks: interval(1, 16, true).optional(),
+  vShapeProb: probability().optional(),
+  microBatches: interval(1, 65536, true),
+  costB: interval(0, 1e6).optional(),
+  costW: interval(0, 1e6).optional(),
+  comm: interval(0, 1e6).optional(),
+  cv: interval(0, 3).optional(),
+  stageSpread: probability(0.99).optional(),
+  limitProb: probability().optional(),
+  limit: interval(0, 1e6).optional(),
+  noise: z
+    .strictObject({
+      floor: probability().optional(),
+      anomalyProb: probability().optional(),
+      anomalyFactor: z.number().finite().min(1).max(1000).optional(),
+      seed: z.number().int().min(0).max(0xffffffff).optional(),
+    })
+    .optional(),
+});
+
+/** Validates ranges; throws ConfigError naming the field (`ranges.<field>`). */
 export function checkRanges(r: ProblemRanges): void {
-  const range = (field: string, v: readonly [number, number] | undefined, lo: number, hi: number, integer: boolean) => {
-    if (v === undefined) return;
-    if (!Array.isArray(v) || v.length !== 2) throw new ConfigError(`ranges.${field}`, 'expected [lo, hi]');
-    for (const x of v)
-      if (!Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x)))
-        throw new ConfigError(`ranges.${field}`, `expected ${integer ? 'integers' : 'numbers'} in [${lo}, ${hi}] (got ${JSON.stringify(v)})`);
-    if (v[0] > v[1]) throw new ConfigError(`ranges.${field}`, `lo must not exceed hi (got ${JSON.stringify(v)})`);
-  };
-  const prob = (field: string, v: number | undefined, hi = 1) => {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= hi)) throw new ConfigError(`ranges.${field}`, `expected a number in [0, ${hi}] (got ${v})`);
-  };
-  if (r.seed !== undefined && !(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= 0xffffffff))
-    throw new ConfigError('ranges.seed', `expected an integer in [0, 2^32) (got ${r.seed})`);
-  range('stages', r.stages, 1, 1024, true);
-  range('chunks', r.chunks, 1, 16, true);
-  range('microBatches', r.microBatches, 1, 65536, true);
-  range('costB', r.costB, 0, 1e6, false);
-  range('costW', r.costW, 0, 1e6, false);
-  range('comm', r.comm, 0, 1e6, false);
-  range('cv', r.cv, 0, 3, false);
-  range('limit', r.limit, 0, 1e6, false);
-  prob('vShapeProb', r.vShapeProb);
-  prob('limitProb', r.limitProb);
-  prob('stageSpread', r.stageSpread, 0.99);
-  if (r.stages === undefined) throw new ConfigError('ranges.stages', 'required');
-  if (r.microBatches === undefined) throw new ConfigError('ranges.microBatches', 'required');
+  const parsed = problemRangesSchema.safeParse(r, { reportInput: true });
+  if (!parsed.success) throw configErrorFrom(parsed.error, 'ranges');
 }
 
 

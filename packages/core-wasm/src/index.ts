@@ -47,6 +47,8 @@ export {
   EnvError,
   drawProblem,
   drawProblemConfig,
+  checkRanges,
+  problemRangesSchema,
   envRemainingPath,
   idealTime,
   envObsDim,

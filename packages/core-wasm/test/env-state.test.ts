@@ -112,3 +112,13 @@ describe('runEpisodes with an MLP policy', () => {
     b.dispose();
   });
 });
+
+describe('ranges validation', () => {
+  it('names the bad field', async () => {
+    const bad = async (r: unknown) => WasmEnv.create({ numEnvs: 1, ranges: r as ProblemRanges });
+    await expect(bad({ ...ranges, stages: [5, 2] })).rejects.toThrow(/^ranges\.stages: lo must not exceed hi/);
+    await expect(bad({ ...ranges, cv: [0, 4] })).rejects.toThrow(/^ranges\.cv\[1\]: .*3/);
+    await expect(bad({ ...ranges, stagez: [1, 2] })).rejects.toThrow(/stagez/);
+    await expect(bad({ ...ranges, microBatches: [1.5, 4] })).rejects.toThrow(/^ranges\.microBatches\[0\]/);
+  });
+});

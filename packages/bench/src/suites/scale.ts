@@ -30,6 +30,8 @@ export interface PowerLawFit {
 
 export interface ScaleBenchResult {
   suite: 'scale';
+  /** The options that reproduce this result (`pprl bench scale` flags). */
+  options: { quick: boolean };
   workload: { schedule: string; cost: { F: number; B: number; W: number }; comm: number; noise: number; seconds: number; repetitions: number };
   /** Fit of log(seconds per episode) = a + k log(ops per episode) over the grid. */
   fit: PowerLawFit;
@@ -94,6 +96,7 @@ export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<Scale
   }
   return {
     suite: 'scale',
+    options: { quick },
     workload: { schedule: '1f1b-split', cost, comm, noise, seconds, repetitions },
     fit: fitPowerLaw(points.map((p) => ({ x: p.opsPerEpisode, y: p.secondsPerEpisode }))),
     points,

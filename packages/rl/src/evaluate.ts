@@ -1,0 +1,126 @@
+// Paired evaluation (DESIGN.md section 2): the trained policy (greedy), static schedules replayed and the dynamic
+// heuristics all run the same episode indices inside the WebAssembly environment, so episode e meets the same
+// realized durations in every one of them; differences are reported per paired episode with a 95% CI.
+import {
+  createSimulator,
+  pairedDifference,
+  summarize,
+  WasmEnv,
+  WasmMlp,
+  type BuiltinPolicy,
+  type MlpLayout,
+  type Problem,
+  type Schedule,
+  type Summary,
+} from '@pprl/core-wasm';
+import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { configProblem, parseTrainConfig, type TrainConfig } from './config.js';
+
+/** Episode indices from here on are never used for training (a run would need 2^30 episodes to reach them). */
+export const EVAL_EPISODE_START = 2 ** 30;
+
+export type MakespanStats = Summary;
+
+/** A trained policy read from a checkpoint directory or a run directory (its latest checkpoint). */
+export interface LoadedPolicy {
+  dir: string;
+  meta: CheckpointMeta;
+  config: TrainConfig;
+  layout: MlpLayout;
+  params: Float32Array;
+  /** The problem it was trained on (undefined for policies trained on problem ranges). */
+  problem: Problem | undefined;
+}
+
+export function loadPolicy(dir: string): LoadedPolicy {
+  const ckpt = loadCheckpoint(dir, false);
+  const config = parseTrainConfig(ckpt.meta.config);
+  return { dir, meta: ckpt.meta, config, layout: ckpt.meta.layout, params: ckpt.params, problem: configProblem(config) };
+}
+
+/** Vmax of an environment whose observations a network of this layout reads (D = 18 + 15 Vmax). */
+export function chunksOfLayout(layout: MlpLayout): number {
+  return (layout.obsDim - 18) / 15;
+}
+
+/** Makespans of episode indices start .. start + count - 1, in index order, from runEpisodes' env-major output. */
+function inIndexOrder(makespan: Float64Array, N: number, perEnv: number, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < N; i++) for (let k = 0; k < perEnv; k++) if (i + k * N < count) out[i + k * N] = makespan[i * perEnv + k]!;
+  return out;
+}
+
+type Runner = (env: WasmEnv, perEnv: number, start: number) => Float64Array;
+
+/** Runs `count` episodes from index `start` on `problem` (enough environments to share the work). */
+async function runOn(problem: Problem, maxChunks: number, count: number, start: number, run: Runner): Promise<Float64Array> {
+  const N = Math.min(count, 256);
+  const perEnv = Math.ceil(count / N);
+  const env = await WasmEnv.create({ numEnvs: N, problem, maxChunks: Math.max(maxChunks, problem.chunks) });
+  try {
+    return inIndexOrder(run(env, perEnv, start), N, perEnv, count);
+  } finally {
+    env.dispose();
+  }
+}
+
+/** The greedy policy's makespans over `count` episodes from `start` in an existing environment vector. */
+export function evaluateInEnv(env: WasmEnv, mlp: WasmMlp, count: number, start: number): MakespanStats {
+  const perEnv = Math.ceil(count / env.numEnvs);
+  return summarize(inIndexOrder(env.runEpisodes({ mlp, greedy: true }, perEnv, start).makespan, env.numEnvs, perEnv, count));
+}
+
+/**
+ * A baseline: a built-in heuristic (run in the environment), or a static schedule replayed by the simulator, on its
+ * own problem if given (e.g. the model split into 2 chunks per device: then paired by episode index only).
+ */
+export type Baseline = BuiltinPolicy | { schedule: Schedule; problem?: Problem };
+
+export interface EvaluateOptions {
+  /** The problem with the noise to evaluate at (its seed picks the held-out noise). */
+  problem: Problem;
+  episodes: number;
+  /** First episode index. Default 0 (the indices every `pprl compare` contender uses). */
+  start?: number;
+  baselines: Record<string, Baseline>;
+}
+
+/** DESIGN.md section 5: `pprl evaluate --json`. diffToPolicy = baseline - policy per paired episode. */
+export interface EvaluationReport {
+  policy: { makespan: Summary };
+  baselines: Record<string, { makespan: Summary; diffToPolicy: { mean: number; ci95: [number, number] } }>;
+  episodes: number;
+  noise: number;
+}
+
+/** Makespans of the policy (greedy) on `problem`, episodes start .. start + count - 1 in index order. */
+export async function policyMakespans(policy: Pick<LoadedPolicy, 'layout' | 'params'>, problem: Problem, count: number, start = 0): Promise<Float64Array> {
+  const mlp = await WasmMlp.create(policy.layout, policy.params);
+  try {
+    return await runOn(problem, chunksOfLayout(policy.layout), count, start, (env, perEnv, s) => env.runEpisodes({ mlp, greedy: true }, perEnv, s).makespan);
+  } finally {
+    mlp.dispose();
+  }
+}
+
+/** Makespans of a baseline on the same episodes. */
+export async function baselineMakespans(baseline: Baseline, problem: Problem, count: number, start = 0): Promise<Float64Array> {
+  if (typeof baseline === 'string') return runOn(problem, 1, count, start, (env, perEnv, s) => env.runEpisodes(baseline, perEnv, s).makespan);
+  // static schedules through the replay engine: its episode e meets the noise of the environment's episode e
+  const own = baseline.problem ?? problem;
+  const sim = await createSimulator();
+  return sim.replay(own, baseline.schedule, { episodes: count, episodeStart: start }).makespan;
+}
+
+export async function evaluatePolicy(policy: Pick<LoadedPolicy, 'layout' | 'params'>, opts: EvaluateOptions): Promise<EvaluationReport> {
+  const { problem, episodes } = opts;
+  const start = opts.start ?? 0;
+  const mine = await policyMakespans(policy, problem, episodes, start);
+  const baselines: EvaluationReport['baselines'] = {};
+  for (const [name, baseline] of Object.entries(opts.baselines)) {
+    const theirs = await baselineMakespans(baseline, problem, episodes, start);
+    const d = pairedDifference(theirs, mine);
+    baselines[name] = { makespan: summarize(theirs), diffToPolicy: { mean: d.mean, ci95: d.ci95 } };
+  }
+  return { policy: { makespan: summarize(mine) }, baselines, episodes, noise: problem.noise.cv };
+}

@@ -1,0 +1,19 @@
+// @pprl/rl: PPO that learns to schedule pipeline-parallel training, on TensorFlow.js with rollouts inside the
+// @pprl/core-wasm environment.
+export { train, type TrainOptions, type TrainResult, type UpdateLog } from './ppo.js';
+export { trainConfigSchema, parseTrainConfig, readTrainConfig, configProblem, configRanges, type TrainConfig, type TrainConfigInput } from './config.js';
+export {
+  evaluatePolicy,
+  policyMakespans,
+  baselineMakespans,
+  loadPolicy,
+  chunksOfLayout,
+  EVAL_EPISODE_START,
+  type Baseline,
+  type EvaluateOptions,
+  type EvaluationReport,
+  type LoadedPolicy,
+} from './evaluate.js';
+export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, CHECKPOINT_FORMAT, type Checkpoint, type CheckpointMeta } from './checkpoint.js';
+export { TfPolicy, Adam } from './network.js';
+export { initTf, currentBackend, BACKENDS, type BackendName } from './tf.js';

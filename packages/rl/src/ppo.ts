@@ -1,0 +1,397 @@
+// PPO (Schulman et al. 2017) in the shape of CleanRL's ppo.py: one pass that reads in the order of the algorithm.
+// Rollouts run inside the WebAssembly environment with a WebAssembly copy of the policy (one call per rollout);
+// the update differentiates the TensorFlow.js copy and sends the new weights back.
+//
+//   1. set-up: backend, environments, networks, optimizer, storage; or everything from a checkpoint (--resume)
+//   2. per update: anneal the learning rate; roll out N environments x T steps; bootstrap and GAE in one reverse
+//      loop; epochs of shuffled minibatches with the clipped surrogate, the (clipped) value loss and the entropy
+//      bonus, advantages normalized per minibatch, gradients clipped by their global norm, Adam (eps 1e-5);
+//      approx-KL and clip fraction recorded
+//   3. log one JSON line per update; evaluate and checkpoint at their intervals and at the end
+import { mlpLayers, orthogonalInit, summarize, UserError, WasmEnv, WasmMlp, type MlpLayout, type Problem, type Schedule } from '@pprl/core-wasm';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import seedrandom from 'seedrandom';
+import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint.js';
+import { configProblem, configRanges, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
+import { Adam, clipByGlobalNorm, TfPolicy } from './network.js';
+import { initTf, tf, type BackendName } from './tf.js';
+
+/** One line of log.jsonl. */
+export interface UpdateLog {
+  update: number;
+  updates: number;
+  globalStep: number;
+  learningRate: number;
+  /** Training episodes finished during this update's rollout, and their mean makespan / return. */
+  episodes: number;
+  meanMakespan: number | null;
+  meanReturn: number | null;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  explainedVariance: number;
+  gradNorm: number;
+  /** Environment steps per second over this update (rollout + update). */
+  stepsPerSec: number;
+  rolloutSeconds: number;
+  updateSeconds: number;
+  /** Greedy policy on held-out episodes, with the baselines on the same episodes (when evaluated). */
+  eval?: { episodes: number; policy: number; baselines: Record<string, number> };
+}
+
+export interface TrainOptions {
+  /** Run directory: config.json, log.jsonl, checkpoints (ckpt-NNNNNN directories and latest.json), result.json. */
+  outDir: string;
+  /** Continue from the run directory's latest checkpoint (its config must equal the given one). */
+  resume?: boolean;
+  /** Static schedules evaluated on the same held-out episodes, for the log (fixed problems only). */
+  baselines?: Record<string, Schedule>;
+  /** After every update (progress displays). */
+  onUpdate?: (log: UpdateLog) => void;
+  /** Checked after every update: true stops the run there with a checkpoint (SIGINT). */
+  shouldStop?: () => boolean;
+  /** Stop after this many updates of this session, with a checkpoint (tests: a run killed part-way). */
+  stopAfter?: number;
+}
+
+export interface TrainResult {
+  outDir: string;
+  /** True when all updates are done (false: stopped early, resumable). */
+  finished: boolean;
+  updates: number;
+  globalStep: number;
+  seconds: number;
+  /** Environment steps per second over the whole run (rollouts and updates). */
+  stepsPerSec: number;
+  /** Shares of the run's time spent in rollouts and in updates. */
+  rolloutShare: number;
+  updateShare: number;
+  backend: BackendName;
+  eval?: UpdateLog['eval'];
+  checkpoint: string;
+}
+
+const MASKED_LOGIT = -1e9;
+
+/** Trains a PPO policy; see TrainOptions. */
+export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOptions): Promise<TrainResult> {
+  // ---- 1. set-up -------------------------------------------------------------------------------------------
+  const config = parseTrainConfig(input);
+  const backend = await initTf(config.backend as BackendName | undefined);
+  const dir = opts.outDir;
+  mkdirSync(dir, { recursive: true });
+  removeTemporaries(dir);
+  const configFile = path.join(dir, 'config.json');
+  const configText = `${JSON.stringify(config, null, 2)}\n`;
+  const resumeFrom = opts.resume && existsSync(path.join(dir, 'latest.json')) ? loadCheckpoint(dir, true) : undefined;
+  if (resumeFrom && JSON.stringify(resumeFrom.meta.config) !== JSON.stringify(config))
+    throw new UserError(`--resume: ${dir} was trained with another config; give the same config or a new --out`);
+  if (!opts.resume && existsSync(path.join(dir, 'latest.json')))
+    throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
+  writeFileAtomic(configFile, configText);
+
+  const problem: Problem | undefined = configProblem(config);
+  const ranges = configRanges(config);
+  const N = config.envs;
+  const T = config.stepsPerRollout;
+  const batch = N * T;
+  const minibatch = Math.floor(batch / config.minibatches);
+  const updates = Math.ceil(config.totalSteps / batch);
+  const env = await WasmEnv.create({ numEnvs: N, ...(problem ? { problem } : { ranges: ranges! }) });
+  const D = env.obsDim;
+  const A = env.numActions;
+  const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
+  const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.network.waitBias);
+  const policy = new TfPolicy(layout, params0);
+  const rolloutPolicy = await WasmMlp.create(layout, params0);
+  const adam = new Adam(policy.variables, 0.9, 0.999, 1e-5);
+  const buffers = env.createRolloutBuffers(T);
+  const rng = seedrandom(`pprl-ppo-${config.seed}`, { state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true });
+  const logFile = path.join(dir, 'log.jsonl');
+  let update = 0;
+  let globalStep = 0;
+  let logLines = 0;
+  let seconds = 0;
+  if (resumeFrom) {
+    const r = resumeFrom.resume!;
+    adam.setState({ step: resumeFrom.meta.adamStep, m: r.adamM, v: r.adamV });
+    env.restoreState(r.envState);
+    update = resumeFrom.meta.iteration;
+    globalStep = resumeFrom.meta.globalStep;
+    logLines = resumeFrom.meta.logLines;
+    seconds = resumeFrom.meta.seconds;
+    // log lines written after the checkpoint belong to updates that will run again
+    const kept = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, logLines) : [];
+    writeFileAtomic(logFile, kept.map((l) => `${l}\n`).join(''));
+  } else writeFileAtomic(logFile, '');
+
+  // baselines on the held-out evaluation episodes, once (they do not learn)
+  const baselineMeans: Record<string, number> = {};
+  if (problem) {
+    const baselines: Record<string, Baseline> = { 'greedy-zb': 'greedy-zb' };
+    for (const [name, schedule] of Object.entries(opts.baselines ?? {})) baselines[name] = { schedule };
+    for (const [name, baseline] of Object.entries(baselines))
+      baselineMeans[name] = summarize(await baselineMakespans(baseline, problem, config.evalEpisodes, EVAL_EPISODE_START)).mean;
+  }
+  const evaluate = (): NonNullable<UpdateLog['eval']> => {
+    const stats: MakespanStats = evaluateInEnv(env, rolloutPolicy, config.evalEpisodes, EVAL_EPISODE_START);
+    return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
+  };
+
+  const checkpoint = (): string =>
+    saveCheckpoint(dir, {
+      meta: {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        iteration: update,
+        globalStep,
+        logLines,
+        layout,
+        config,
+        rngState: rng.state(),
+        adamStep: adam.step,
+        backend,
+        seconds,
+        createdAt: new Date().toISOString(),
+      },
+      params: policy.flatParams(),
+      resume: { ...(() => { const s = adam.state(); return { adamM: s.m, adamV: s.v }; })(), envState: env.saveState() },
+    });
+
+  let rolloutTotal = 0;
+  let updateTotal = 0;
+  let lastEval: UpdateLog['eval'];
+  let lastCheckpoint = '';
+  const sessionStart = update;
+  const adv = new Float32Array(batch);
+  const returns = new Float32Array(batch);
+  const maskBias = new Float32Array(batch * A);
+  const maskOne = new Float32Array(batch * A);
+
+  try {
+    // ---- 2. updates ----------------------------------------------------------------------------------------
+    while (update < updates) {
+      const lr = config.lrSchedule === 'linear' ? config.learningRate * (1 - update / updates) : config.learningRate;
+
+      // rollout: T steps of N environments inside WebAssembly, stored [T][N]
+      const t0 = performance.now();
+      env.rollout({ mlp: rolloutPolicy, seed: config.seed }, T, buffers);
+      const episodeLog = env.readLog();
+      globalStep += batch;
+      const t1 = performance.now();
+
+      // bootstrap and generalized advantage estimation, one reverse loop (nextnonterminal = 1 - done of the step)
+      const reward = buffers.reward;
+      const done = buffers.done;
+      const value = buffers.value;
+      const finalValue = buffers.finalValue;
+      for (let i = 0; i < N; i++) {
+        let lastGae = 0;
+        for (let t = T - 1; t >= 0; t--) {
+          const row = t * N + i;
+          const nextValue = t === T - 1 ? finalValue[i]! : value[row + N]!;
+          const nonTerminal = 1 - done[row]!;
+          const delta = reward[row]! + config.gamma * nextValue * nonTerminal - value[row]!;
+          lastGae = delta + config.gamma * config.gaeLambda * nonTerminal * lastGae;
+          adv[row] = lastGae;
+          returns[row] = lastGae + value[row]!;
+        }
+      }
+      const mask = buffers.mask;
+      for (let k = 0; k < batch * A; k++) {
+        maskOne[k] = mask[k]!;
+        maskBias[k] = mask[k] ? 0 : MASKED_LOGIT;
+      }
+
+      // the batch as tensors (read straight from the WebAssembly buffers' views)
+      const b = {
+        obs: tf.tensor2d(buffers.obs, [batch, D]),
+        maskBias: tf.tensor2d(maskBias, [batch, A]),
+        maskOne: tf.tensor2d(maskOne, [batch, A]),
+        actions: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(buffers.actions, 'int32'), A), 'float32')),
+        logProb: tf.tensor1d(buffers.logProb),
+        adv: tf.tensor1d(adv),
+        returns: tf.tensor1d(returns),
+        value: tf.tensor1d(value),
+      };
+      const stats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, minibatches: 0 };
+      const order = Int32Array.from({ length: batch }, (_, k) => k);
+      let stopEarly = false;
+      for (let epoch = 0; epoch < config.epochs && !stopEarly; epoch++) {
+        shuffle(order, rng);
+        let epochKl = 0;
+        let epochMinibatches = 0;
+        for (let start = 0; start + minibatch <= batch; start += minibatch) {
+          const m = tf.tidy(() => {
+            const idx = tf.tensor1d(order.subarray(start, start + minibatch), 'int32');
+            const mb = {
+              obs: tf.gather(b.obs, idx) as tf.Tensor2D,
+              maskBias: tf.gather(b.maskBias, idx),
+              maskOne: tf.gather(b.maskOne, idx),
+              actions: tf.gather(b.actions, idx),
+              logProb: tf.gather(b.logProb, idx),
+              adv: normalized(tf.gather(b.adv, idx), config.normalizeAdvantages),
+              returns: tf.gather(b.returns, idx),
+              value: tf.gather(b.value, idx),
+            };
+            const metrics: tf.Tensor[] = [];
+            const { value: loss, grads } = tf.variableGrads(() => {
+              const out = policy.forward(mb.obs);
+              const logp = tf.logSoftmax(tf.add(out.logits, mb.maskBias));
+              const newLogProb = tf.sum(tf.mul(logp, mb.actions), 1);
+              const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.mul(tf.exp(logp), logp), mb.maskOne), 1)));
+              const logRatio = tf.sub(newLogProb, mb.logProb);
+              const ratio = tf.exp(logRatio);
+              // clipped surrogate objective
+              const pg1 = tf.mul(tf.neg(mb.adv), ratio);
+              const pg2 = tf.mul(tf.neg(mb.adv), tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip));
+              const policyLoss = tf.mean(tf.maximum(pg1, pg2));
+              // value loss, clipped around the rollout's values as in CleanRL
+              const unclipped = tf.square(tf.sub(out.value, mb.returns));
+              const valueLoss = config.clipValueLoss
+                ? tf.mul(tf.mean(tf.maximum(unclipped, tf.square(tf.sub(tf.add(mb.value, tf.clipByValue(tf.sub(out.value, mb.value), -config.clip, config.clip)), mb.returns)))), 0.5)
+                : tf.mul(tf.mean(unclipped), 0.5);
+              // diagnostics (not differentiated): approx KL (http://joschu.net/blog/kl-approx.html), clip fraction
+              metrics.push(
+                tf.keep(policyLoss),
+                tf.keep(valueLoss),
+                tf.keep(entropy),
+                tf.keep(tf.mean(tf.sub(tf.sub(ratio, 1), logRatio))),
+                tf.keep(tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32'))),
+              );
+              return tf.add(tf.sub(policyLoss, tf.mul(entropy, config.entropyCoef)), tf.mul(valueLoss, config.valueCoef)) as tf.Scalar;
+            }, policy.variables);
+            loss.dispose();
+            const { clipped, norm } = clipByGlobalNorm(policy.variables.map((v) => grads[v.name]!), config.maxGradNorm);
+            adam.apply(clipped, lr);
+            metrics.push(norm);
+            return tf.stack(metrics);
+          });
+          const [policyLoss, valueLoss, entropy, approxKl, clipFraction, gradNorm] = m.dataSync() as Float32Array;
+          m.dispose();
+          stats.policyLoss += policyLoss!;
+          stats.valueLoss += valueLoss!;
+          stats.entropy += entropy!;
+          stats.approxKl += approxKl!;
+          stats.clipFraction += clipFraction!;
+          stats.gradNorm += gradNorm!;
+          stats.minibatches++;
+          epochKl += approxKl!;
+          epochMinibatches++;
+        }
+        if (config.targetKl !== null && epochKl / epochMinibatches > config.targetKl) stopEarly = true;
+      }
+      for (const t of Object.values(b)) t.dispose();
+      rolloutPolicy.setParams(policy.flatParams());
+      update++;
+      const t2 = performance.now();
+      rolloutTotal += (t1 - t0) / 1000;
+      updateTotal += (t2 - t1) / 1000;
+      seconds += (t2 - t0) / 1000;
+
+      // ---- 3. log, evaluate, checkpoint --------------------------------------------------------------------
+      const n = stats.minibatches;
+      const entry: UpdateLog = {
+        update,
+        updates,
+        globalStep,
+        learningRate: lr,
+        episodes: episodeLog.episodes,
+        meanMakespan: episodeLog.episodes > 0 ? episodeLog.meanMakespan : null,
+        meanReturn: episodeLog.episodes > 0 ? -episodeLog.meanScaledMakespan : null,
+        policyLoss: stats.policyLoss / n,
+        valueLoss: stats.valueLoss / n,
+        entropy: stats.entropy / n,
+        approxKl: stats.approxKl / n,
+        clipFraction: stats.clipFraction / n,
+        explainedVariance: explainedVariance(buffers.value, returns),
+        gradNorm: stats.gradNorm / n,
+        stepsPerSec: batch / ((t2 - t0) / 1000),
+        rolloutSeconds: (t1 - t0) / 1000,
+        updateSeconds: (t2 - t1) / 1000,
+      };
+      const last = update === updates;
+      if (last || (config.evalInterval > 0 && update % config.evalInterval === 0)) entry.eval = lastEval = evaluate();
+      appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
+      logLines++;
+      opts.onUpdate?.(entry);
+      const stop = (opts.stopAfter !== undefined && update - sessionStart >= opts.stopAfter) || (opts.shouldStop?.() ?? false);
+      if (last || stop || update % config.checkpointInterval === 0) lastCheckpoint = checkpoint();
+      if (stop && !last) break;
+    }
+    if (!lastCheckpoint) lastCheckpoint = checkpoint();
+    const finished = update === updates;
+    const result: TrainResult = {
+      outDir: dir,
+      finished,
+      updates: update,
+      globalStep,
+      seconds,
+      stepsPerSec: globalStep / Math.max(seconds, 1e-9),
+      rolloutShare: rolloutTotal / Math.max(rolloutTotal + updateTotal, 1e-9),
+      updateShare: updateTotal / Math.max(rolloutTotal + updateTotal, 1e-9),
+      backend,
+      ...(lastEval ? { eval: lastEval } : {}),
+      checkpoint: lastCheckpoint,
+    };
+    if (finished) writeFileAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  } finally {
+    buffers.dispose();
+    rolloutPolicy.dispose();
+    env.dispose();
+    policy.dispose();
+    adam.dispose();
+  }
+}
+
+/** CleanRL's orthogonal initialization, with the wait action's logit bias set (the last action). */
+function initialParams(layout: MlpLayout, seed: number, waitBias: number): Float32Array {
+  const params = orthogonalInit(layout, seed);
+  const head = mlpLayers(layout).find((l) => l.network === 'actor' && l.index === layout.hidden.length)!;
+  params[head.biasOffset + layout.actions - 1] = waitBias;
+  return params;
+}
+
+/** Advantages normalized per minibatch (CleanRL: unbiased std, + 1e-8). */
+function normalized(adv: tf.Tensor1D, on: boolean): tf.Tensor1D {
+  if (!on) return adv;
+  const n = adv.shape[0];
+  const { mean, variance } = tf.moments(adv);
+  const std = tf.sqrt(tf.mul(variance, n / Math.max(n - 1, 1)));
+  return tf.div(tf.sub(adv, mean), tf.add(std, 1e-8));
+}
+
+/** Fisher-Yates with the run's seeded generator (its state is in every checkpoint). */
+function shuffle(a: Int32Array, random: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+}
+
+/** 1 - Var(returns - values) / Var(returns). */
+function explainedVariance(values: Float32Array, returns: Float32Array): number {
+  const n = returns.length;
+  let mr = 0;
+  let md = 0;
+  for (let k = 0; k < n; k++) {
+    mr += returns[k]!;
+    md += returns[k]! - values[k]!;
+  }
+  mr /= n;
+  md /= n;
+  let vr = 0;
+  let vd = 0;
+  for (let k = 0; k < n; k++) {
+    vr += (returns[k]! - mr) ** 2;
+    vd += (returns[k]! - values[k]! - md) ** 2;
+  }
+  return vr === 0 ? 0 : 1 - vd / vr;
+}

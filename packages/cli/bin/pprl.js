@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { main } from '../dist/main.js';
 
-process.exitCode = await main(process.argv);
+// a command may set its own exit code (train stopped by Ctrl-C: 130); errors override it
+process.exitCode = (await main(process.argv)) || process.exitCode || 0;

@@ -12,6 +12,7 @@ import {
   type Timeline,
 } from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic } from '@pprl/schedulers';
+import { loadPolicy, policyMakespans, policySchedules } from '@pprl/rl';
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -22,7 +23,7 @@ export interface ContenderRun {
 
 export interface Contender {
   name: string;
-  kind: 'static' | 'heuristic';
+  kind: 'static' | 'heuristic' | 'learned';
   /** The problem this contender runs (V schedules run the same model cut into 2 chunks per device). */
   problem: Problem;
   /** Episodes 0..K-1 at noise cv (compute and comm); `undefined` keeps the problem's own noise settings. */
@@ -125,6 +126,40 @@ export function heuristicContender(name: string, problem: Problem): Contender {
   };
 }
 
+/**
+ * A trained PPO policy (greedy) from a checkpoint or run directory. Makespans come from the WebAssembly environment;
+ * busy time, peak memory and timelines from replaying each episode's per-device order, which reproduces the episode
+ * (the policies cannot wait unless trained with allowWait).
+ */
+export function ppoContender(label: string, dir: string, problem: Problem): Contender {
+  const policy = loadPolicy(dir);
+  return {
+    name: label,
+    kind: 'learned',
+    problem,
+    async run(cv, episodes) {
+      const p = withOptionalNoise(problem, cv);
+      const makespan = await policyMakespans(policy, p, episodes, 0);
+      const schedules = await policySchedules(policy, p, episodes, 0);
+      const sim = await createSimulator();
+      const busy = new Float64Array(episodes);
+      const peak = new Array<number>(problem.stages).fill(0);
+      schedules.forEach((schedule, e) => {
+        const r = sim.replay(p, schedule, { episodes: 1, episodeStart: e });
+        for (let d = 0; d < problem.stages; d++) busy[e] = busy[e]! + r.busy[d]!;
+        r.peakMemory.forEach((x, d) => (peak[d] = Math.max(peak[d]!, x)));
+      });
+      return { makespan, busy, peakMemory: peak };
+    },
+    async timeline(cv, episode) {
+      const p = withOptionalNoise(problem, cv);
+      const [schedule] = await policySchedules(policy, p, 1, episode);
+      const sim = await createSimulator();
+      return sim.replay(p, schedule!, { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
+    },
+  };
+}
+
 /** Every name `contenderFor` accepts: the static schedules, then the dynamic heuristics. */
 export function contenderNames(): string[] {
   return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
@@ -136,9 +171,17 @@ export function contenderNames(): string[] {
  * Errors name the --schedulers flag and the scheduler.
  */
 export function contenderFor(name: string, problem: Problem): Contender {
+  if (name.startsWith('ppo:')) {
+    try {
+      return ppoContender(name, name.slice(4), problem);
+    } catch (e) {
+      if (e instanceof UserError) throw new ConfigError('--schedulers', `${name}: ${e.message}`);
+      throw e;
+    }
+  }
   if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
   const info = SCHEDULES.find((s) => s.name === name);
-  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}`);
+  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
   const chunks = info.chunks ?? 2;
   const own = problem.chunks === 1 && chunks > 1 ? splitIntoChunks(problem, chunks, info.placement ?? 'loop') : problem;
   try {

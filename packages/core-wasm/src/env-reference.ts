@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
 import { dynamicTables, EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
 import { configErrorFrom, resolveProblem, type Problem, type ProblemConfig } from './problem.js';
+import type { Op } from './schedule.js';
 
 const KIND_F = 0;
 const KIND_B = 1;
@@ -241,7 +242,11 @@ export interface ReferenceEnvOptions {
   scale?: number;
   /** Default `reserve` (src/dynamic.ts). */
   memoryRule?: MemoryRule;
+  /** Record the ops each episode starts, per device in start order (`finishedEpisodeOrder`): timelines of learned policies. */
+  recordOrder?: boolean;
 }
+
+const KIND_NAMES = ['F', 'B', 'W'] as const;
 
 /** An operation of the environment that cannot continue (deadlock, an action the mask forbids, no decisions). */
 export class EnvError extends Error {
@@ -263,6 +268,9 @@ export class ReferenceEnv {
   private readonly memoryRule: MemoryRule;
   private readonly ranges: ProblemRanges | undefined;
   private readonly fixedProblem: Problem | undefined;
+  private readonly recordOrder: boolean;
+  private order: Op[][] = [];
+  private finishedOrder: Op[][] = [];
   readonly log: EnvLogEntry = { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 };
 
   /** The last episode that ended by a step (silent episodes excluded): its index, makespan and scale. */
@@ -324,6 +332,7 @@ export class ReferenceEnv {
     this.numActions = envNumActions(this.maxChunks);
     this.episodeStart = opts.episodeStart ?? 0;
     this.episodeStride = opts.episodeStride ?? 1;
+    this.recordOrder = opts.recordOrder ?? false;
     if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
     this.fixedScale = opts.scale;
     this.memoryRule = opts.memoryRule ?? 'reserve';
@@ -488,7 +497,16 @@ export class ReferenceEnv {
     }
   }
 
+  /**
+   * With `recordOrder`: the ops of the last finished episode per device in start order, a static schedule whose
+   * replay on that episode's noise reproduces the episode (exactly when the policy never chose to wait).
+   */
+  get finishedEpisodeOrder(): Op[][] {
+    return this.finishedOrder;
+  }
+
   private finishEpisode(): void {
+    if (this.recordOrder) this.finishedOrder = this.order;
     const log = this.log;
     log.episodes++;
     log.lastMakespan = this.maxEnd;
@@ -539,6 +557,7 @@ export class ReferenceEnv {
       const epKey = episodeKey(this.problem.noise.seed, episode);
       for (let kind = 0; kind < 5; kind++) for (let s = 0; s < S; s++) keys[kind * S + s] = stageKey(epKey, kind, s);
     }
+    if (this.recordOrder) this.order = Array.from({ length: this.P }, () => []);
     this.nextMb.fill(0);
     this.endF.fill(Infinity);
     this.endB.fill(Infinity);
@@ -628,6 +647,7 @@ export class ReferenceEnv {
     const s = this.devStages[d * V + c]!;
     const m = nextMb[kind * S + s]!;
     nextMb[kind * S + s] = m + 1;
+    if (this.recordOrder) this.order[d]!.push({ kind: KIND_NAMES[kind]!, stage: s, mb: m });
     let dur = this.cost[kind * S + s]!;
     const n = this.problem.noise;
     if (this.computeNoisy) dur *= factor(mbKey(this.keys[kind * S + s]!, m), n.cv, n.floor, n.anomalyProb, n.anomalyFactor);

@@ -1,7 +1,7 @@
 // Saved environment states (exact continuation after a restore, at another address) and whole evaluation
 // episodes under an MLP policy (the same makespans as stepping the policy through rollouts).
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadCore, resolveProblem, WasmEnv, type MlpLayout, type ProblemRanges } from '../src/index.js';
+import { ConfigError, createSimulator, loadCore, ReferenceEnv, resolveProblem, WasmEnv, type MlpLayout, type ProblemRanges } from '../src/index.js';
 import { policyFactory, randomParams } from './mlp-helpers.js';
 import { rng } from './helpers.js';
 
@@ -120,5 +120,30 @@ describe('ranges validation', () => {
     await expect(bad({ ...ranges, cv: [0, 4] })).rejects.toThrow(/^ranges\.cv\[1\]: .*3/);
     await expect(bad({ ...ranges, stagez: [1, 2] })).rejects.toThrow(/stagez/);
     await expect(bad({ ...ranges, microBatches: [1.5, 4] })).rejects.toThrow(/^ranges\.microBatches\[0\]/);
+  });
+});
+
+describe('ReferenceEnv recordOrder', () => {
+  it('gives per-device orders whose static replay reproduces each episode', async () => {
+    const sim = await createSimulator();
+    for (const episodeStart of [0, 17]) {
+      const env = new ReferenceEnv({ problem, episodeStart, recordOrder: true });
+      env.reset();
+      const obs = new Float32Array(env.obsDim);
+      const mask = new Uint8Array(env.numActions);
+      const random = rng(episodeStart + 1);
+      let done = false;
+      while (!done) {
+        env.observe(obs, mask);
+        // a random policy that never waits (waiting can leave a device idle that a replay would not)
+        const allowed = [...mask.keys()].filter((a) => mask[a] && a !== env.numActions - 1);
+        done = env.step(allowed[Math.floor(random() * allowed.length)]!).done;
+      }
+      const order = env.finishedEpisodeOrder;
+      expect(order.flat().length).toBe(3 * problem.numStages * problem.microBatches);
+      const schedule = { stages: problem.stages, chunksPerDevice: 1, placement: 'loop' as const, microBatches: problem.microBatches, devices: order };
+      const replay = sim.replay(problem, schedule, { episodes: 1, episodeStart });
+      expect(replay.makespan[0]).toBe(env.log.lastMakespan);
+    }
   });
 });

@@ -53,7 +53,7 @@ export const trainConfigSchema = z
     epochs: z.number().int().min(1).max(100).default(2),
     /** Minibatches per epoch. */
     minibatches: z.number().int().min(1).max(4096).default(4),
-    learningRate: z.number().finite().positive().max(1).default(3e-4),
+    learningRate: z.number().finite().positive().max(1).default(1e-3),
     /** Linear annealing of the learning rate to 0 over the run (CleanRL's anneal_lr), or constant. */
     lrSchedule: z.enum(['linear', 'constant']).default('linear'),
     /** Discount. The objective is the makespan (the undiscounted return), so the default is close to 1. */
@@ -64,7 +64,7 @@ export const trainConfigSchema = z
     clip: z.number().finite().positive().max(10).default(0.2),
     clipValueLoss: z.boolean().default(true),
     normalizeAdvantages: z.boolean().default(true),
-    entropyCoef: z.number().finite().min(0).max(10).default(0.01),
+    entropyCoef: z.number().finite().min(0).max(10).default(0.003),
     valueCoef: z.number().finite().min(0).max(100).default(0.5),
     /** Global gradient-norm clip. */
     maxGradNorm: z.number().finite().positive().max(1e6).default(0.5),
@@ -77,12 +77,18 @@ export const trainConfigSchema = z
         /** One trunk shared by actor and critic (half the arithmetic), or two networks as in CleanRL. */
         shared: z.boolean().default(true),
         /**
-         * Initial logit bias of the wait action: a uniform start idles devices a quarter of the time, which on long
-         * episodes buries the learning signal; -3 starts from a policy that rarely waits but can learn to.
+         * Initial logit bias of the wait action (with allowWait): a uniform start idles devices a quarter of the time,
+         * which on long episodes buries the learning signal; -3 starts from a policy that rarely waits.
          */
         waitBias: z.number().finite().min(-20).max(20).default(-3),
       })
       .default({ hidden: [64, 64], activation: 'tanh', shared: true, waitBias: -3 }),
+    /**
+     * Let the policy keep an idle device waiting. Off by default: a learned policy that samples a wait now and then
+     * trains well, but its greedy (argmax) version can wait in the same state at every event and stall (observed
+     * at P = 8, M = 32). Off removes the action: its logit is pinned far below the others.
+     */
+    allowWait: z.boolean().default(false),
     /** Seeds everything: initial weights, minibatch order, sampling, training episodes. */
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Evaluate (greedy policy, held-out episodes) every this many updates; 0: only at the end. */

@@ -14,6 +14,8 @@ export {
   type EvaluationReport,
   type LoadedPolicy,
 } from './evaluate.js';
+export { policySchedules } from './trace.js';
+export { BUNDLED_POLICIES, bundledPolicyDir, type BundledPolicy } from './bundled.js';
 export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, CHECKPOINT_FORMAT, type Checkpoint, type CheckpointMeta } from './checkpoint.js';
 export { TfPolicy, Adam } from './network.js';
 export { initTf, currentBackend, BACKENDS, type BackendName } from './tf.js';

@@ -76,6 +76,11 @@ export interface TrainResult {
 }
 
 const MASKED_LOGIT = -1e9;
+/**
+ * Logit bias of the wait action when it is not allowed: the WebAssembly sampler and argmax then never pick it
+ * (exp(-1e9) is 0 in float32), and its gradient is 0, so Adam leaves it there.
+ */
+const WAIT_REMOVED = -1e9;
 
 /** Trains a PPO policy; see TrainOptions. */
 export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOptions): Promise<TrainResult> {
@@ -105,7 +110,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const D = env.obsDim;
   const A = env.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
-  const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.network.waitBias);
+  const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.allowWait ? config.network.waitBias : WAIT_REMOVED);
   const policy = new TfPolicy(layout, params0);
   const rolloutPolicy = await WasmMlp.create(layout, params0);
   const adam = new Adam(policy.variables, 0.9, 0.999, 1e-5);
@@ -203,8 +208,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       }
       const mask = buffers.mask;
       for (let k = 0; k < batch * A; k++) {
-        maskOne[k] = mask[k]!;
-        maskBias[k] = mask[k] ? 0 : MASKED_LOGIT;
+        const allowed = mask[k]! === 1 && (config.allowWait || k % A !== A - 1);
+        maskOne[k] = allowed ? 1 : 0;
+        maskBias[k] = allowed ? 0 : MASKED_LOGIT;
       }
 
       // the batch as tensors (read straight from the WebAssembly buffers' views)
@@ -319,6 +325,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
       logLines++;
       opts.onUpdate?.(entry);
+      // let signal handlers and progress output run between updates (an update itself is synchronous)
+      await new Promise((resolve) => setImmediate(resolve));
       const stop = (opts.stopAfter !== undefined && update - sessionStart >= opts.stopAfter) || (opts.shouldStop?.() ?? false);
       if (last || stop || update % config.checkpointInterval === 0) lastCheckpoint = checkpoint();
       if (stop && !last) break;

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, H200_PROFILES_URL, findProfile, pairedDifference, problemFromProfile, type Problem } from '@pprl/core-wasm';
 import { timelineToChromeTrace, timelineToSvg } from '@pprl/schedulers';
-import { asVProblem, heuristicContender, staticContender, withLimit, withNoise, type Contender, type ContenderRun } from '../contenders.js';
+import { bundledPolicyDir, BUNDLED_POLICIES } from '@pprl/rl';
+import { asVProblem, heuristicContender, ppoContender, staticContender, withLimit, withNoise, type Contender, type ContenderRun } from '../contenders.js';
 import { numberOption } from '../problem-options.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { createProgress, progressWanted } from '../progress.js';
@@ -26,6 +27,19 @@ export interface DemoOptions {
   stages: number;
   microBatches: number;
   model: string;
+  /** A trained policy (checkpoint or run directory); default the bundled one for this problem, if any. */
+  policy?: string;
+}
+
+/**
+ * The bundled policy trained on this problem (model, P, M), or the 6.2B P = 4 M = 16 one, which then runs a problem
+ * it was not trained on (observations do not depend on P or M).
+ */
+export function demoPolicy(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model' | 'policy'>): { dir: string; label: string } {
+  if (o.policy) return { dir: o.policy, label: 'ppo' };
+  const own = `h200-${o.model.toLowerCase()}-p${o.stages}-m${o.microBatches}`;
+  const name = BUNDLED_POLICIES.find((n) => n === own);
+  return name ? { dir: bundledPolicyDir(name), label: 'ppo' } : { dir: bundledPolicyDir('h200-6.2b-p4-m16'), label: 'ppo (6.2B P4 M16)' };
 }
 
 export function demoProblem(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model'>): Problem {
@@ -34,10 +48,11 @@ export function demoProblem(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'mo
 }
 
 /** The demo's schedulers, each built on whichever variant of the problem a sweep hands it. */
-export function demoSpecs(problem: Problem): ContenderSpec[] {
+export function demoSpecs(problem: Problem, policy?: { dir: string; label: string }): ContenderSpec[] {
   const memF = problem.memF[0]!;
   const oneP = problem.stages * memF;
   const twoP = 2 * oneP;
+  const learned: ContenderSpec[] = policy ? [{ name: policy.label, make: (p) => ppoContender(policy.label, policy.dir, withLimit(p, twoP)) }] : [];
   return [
     { name: '1f1b', make: (p) => staticContender('1f1b', '1f1b', p) },
     { name: 'zb-h1', make: (p) => staticContender('zb-h1', 'zb-h1', p) },
@@ -48,6 +63,7 @@ export function demoSpecs(problem: Problem): ContenderSpec[] {
     { name: 'greedy-zb', make: (p) => heuristicContender('greedy-zb', withLimit(p, twoP)) },
     { name: 'greedy-ffirst', make: (p) => heuristicContender('greedy-ffirst', withLimit(p, twoP)) },
     { name: 'greedy-cp', make: (p) => heuristicContender('greedy-cp', withLimit(p, twoP)) },
+    ...learned,
   ];
 }
 
@@ -73,7 +89,7 @@ function levelSummary(run: ContenderRun, stages: number): ByLevel[string] {
 
 export async function runDemo(o: DemoOptions, log: (line: string) => void, showProgress = false) {
   const problem = demoProblem(o);
-  const specs = demoSpecs(problem);
+  const specs = demoSpecs(problem, demoPolicy(o));
   const progress = createProgress({ label: 'demo', total: specs.length * (NOISE_LEVELS.length + COMM_SCALES.length), enabled: showProgress });
   const baseline = 'zb-h1';
   const noiseSweep = await runSweep({
@@ -165,7 +181,8 @@ function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: 
     intro: [
       `The two experiments of the project note, on ${o.model} stages measured on an H200 (bundled profile): known schedules (1F1B, zero-bubble H1, H2, automatic and V) and dynamic heuristics that decide as the episode unfolds.`,
       `Every scheduler meets the same random draws in episode e (common random numbers), so the differences to ${noise.baseline} are paired and their confidence intervals are narrow.`,
-      'zb-auto (1p) may hold P activations per device like 1F1B, zb-auto (2p) and the greedy heuristics twice that; zb-v runs the same model as two half-size chunks per device.',
+      'zb-auto (1p) may hold P activations per device like 1F1B, zb-auto (2p), the greedy heuristics and the PPO policy twice that; zb-v runs the same model as two half-size chunks per device.',
+      'ppo is a policy learned with PPO (packages/rl; bundled checkpoint, trained at noise cv 0.3 on another noise seed than these episodes), run greedily: it decides which op class each idle device runs next, like the heuristics.',
     ],
     problem: [
       ['model stage (H200 profile)', `${o.model}, micro-batch size 1`],
@@ -204,15 +221,16 @@ export function demoCommand(): Command {
     .option('--stages <P>', 'pipeline devices', '4')
     .option('--micro-batches <M>', 'micro-batches', '16')
     .option('--model <name>', 'profile entry of the bundled H200 profile (1.5B, 6.2B, 14.6B)', '6.2B')
+    .option('--policy <dir>', 'a trained PPO policy to include (default: the bundled policy of this problem, else the 6.2B P=4 M=16 one)')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', '\nExample:\n  pprl demo --out report --episodes 1000')
-    .action(async (opts: { out: string; episodes: string; stages: string; microBatches: string; model: string; json?: boolean }) => {
+    .action(async (opts: { out: string; episodes: string; stages: string; microBatches: string; model: string; policy?: string; json?: boolean }) => {
       const episodes = numberOption('--episodes', opts.episodes)!;
       if (!Number.isInteger(episodes) || episodes < 2 || episodes > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${opts.episodes})`);
       const stages = numberOption('--stages', opts.stages)!;
       const microBatches = numberOption('--micro-batches', opts.microBatches)!;
       const log = opts.json ? () => {} : (l: string) => console.log(l);
-      const summary = await runDemo({ out: opts.out, episodes, stages, microBatches, model: opts.model }, log, progressWanted(opts.json));
+      const summary = await runDemo({ out: opts.out, episodes, stages, microBatches, model: opts.model, ...(opts.policy ? { policy: opts.policy } : {}) }, log, progressWanted(opts.json));
       if (opts.json) printJson(summary);
     });
 }

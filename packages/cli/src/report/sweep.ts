@@ -87,7 +87,7 @@ export interface PointResult {
 
 export interface SchedulerResult {
   name: string;
-  kind: 'static' | 'heuristic';
+  kind: 'static' | 'heuristic' | 'learned';
   chunks: number;
   placement: string;
   /** Per device, the largest over all sweep values and episodes. */

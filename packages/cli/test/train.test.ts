@@ -1,0 +1,108 @@
+// pprl train and pprl evaluate, spawned as a user would run them.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
+const tinyConfig = fileURLToPath(new URL('../../rl/configs/tiny.json', import.meta.url));
+const bundled = fileURLToPath(new URL('../../rl/checkpoints/h200-6.2b-p4-m16', import.meta.url));
+
+function pprl(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectUserError(r: ReturnType<typeof pprl>, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+}
+
+describe('pprl train', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pprl-train-'));
+
+  it('trains the tiny config and prints the result as JSON', () => {
+    const out = join(dir, 'run');
+    const r = pprl('train', '--config', tinyConfig, '--out', out, '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ finished: true, updates: 8, globalStep: 1024 });
+    expect(['wasm', 'cpu', 'tensorflow']).toContain(result.backend);
+    expect(Object.keys(result.eval.baselines)).toEqual(['greedy-zb', '1f1b', 'zb-h1']);
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
+    // a second run into the same directory needs --resume; with it, a finished run has nothing left to do
+    expectUserError(pprl('train', '--config', tinyConfig, '--out', out), /already holds a training run; pass --resume/);
+    expect(pprl('train', '--config', tinyConfig, '--out', out, '--resume', '--json').code).toBe(0);
+  }, 60_000);
+
+  it('stops at SIGINT with a checkpoint, and --resume finishes the run', async () => {
+    const out = join(dir, 'interrupted');
+    const config = join(dir, 'longer.json');
+    const base = JSON.parse(readFileSync(tinyConfig, 'utf8'));
+    writeFileSync(config, JSON.stringify({ ...base, totalSteps: 200 * 128, evalInterval: 0, checkpointInterval: 1000 }));
+    const child = spawn(process.execPath, [bin, 'train', '--config', config, '--out', out], { stdio: 'pipe' });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    // interrupt once a few updates are logged
+    while (!existsSync(join(out, 'log.jsonl')) || readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').length < 4) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/stopped early; --resume continues/);
+    expect(existsSync(join(out, 'result.json'))).toBe(false);
+    expect(readdirSync(out).some((f) => f.includes('.tmp-'))).toBe(false);
+    const done = pprl('train', '--config', config, '--out', out, '--resume', '--json');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ finished: true, updates: 200 });
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(200);
+  }, 120_000);
+
+  it('names the field of a bad config and writes nothing', () => {
+    const bad = join(dir, 'bad.json');
+    const out = join(dir, 'never');
+    writeFileSync(bad, JSON.stringify({ ...JSON.parse(readFileSync(tinyConfig, 'utf8')), entropyCoeff: 0.1 }));
+    expectUserError(pprl('train', '--config', bad, '--out', out), /entropyCoeff/);
+    writeFileSync(bad, JSON.stringify({ ...JSON.parse(readFileSync(tinyConfig, 'utf8')), clip: -1 }));
+    expectUserError(pprl('train', '--config', bad, '--out', out), /^pprl: error: clip: .*0/);
+    writeFileSync(bad, '{ not json');
+    expectUserError(pprl('train', '--config', bad, '--out', out), /--config: .* is not valid JSON/);
+    expectUserError(pprl('train', '--config', join(dir, 'missing.json'), '--out', out), /--config: cannot read/);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});
+
+describe('pprl evaluate', () => {
+  it('prints the JSON contract for the bundled policy', () => {
+    const r = pprl('evaluate', '--policy', bundled, '--noise', '0.2', '--episodes', '100', '--schedulers', 'zb-h1,zb-v,greedy-zb', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ episodes: 100, noise: 0.2, stages: 4, microBatches: 16, seed: 0, heldOut: true });
+    expect(Object.keys(out.policy.makespan)).toEqual(['mean', 'p50', 'p95', 'p99', 'min', 'max']);
+    expect(Object.keys(out.baselines)).toEqual(['zb-h1', 'zb-v', 'greedy-zb']);
+    for (const b of Object.values(out.baselines) as { makespan: { mean: number }; diffToPolicy: { mean: number; ci95: [number, number] } }[]) {
+      expect(b.diffToPolicy.mean).toBeCloseTo(b.makespan.mean - out.policy.makespan.mean, 6);
+      expect(b.diffToPolicy.ci95[0]).toBeLessThanOrEqual(b.diffToPolicy.mean);
+      expect(b.diffToPolicy.ci95[1]).toBeGreaterThanOrEqual(b.diffToPolicy.mean);
+    }
+  });
+
+  it('prints a table by default and evaluates on another problem', () => {
+    const r = pprl('evaluate', '--policy', bundled, '--stages', '6', '--micro-batches', '12', '--cost-b', '1.3', '--noise', '0.1', '--episodes', '50', '--schedulers', '1f1b,greedy-zb');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/P=6 M=12, noise cv 0.1, 50 episodes/);
+    expect(r.stdout).toMatch(/ppo \(greedy\)/);
+  });
+
+  it('explains a missing or corrupt policy and bad options in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-eval-'));
+    expectUserError(pprl('evaluate', '--policy', join(dir, 'nope')), /no checkpoint at .*does not exist/);
+    expectUserError(pprl('evaluate', '--policy', dir), /neither meta.json/);
+    writeFileSync(join(dir, 'meta.json'), '{}');
+    expectUserError(pprl('evaluate', '--policy', dir), /corrupt checkpoint .*meta.json/);
+    expectUserError(pprl('evaluate', '--policy', bundled, '--episodes', '0'), /--episodes/);
+    expectUserError(pprl('evaluate', '--policy', bundled, '--schedulers', 'zb-h9'), /--schedulers: unknown scheduler "zb-h9"/);
+  }, 60_000);
+});

@@ -1,0 +1,11 @@
+// Trained policies shipped with the package (packages/rl/checkpoints; configs and the command that regenerates
+// each are in the package README).
+import { fileURLToPath } from 'node:url';
+
+export const BUNDLED_POLICIES = ['h200-6.2b-p4-m16', 'h200-14.6b-p8-m32'] as const;
+export type BundledPolicy = (typeof BUNDLED_POLICIES)[number];
+
+/** The checkpoint directory of a bundled policy (for loadPolicy, `pprl evaluate --policy`, `ppo:<dir>`). */
+export function bundledPolicyDir(name: BundledPolicy): string {
+  return fileURLToPath(new URL(`../checkpoints/${name}/`, import.meta.url));
+}

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core-wasm', 'schedulers', 'bench', 'cli'] as const;
+const PACKAGES = ['core-wasm', 'schedulers', 'rl', 'bench', 'cli'] as const;
 type Dir = (typeof PACKAGES)[number];
 
 interface Manifest {
@@ -189,6 +189,20 @@ describe('README examples, run in the consumer project', () => {
     expect(rows[3]!.startsWith('3F0,3I0,3F1,3I1')).toBe(true); // the last stage backs up at once
   });
 
+  it('@pprl/rl: loads the bundled checkpoint and evaluates it on one episode against greedy-zb', async () => {
+    await writeFile(join(consumer, 'rl-readme.mjs'), await readmeExample('rl'));
+    const [policyMean, diff] = (await run('node', ['rl-readme.mjs'], consumer)).stdout.trim().split(/\s+/).map(Number);
+    // one episode of the 6.2B P = 4 M = 16 problem at noise cv 0.3: about 158 ms (microseconds here)
+    expect(policyMean).toBeGreaterThan(140_000);
+    expect(policyMean).toBeLessThan(180_000);
+    expect(Number.isFinite(diff)).toBe(true);
+  });
+
+  it('rl ships its bundled checkpoints and training configs', () => {
+    for (const name of ['h200-6.2b-p4-m16', 'h200-14.6b-p8-m32'])
+      expect(contents.rl).toEqual(expect.arrayContaining([`checkpoints/${name}/meta.json`, `checkpoints/${name}/params.bin`, `configs/${name}.json`]));
+  });
+
   it('@pprl/bench: the quick replay benchmark prints the WebAssembly and reference rates and their ratio', async () => {
     await writeFile(join(consumer, 'bench-readme.mjs'), await readmeExample('bench'));
     const [wasm, reference, ratio] = (await run('node', ['bench-readme.mjs'], consumer)).stdout.trim().split(/\s+/).map(Number);
@@ -249,6 +263,7 @@ describe('README examples, run in the consumer project', () => {
         "import { createSimulator, resolveProblem, ScheduleError, type Op, type Schedule } from '@pprl/core-wasm';",
         "import { findSchedule, scheduleToTorchCsv } from '@pprl/schedulers';",
         "import { runReplayBench } from '@pprl/bench';",
+        "import { loadPolicy, type TrainConfig } from '@pprl/rl';",
         "import { main } from '@pprl/cli';",
         'const problem = resolveProblem({ stages: 4, microBatches: 8 });',
         "const schedule: Schedule = findSchedule('1f1b').build(problem);",
@@ -256,7 +271,8 @@ describe('README examples, run in the consumer project', () => {
         'const sim = await createSimulator();',
         'const makespan: number | undefined = sim.replay(problem, schedule).makespan[0];',
         'const csv: string = scheduleToTorchCsv(schedule);',
-        'export const used = [first, makespan, csv, runReplayBench, main, ScheduleError];',
+        'export const used = [first, makespan, csv, runReplayBench, main, ScheduleError, loadPolicy];',
+        'export type Used = TrainConfig;',
         '',
       ].join('\n'),
     );

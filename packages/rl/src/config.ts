@@ -15,7 +15,7 @@ import {
 } from '@pprl/core-wasm';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { BACKENDS } from './tf.js';
+import { BACKENDS } from './backends.js';
 
 /** A problem built from a measured GPU profile (the bundled H200 profiles unless `file` names another). */
 const profileProblemSchema = z.strictObject({

@@ -17,5 +17,4 @@ export {
 export { policySchedules } from './trace.js';
 export { BUNDLED_POLICIES, bundledPolicyDir, type BundledPolicy } from './bundled.js';
 export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, CHECKPOINT_FORMAT, type Checkpoint, type CheckpointMeta } from './checkpoint.js';
-export { TfPolicy, Adam } from './network.js';
-export { initTf, currentBackend, BACKENDS, type BackendName } from './tf.js';
+export { BACKENDS, type BackendName } from './backends.js';

@@ -16,7 +16,8 @@ import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHE
 import { configProblem, configRanges, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import { Adam, clipByGlobalNorm, TfPolicy } from './network.js';
-import { initTf, tf, type BackendName } from './tf.js';
+import type { BackendName } from './backends.js';
+import { initTf, tf } from './tf.js';
 
 /** One line of log.jsonl. */
 export interface UpdateLog {

@@ -11,8 +11,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+import { BACKENDS, type BackendName } from './backends.js';
 
 let chosen: BackendName | undefined;
 

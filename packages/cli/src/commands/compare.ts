@@ -24,8 +24,8 @@ export function parseSchedulers(text: string): string[] {
   const names = text.split(',').map((s) => s.trim());
   if (names.some((n) => n === '')) throw new ConfigError('--schedulers', `expected a comma-separated list of names (got "${text}")`);
   const valid = contenderNames();
-  const unknown = names.find((n) => !valid.includes(n));
-  if (unknown !== undefined) throw new ConfigError('--schedulers', `unknown scheduler "${unknown}"; valid names: ${valid.join(', ')}`);
+  const unknown = names.find((n) => !valid.includes(n) && !(n.startsWith('ppo:') && n.length > 4));
+  if (unknown !== undefined) throw new ConfigError('--schedulers', `unknown scheduler "${unknown}"; valid names: ${valid.join(', ')}, ppo:<checkpoint dir>`);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new ConfigError('--schedulers', `"${dup}" is named twice`);
   return names;
@@ -111,7 +111,7 @@ function problemRows(problem: Problem, opts: CompareOptions, sweep: Sweep, episo
 export function compareCommand(): Command {
   const cmd = new Command('compare')
     .description('compare schedulers on one problem (common random numbers), optionally across a noise or comm sweep')
-    .option('--schedulers <names>', 'comma-separated schedule and heuristic names; the first is the baseline of the paired differences', DEFAULT_SCHEDULERS)
+    .option('--schedulers <names>', 'comma-separated schedule and heuristic names, or ppo:<checkpoint dir> for a trained policy; the first is the baseline of the paired differences', DEFAULT_SCHEDULERS)
     .option('--episodes <K>', 'episodes per scheduler and sweep value (default 200)')
     .option('--sweep <factor=values>', 'noise=0,0.1,0.2 sets the noise cv; comm=0.5,1,2 scales the communication time')
     .option('--out <dir>', 'write report.html and results.json into this directory')

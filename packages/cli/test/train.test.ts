@@ -1,25 +1,14 @@
 // pprl train and pprl evaluate, spawned as a user would run them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bin, expectUserError, pprl } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
 const tinyConfig = fileURLToPath(new URL('../../rl/configs/tiny.json', import.meta.url));
 const bundled = fileURLToPath(new URL('../../rl/checkpoints/h200-6.2b-p4-m16', import.meta.url));
-
-function pprl(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof pprl>, pattern: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-}
 
 describe('pprl train', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pprl-train-'));

@@ -148,8 +148,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
   };
 
-  const checkpoint = (): string =>
-    saveCheckpoint(dir, {
+  const checkpoint = (): string => {
+    const moments = adam.state();
+    return saveCheckpoint(dir, {
       meta: {
         format: CHECKPOINT_FORMAT,
         version: CHECKPOINT_VERSION,
@@ -165,8 +166,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         createdAt: new Date().toISOString(),
       },
       params: policy.flatParams(),
-      resume: { ...(() => { const s = adam.state(); return { adamM: s.m, adamV: s.v }; })(), envState: env.saveState() },
+      resume: { adamM: moments.m, adamV: moments.v, envState: env.saveState() },
     });
+  };
 
   let rolloutTotal = 0;
   let updateTotal = 0;

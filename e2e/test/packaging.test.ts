@@ -227,7 +227,7 @@ describe('README examples, run in the consumer project', () => {
     expect((await run('npx', ['pprl', '--version'], consumer)).stdout.trim()).toBe(manifests.cli.version);
   });
 
-  it('@pprl/cli: every command of the README runs (demo on the bundled profile, compare, schedule, bench)', async () => {
+  it('@pprl/cli: every command of the README runs (demo, compare, schedule, train, evaluate, sweep, bench)', async () => {
     // the README's `simulate my-schedule.csv` reads a torch CSV: write one first, as a user would
     await run('npx', ['pprl', 'schedule', '1f1b', '--stages', '4', '--micro-batches', '8', '--format', 'torch-csv', '--out', 'my-schedule.csv'], consumer);
     const commands = (await readmeBlocks('cli', 'sh'))
@@ -237,14 +237,16 @@ describe('README examples, run in the consumer project', () => {
       // the full replay benchmark takes 10+ s: the quick one runs the same code
       .map((line) => (line.startsWith('pprl bench ') ? `${line} --quick` : line));
     expect(commands.length).toBeGreaterThanOrEqual(6);
-    const results = await Promise.all(
-      commands.map((line) => run('npx', line.split(/\s+/), consumer).then((r) => ({ line, ...r }))),
-    );
+    // in order, as a reader would run them (`sweep report` reads what `sweep` wrote)
+    const results: ({ line: string } & RunResult)[] = [];
+    for (const line of commands) results.push({ line, ...(await run('npx', line.split(/\s+/), consumer)) });
     for (const { line, stdout } of results) if (line.includes('--json')) expect(() => JSON.parse(stdout), line).not.toThrow();
     expect(existsSync(join(consumer, 'pprl-report/report.html'))).toBe(true); // pprl demo
     expect(existsSync(join(consumer, 'report/report.html'))).toBe(true); // pprl compare --out report
     expect(await readFile(join(consumer, 'zbv.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
-  }, 90_000);
+    expect(existsSync(join(consumer, 'runs/tiny/result.json'))).toBe(true); // pprl train
+    expect(existsSync(join(consumer, 'sweeps/tiny/report.html'))).toBe(true); // pprl sweep report
+  }, 240_000);
 
   it('TypeScript: a strict NodeNext project type-checks against the installed declarations (skipLibCheck off)', async () => {
     await writeFile(

@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { simulateCommand } from './commands/simulate.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { reportError } from './errors.js';
 
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
     .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), evaluateCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand()]) program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

@@ -336,6 +336,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     }
     if (!lastCheckpoint) lastCheckpoint = checkpoint();
     const finished = update === updates;
+    // a run resumed after its last checkpoint but before result.json still reports its final evaluation
+    if (finished && !lastEval) lastEval = evaluate();
     const result: TrainResult = {
       outDir: dir,
       finished,

@@ -91,6 +91,16 @@ describe('train', async () => {
     expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
   });
 
+  it('a finished run resumed without its result.json writes it again with the final evaluation', async () => {
+    const dir = path.join(root, 'no-result');
+    await train(tiny, { outDir: dir });
+    const before = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
+    rmSync(path.join(dir, 'result.json'));
+    const again = await train(tiny, { outDir: dir, resume: true });
+    expect(again.eval).toEqual(before.eval);
+    expect(logOf(dir)).toHaveLength(6);
+  });
+
   it('refuses to overwrite a run, and to resume with another config', async () => {
     await expect(train(tiny, { outDir: reference })).rejects.toThrow(UserError);
     await expect(train({ ...tiny, seed: 4 }, { outDir: reference, resume: true })).rejects.toThrow(/another config/);

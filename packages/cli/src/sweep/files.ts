@@ -1,0 +1,101 @@
+// Files of a sweep directory, which several machines may write at once on a shared filesystem:
+//
+//   <out>/sweep.json                      the expanded plan (every run's id, varied settings and full config)
+//   <out>/runs/<id>/train-config.json     the config the sweep hands to `pprl train`
+//   <out>/runs/<id>/...                   a `pprl train` run directory (config.json, log.jsonl, checkpoints, result.json)
+//   <out>/runs/<id>/sweep-sessions.jsonl  one line when the sweep starts a training session of the run, one when it ends
+//   <out>/runs/<id>/train.log             what those sessions printed
+//   <out>/runs/<id>/sweep.lock            present while a sweep process trains the run
+//   <out>/report.csv, report.md, report.html   written by `pprl sweep report`
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '@pprl/core-wasm';
+
+export const PLAN_FILE = 'sweep.json';
+export const RUNS_DIR = 'runs';
+export const TRAIN_CONFIG_FILE = 'train-config.json';
+export const SESSIONS_FILE = 'sweep-sessions.jsonl';
+export const TRAIN_LOG_FILE = 'train.log';
+export const LOCK_FILE = 'sweep.lock';
+
+export const runDir = (out: string, id: string) => join(out, RUNS_DIR, id);
+
+/**
+ * Writes through a temporary name and a rename. The temporary name carries the host as well as the pid: processes
+ * on different machines (Kubernetes pods are often all pid 1) may write the same file of a shared directory.
+ */
+export function writeAtomic(path: string, data: string): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Parsed JSON of a file, or undefined when it is missing or (being written by another process) not valid yet. */
+export function readJsonIfValid(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Updates done by a train run directory's latest checkpoint (0 without one). */
+export function checkpointIteration(dir: string): number {
+  const latest = readJsonIfValid(join(dir, 'latest.json')) as { iteration?: unknown } | undefined;
+  return typeof latest?.iteration === 'number' ? latest.iteration : 0;
+}
+
+/** A run is finished when `pprl train` has written its result.json (atomically, only at the end). */
+export function isFinished(dir: string): boolean {
+  return existsSync(join(dir, 'result.json'));
+}
+
+/** The last complete line of a file that is being appended to, read from its end (cheap on long logs). */
+export function lastLine(path: string, maxBytes = 16384): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = statSync(path).size;
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split('\n');
+    lines.pop(); // after the last newline: empty, or a line still being written
+    return lines.pop();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Lines of a JSON-lines file that parse (a trailing line still being written is skipped). */
+export function readJsonLines(path: string): unknown[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: unknown[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // a partial last line of a run that is still writing
+    }
+  }
+  return out;
+}

@@ -11,7 +11,11 @@
 //   step also carrying the time from 0, so an episode's return is -makespan / scale.
 // Speed-ups that do not change results: only devices whose eligibility can have changed are re-evaluated at an
 // event (a device's classes change only through its own op ends and the arrivals addressed to it; events carry
-// their device), and built-in policies run inside the module without observations.
+// their device), and built-in policies run inside the module without observations. Dependencies are counters
+// and bits, not times: a class finishes its micro-batches in order (doneCnt), and an arrival sets its receiver's
+// flag bit when it happens. Op ends are each device's runEnd (found by a SIMD scan), transfers sit in a small heap,
+// and a transfer that arrives while its receiver is still busy is no event at all (see transfer). Noise factors
+// are drawn one use ahead (drawNext) and the V = 1 case has branch-free eligibility and greedy picks.
 import { episodeKey, stageKey, mbKey, factor, mix32 } from './noise';
 import { mlpForward, mlpForwardShared, mlpForwardBatch, mlpForwardBatchShared, mlpBatchScratchBytes, sampleMasked, argmaxMasked } from './mlp';
 
@@ -43,8 +47,15 @@ const LOG_FIELDS: i32 = 6;
 const MAX_SILENT: i32 = 100;
 const RANGE_FIELDS: i32 = 24;
 
+/**
+ * Version of the memory layout of a vector, the first word of its state: WasmEnv.restoreState compares the first
+ * eight words with its own vector's, so a state saved under another layout is refused instead of misread.
+ */
+const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, flag bits, absorbed transfers
+
 /** Header of an environment vector. */
 @unmanaged class Ctx {
+  layout: i32;
   N: i32;
   Pmax: i32;
   Vmax: i32;
@@ -99,6 +110,12 @@ const RANGE_FIELDS: i32 = 24;
   memDelta: usize; // f64[3S]
   fullF: usize; // f64[P]
   path: usize; // f64[3S]: remaining base-cost path (greedy-cp)
+  // per op class slot = kind * S + s, what the start and the end of its ops do (derive):
+  xferTo: usize; // i32[3S]: device its output goes to (F: stage s + 1's, B: stage s - 1's), -1 for none
+  xferFlag: usize; // i32[3S]: offset of the flag of micro-batch 0's output at the receiver (+ m for m)
+  xferTime: usize; // f64[3S]: transfer time when the receiver is another device
+  memStart: usize; // f64[3S]: memory taken at the start (F: memDelta, else 0)
+  memEnd: usize; // f64[3S]: memory given at the end (B, W: memDelta, F: 0)
 }
 
 /** One environment's episode state. */
@@ -113,7 +130,7 @@ const RANGE_FIELDS: i32 = 24;
   arrSize: i32; // transfers in flight (entries of the arrival heap)
   busy: i32; // devices running an op (their end times are runEnd)
   absTotal: i32; // absorbed transfers (see complete)
-  absCap: i32; // absorbed transfers a device can hold: 2 V M
+  absCap: i32; // absorbed transfers a device can hold: 2 V M (entry j of device x at j P + x)
   waitedCount: i32;
   reserve: i32;
   lowestOpen: i32;
@@ -122,7 +139,7 @@ const RANGE_FIELDS: i32 = 24;
   bits: u64; // the current decision's eligible classes (bit c * 3 + kind)
   t: f64;
   anchor: f64;
-  maxEnd: f64;
+  maxEnd: f64; // the makespan, set when the episode ends
   owed: f64;
   logEpisodes: f64;
   logLast: f64;
@@ -130,24 +147,24 @@ const RANGE_FIELDS: i32 = 24;
   logScaled: f64;
   logDecisions: f64;
   logSilent: f64;
-  keys: usize; // u32[5S]
+  keys: usize; // u32[5S]: noise key of (kind, stage), kinds F, B, W, transfer after F, transfer after B
+  nextFactor: usize; // f64[5S]: noise factor of the next micro-batch of each key (see drawNext)
   nextMb: usize; // i32[3S]
-  doneCnt: usize; // i32[2S]: F ops, then B ops, finished per stage (they finish in micro-batch order)
-  runEnd: usize; // f64[P rounded up to even]: end of the running op, Infinity when idle
+  doneCnt: usize; // i32[3S]: ops finished per class slot kind * S + s (they finish in micro-batch order)
+  runEnd: usize; // f64[P rounded up to a multiple of 8]: end of the running op, Infinity when idle (and padding)
   lastEnd: usize; // f64[P]
   curMem: usize; // f64[P]
-  runKind: usize; // i32[P]
-  runStage: usize;
+  runSlot: usize; // i32[P]: class slot kind * S + s of the running op, -1 when idle
   runMb: usize;
   started: usize; // i32[P]
   dirty: usize; // u64[ceil(P / 64)]: devices to evaluate at the next visit (idle ones only)
   waited: usize; // u64[ceil(P / 64)]: devices that chose to wait (evaluated again after the next event)
   mask: usize; // u8[A]
   replayHead: usize; // i32[P]
-  flags: usize; // u8[2SM]: the input of F(m, s) is there (s M + m), then that of B(m, s) (SM + s M + m)
+  flags: usize; // bits [2SM]: the input of F(m, s) is there (bit s M + m), then that of B(m, s) (SM + s M + m)
   arr: usize; // arrival heap, 16-byte entries: f64 time, i32 flag offset, i32 destination device
   absCnt: usize; // i32[P]: transfers absorbed by device d's running op
-  absorbed: usize; // f64[P * absCap]: their arrival times
+  absorbed: usize; // f64[absCap * P]: their arrival times, entry j of device x at j P + x
 }
 
 // @ts-ignore: decorator
@@ -170,18 +187,32 @@ const RANGE_FIELDS: i32 = 24;
 
 function probBytes(Pmax: i32, Smax: i32): usize {
   const S = <usize>Smax;
-  return align8(offsetof<Prob>()) + align8(4 * S) * 2 + 24 * S + 8 * S + 24 * S + align8(8 * <usize>Pmax) + 24 * S;
+  return align8(offsetof<Prob>()) + align8(4 * S) * 2 + 24 * S + 8 * S + 24 * S + align8(8 * <usize>Pmax) + 24 * S
+    + align8(12 * S) * 2 + 24 * S * 3;
+}
+
+/** Bytes of the flag bits of S M micro-batches (2 S M bits, and a spare byte: a read one past the end is masked). */
+// @ts-ignore: decorator
+@inline function flagBytes(SM: usize): usize { return align8((SM >> 2) + 2); }
+
+// @ts-ignore: decorator
+@inline function flagAt(flags: usize, f: i32): i32 { return (<i32>load<u8>(flags + <usize>(f >> 3)) >> (f & 7)) & 1; }
+
+// @ts-ignore: decorator
+@inline function setFlag(flags: usize, f: i32): void {
+  const a = flags + <usize>(f >> 3);
+  store<u8>(a, <u8>(<i32>load<u8>(a) | (1 << (f & 7))));
 }
 
 // @ts-ignore: decorator
-@inline function evenP(Pmax: i32): usize { return (<usize>Pmax + 1) & ~(<usize>1); }
+@inline function paddedP(Pmax: i32): usize { return (<usize>Pmax + 7) & ~(<usize>7); }
 
 function envArraysBytes(Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   const S = <usize>Smax;
   const P = <usize>Pmax;
   const SM = S * <usize>Mmax;
-  return align8(offsetof<Env>()) + align8(20 * S) + align8(12 * S) + align8(8 * S) + 8 * evenP(Pmax) + 16 * P
-    + align8(4 * P) * 4 + 16 * ((P + 63) >> 6) + align8(<usize>A) + align8(4 * P) + align8(2 * SM) + 16 * 2 * SM
+  return align8(offsetof<Env>()) + align8(20 * S) + 40 * S + align8(12 * S) + align8(12 * S) + 8 * paddedP(Pmax) + 16 * P
+    + align8(4 * P) * 3 + 16 * ((P + 63) >> 6) + align8(<usize>A) + align8(4 * P) + flagBytes(SM) + 16 * 2 * SM
     + align8(4 * P) + 8 * 2 * SM;
 }
 
@@ -196,6 +227,11 @@ function layoutProb(ptr: usize, Pmax: i32, Smax: i32): usize {
   p.memDelta = at; at += 24 * S;
   p.fullF = at; at += align8(8 * <usize>Pmax);
   p.path = at; at += 24 * S;
+  p.xferTo = at; at += align8(12 * S);
+  p.xferFlag = at; at += align8(12 * S);
+  p.xferTime = at; at += 24 * S;
+  p.memStart = at; at += 24 * S;
+  p.memEnd = at; at += 24 * S;
   return at;
 }
 
@@ -206,20 +242,20 @@ function layoutEnv(ptr: usize, Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   const SM = S * <usize>Mmax;
   let at = ptr + align8(offsetof<Env>());
   e.keys = at; at += align8(20 * S);
+  e.nextFactor = at; at += 40 * S;
   e.nextMb = at; at += align8(12 * S);
-  e.doneCnt = at; at += align8(8 * S);
-  e.runEnd = at; at += 8 * evenP(Pmax);
+  e.doneCnt = at; at += align8(12 * S);
+  e.runEnd = at; at += 8 * paddedP(Pmax);
   e.lastEnd = at; at += 8 * P;
   e.curMem = at; at += 8 * P;
-  e.runKind = at; at += align8(4 * P);
-  e.runStage = at; at += align8(4 * P);
+  e.runSlot = at; at += align8(4 * P);
   e.runMb = at; at += align8(4 * P);
   e.started = at; at += align8(4 * P);
   e.dirty = at; at += 8 * ((P + 63) >> 6);
   e.waited = at; at += 8 * ((P + 63) >> 6);
   e.mask = at; at += align8(<usize>A);
   e.replayHead = at; at += align8(4 * P);
-  e.flags = at; at += align8(2 * SM);
+  e.flags = at; at += flagBytes(SM);
   e.arr = at; at += 16 * 2 * SM;
   e.absCnt = at; at += align8(4 * P);
   e.absorbed = at; at += 8 * 2 * SM;
@@ -265,6 +301,7 @@ export function envInit(
 ): i32 {
   const c = changetype<Ctx>(ctx);
   memory.fill(ctx, 0, headerBytes(Vmax));
+  c.layout = LAYOUT_VERSION;
   c.N = N;
   c.Pmax = Pmax;
   c.Vmax = Vmax;
@@ -340,7 +377,7 @@ function derive(c: Ctx, p: Prob): void {
   const S = p.S;
   const M = p.M;
   for (let d = 0; d < P; d++) setF64(p.fullF, d, 0);
-  // devStages: stages of each device in increasing order (filled counts in the runKind-free way: scan per device)
+  // devStages: stages of each device in increasing order (a scan per device)
   for (let d = 0; d < P; d++) {
     let filled = 0;
     for (let s = 0; s < S; s++) {
@@ -373,6 +410,26 @@ function derive(c: Ctx, p: Prob): void {
     setF64(path, KIND_F * S + s, f64At(costF, s) + rest);
   }
   p.pathF0 = f64At(path, 0);
+  for (let s = 0; s < S; s++) {
+    // F: the activation goes to F(m, s + 1), whose input flags are row s + 1 of the first half
+    setI32(p.xferTo, s, s + 1 < S ? i32At(p.stageDevice, s + 1) : -1);
+    setI32(p.xferFlag, s, (s + 1) * M);
+    setF64(p.xferTime, s, f64At(p.comm, s));
+    setF64(p.memStart, s, f64At(p.memDelta, s));
+    setF64(p.memEnd, s, 0);
+    // B: the gradient goes to B(m, s - 1), row s - 1 of the second half
+    setI32(p.xferTo, S + s, s > 0 ? i32At(p.stageDevice, s - 1) : -1);
+    setI32(p.xferFlag, S + s, S * M + (s - 1) * M);
+    setF64(p.xferTime, S + s, s > 0 ? f64At(p.comm, s - 1) : 0);
+    setF64(p.memStart, S + s, 0);
+    setF64(p.memEnd, S + s, f64At(p.memDelta, S + s));
+    // W: nothing to send
+    setI32(p.xferTo, 2 * S + s, -1);
+    setI32(p.xferFlag, 2 * S + s, 0);
+    setF64(p.xferTime, 2 * S + s, 0);
+    setF64(p.memStart, 2 * S + s, 0);
+    setF64(p.memEnd, 2 * S + s, f64At(p.memDelta, 2 * S + s));
+  }
   let sum: f64 = 0;
   for (let s = 0; s < S; s++) sum += f64At(costF, s) + f64At(costB, s) + f64At(costW, s);
   p.meanCost = sum / <f64>(3 * S);
@@ -532,6 +589,7 @@ function drawInto(c: Ctx, p: Prob, index: i32): void {
     i = child;
   }
   v128.store(h + (<usize>i << 4), lastV);
+  store<f64>(h + (<usize>n << 4), Infinity); // the vacated slot (slot 0 of an empty heap reads Infinity)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -547,19 +605,27 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
   if (p.computeNoisy || p.commNoisy) {
     const epKey = episodeKey(p.seed, <u32>episode);
     for (let kind = 0; kind < 5; kind++)
-      for (let s = 0; s < S; s++) store<u32>(e.keys + (<usize>(kind * S + s) << 2), stageKey(epKey, <u32>kind, <u32>s));
+      for (let s = 0; s < S; s++) {
+        const slot = kind * S + s;
+        const key = stageKey(epKey, <u32>kind, <u32>s);
+        store<u32>(e.keys + (<usize>slot << 2), key);
+        const noisy = kind < NOISE_COMM_F ? p.computeNoisy : p.commNoisy;
+        if (noisy) setF64(e.nextFactor, slot, factor(mbKey(key, 0), kind < NOISE_COMM_F ? p.cv : p.commCv, p.floor, p.aP, p.aK));
+      }
   }
   memory.fill(e.nextMb, 0, 12 * <usize>S);
-  memory.fill(e.doneCnt, 0, 8 * <usize>S);
+  memory.fill(e.doneCnt, 0, 12 * <usize>S);
   const SM = S * M;
   // the inputs of stage 0's forwards and of the last stage's backwards are always there
-  memory.fill(e.flags, 0, 2 * <usize>SM);
-  memory.fill(e.flags, 1, <usize>M);
-  memory.fill(e.flags + <usize>(SM + (S - 1) * M), 1, <usize>M);
-  const P2 = <i32>evenP(P);
+  memory.fill(e.flags, 0, flagBytes(<usize>SM));
+  for (let m = 0; m < M; m++) {
+    setFlag(e.flags, m);
+    setFlag(e.flags, SM + (S - 1) * M + m);
+  }
+  const P2 = <i32>paddedP(P);
   for (let d = 0; d < P2; d++) setF64(e.runEnd, d, Infinity);
   for (let d = 0; d < P; d++) {
-    setI32(e.runKind, d, -1);
+    setI32(e.runSlot, d, -1);
     setF64(e.lastEnd, d, 0);
     setF64(e.curMem, d, 0);
     setI32(e.started, d, 0);
@@ -567,6 +633,7 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
   memory.fill(e.mask, 0, <usize>c.A);
   if (c.replayOps != 0) for (let d = 0; d < P; d++) setI32(e.replayHead, d, i32At(c.replayStart, d));
   e.arrSize = 0;
+  store<f64>(e.arr, Infinity);
   e.busy = 0;
   e.absTotal = 0;
   e.absCap = 2 * p.V * M;
@@ -617,7 +684,7 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
  * decision writes them out as the mask bytes.
  */
 // @ts-ignore: decorator
-@inline function eligibleBits(e: Env, p: Prob, d: i32, t: f64): u64 {
+@inline function eligibleBits(e: Env, p: Prob, d: i32): u64 {
   const V = p.V;
   const S = p.S;
   const M = p.M;
@@ -625,33 +692,44 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
   const doneCnt = e.doneCnt;
   const devStages = p.devStages + (<usize>(d * V) << 2);
   const memDelta = p.memDelta;
-  const fIn = e.flags;
-  const bIn = e.flags + <usize>(S * M);
+  const flags = e.flags;
+  const SM = S * M;
   const memCap = p.memCap;
   const cur = f64At(e.curMem, d);
+  if (V == 1) {
+    // one chunk (no reserve rule): the three classes of stage s without the loop
+    const s = i32At(devStages, 0);
+    const row = s * M;
+    const mF = i32At(nextMb, s);
+    const mB = i32At(nextMb, S + s);
+    const mW = i32At(nextMb, 2 * S + s);
+    const okF = <i32>(mF < M) & <i32>(cur + f64At(memDelta, s) <= memCap) & flagAt(flags, row + mF);
+    const okB = <i32>(mB < i32At(doneCnt, s)) & <i32>(cur + f64At(memDelta, S + s) <= memCap) & flagAt(flags, SM + row + mB);
+    const okW = <i32>(mW < i32At(doneCnt, S + s)) & <i32>(cur + f64At(memDelta, 2 * S + s) <= memCap);
+    return <u64>(okF | (okB << 1) | (okW << 2));
+  }
   const reserve = e.reserve;
   if (reserve) scanOpen(e, p, d);
   let bits: u64 = 0;
   for (let c = 0; c < V; c++) {
     const s = i32At(devStages, c);
-    const row = <usize>(s * M);
+    const row = s * M;
     // F: its input is there (stage 0: always)
     let m = i32At(nextMb, s);
-    let ok = <i32>(m < M) & <i32>(cur + f64At(memDelta, s) <= memCap) & <i32>load<u8>(fIn + row + <usize>m);
+    let ok = <i32>(m < M) & <i32>(cur + f64At(memDelta, s) <= memCap) & flagAt(flags, row + m);
     if (reserve && ok) {
       if (!(cur + f64At(memDelta, s) + reservedBeyond(e, p, d, s, m) <= memCap)) ok = 0;
     }
     bits |= <u64>ok << <u64>(c * 3);
     // B: F(m, s) finished and the gradient is there (last stage: always)
     m = i32At(nextMb, S + s);
-    ok = <i32>(m < i32At(doneCnt, s)) & <i32>(cur + f64At(memDelta, S + s) <= memCap) & <i32>load<u8>(bIn + row + <usize>m);
+    ok = <i32>(m < i32At(doneCnt, s)) & <i32>(cur + f64At(memDelta, S + s) <= memCap) & flagAt(flags, SM + row + m);
     bits |= <u64>ok << <u64>(c * 3 + 1);
     // W: B(m, s) finished
     m = i32At(nextMb, 2 * S + s);
     ok = <i32>(m < i32At(doneCnt, S + s)) & <i32>(cur + f64At(memDelta, 2 * S + s) <= memCap);
     bits |= <u64>ok << <u64>(c * 3 + 2);
   }
-  void t;
   return bits;
 }
 
@@ -671,10 +749,23 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
   const s = i32At(p.devStages, d * p.V + c);
   const m = i32At(e.nextMb, kind * S + s);
   if (m >= M) return false;
-  const i = <usize>(s * M + m);
-  if (kind == KIND_F) return load<u8>(e.flags + i) != 0;
-  if (kind == KIND_B) return m < i32At(e.doneCnt, s) && load<u8>(e.flags + <usize>(S * M) + i) != 0;
+  const i = s * M + m;
+  if (kind == KIND_F) return flagAt(e.flags, i) != 0;
+  if (kind == KIND_B) return m < i32At(e.doneCnt, s) && flagAt(e.flags, S * M + i) != 0;
   return m < i32At(e.doneCnt, S + s);
+}
+
+/**
+ * The noise factor of micro-batch m of key `slot` (the pure function of noise.ts), taken from nextFactor, which
+ * then receives the factor of m + 1: the draws of one key are used in micro-batch order (a class runs its
+ * micro-batches in order, and so does its transfer), and each is computed one use ahead, off the chain of
+ * dependent operations that leads to the next event (a draw for M is computed and never used).
+ */
+// @ts-ignore: decorator
+@inline function drawNext(e: Env, slot: i32, m: i32, cv: f64, p: Prob): f64 {
+  const f = f64At(e.nextFactor, slot);
+  setF64(e.nextFactor, slot, factor(mbKey(load<u32>(e.keys + (<usize>slot << 2)), <u32>(m + 1)), cv, p.floor, p.aP, p.aK));
+  return f;
 }
 
 // @ts-ignore: decorator
@@ -688,19 +779,16 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
   const m = i32At(nextMb, slot);
   setI32(nextMb, slot, m + 1);
   let dur = f64At(p.cost, slot);
-  if (p.computeNoisy) dur *= factor(mbKey(load<u32>(e.keys + (<usize>slot << 2)), <u32>m), p.cv, p.floor, p.aP, p.aK);
+  if (p.computeNoisy) dur *= drawNext(e, slot, m, p.cv, p);
   const end = t + dur;
-  if (kind == KIND_F) {
-    const curMem = e.curMem;
-    setF64(curMem, d, f64At(curMem, d) + f64At(p.memDelta, s));
-  }
-  setI32(e.runKind, d, kind);
-  setI32(e.runStage, d, s);
+  // F takes its memory (memStart is 0 for B and W; memory never holds -0, so adding 0 changes nothing)
+  const curMem = e.curMem;
+  setF64(curMem, d, f64At(curMem, d) + f64At(p.memStart, slot));
+  setI32(e.runSlot, d, slot);
   setI32(e.runMb, d, m);
   setF64(e.runEnd, d, end);
   const started = e.started;
   setI32(started, d, i32At(started, d) + 1);
-  if (end > e.maxEnd) e.maxEnd = end;
   e.busy++;
 }
 
@@ -712,7 +800,7 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
 
 // @ts-ignore: decorator
 @inline function touch(e: Env, d: i32): void {
-  if (i32At(e.runKind, d) < 0) setBit(e.dirty, d);
+  if (i32At(e.runSlot, d) < 0) setBit(e.dirty, d);
 }
 
 /**
@@ -726,15 +814,15 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
 // @ts-ignore: decorator
 @inline function transfer(e: Env, flag: i32, to: i32, arrival: f64, end: f64): void {
   if (arrival > end) {
-    if (i32At(e.runKind, to) >= 0 && f64At(e.runEnd, to) >= arrival) {
-      store<u8>(e.flags + <usize>flag, 1);
+    if (i32At(e.runSlot, to) >= 0 && f64At(e.runEnd, to) >= arrival) {
+      setFlag(e.flags, flag);
       const n = i32At(e.absCnt, to);
-      setF64(e.absorbed, to * e.absCap + n, arrival);
+      setF64(e.absorbed, n * changetype<Prob>(e.prob).P + to, arrival);
       setI32(e.absCnt, to, n + 1);
       e.absTotal++;
     } else arrPush(e, arrival, flag, to);
   } else {
-    store<u8>(e.flags + <usize>flag, 1);
+    setFlag(e.flags, flag);
     touch(e, to);
   }
 }
@@ -746,12 +834,12 @@ function waitDevice(e: Env, d: i32): void {
   if (e.absTotal == 0) return;
   const p = changetype<Prob>(e.prob);
   const t = e.t;
-  for (let x = 0; x < p.P; x++) {
+  const P = p.P;
+  for (let x = 0; x < P; x++) {
     const n = i32At(e.absCnt, x);
-    const base = e.absorbed + (<usize>(x * e.absCap) << 3);
     // their flags are set already: the event sets flag 0 (the input of F(0, 0), always there) and marks x
     for (let j = 0; j < n; j++) {
-      const a = f64At(base, j);
+      const a = f64At(e.absorbed, j * P + x);
       if (a > t) arrPush(e, a, 0, x);
     }
     setI32(e.absCnt, x, 0);
@@ -765,21 +853,17 @@ function inFlight(e: Env, P: i32, t: f64): i32 {
   if (e.absTotal == 0) return n;
   for (let x = 0; x < P; x++) {
     const k = i32At(e.absCnt, x);
-    const base = e.absorbed + (<usize>(x * e.absCap) << 3);
-    for (let j = 0; j < k; j++) if (f64At(base, j) > t) n++;
+    for (let j = 0; j < k; j++) if (f64At(e.absorbed, j * P + x) > t) n++;
   }
   return n;
 }
 
 // @ts-ignore: decorator
 @inline function complete(e: Env, p: Prob, d: i32, end: f64): void {
-  const S = p.S;
-  const M = p.M;
-  const runKind = e.runKind;
-  const kind = i32At(runKind, d);
-  const s = i32At(e.runStage, d);
+  const runSlot = e.runSlot;
+  const slot = i32At(runSlot, d);
   const m = i32At(e.runMb, d);
-  setI32(runKind, d, -1);
+  setI32(runSlot, d, -1);
   setF64(e.runEnd, d, Infinity);
   e.busy--;
   // the transfers it absorbed have all arrived
@@ -788,39 +872,35 @@ function inFlight(e: Env, P: i32, t: f64): i32 {
   setF64(e.lastEnd, d, end);
   setBit(e.dirty, d);
   e.done++;
-  if (kind == KIND_F) {
-    setI32(e.doneCnt, s, m + 1);
-    if (s + 1 < S) {
-      // the activation goes to F(m, s + 1)
-      const flag = (s + 1) * M + m;
-      const to = i32At(p.stageDevice, s + 1);
-      let arrival = end;
-      if (to != d) {
-        let cm = f64At(p.comm, s);
-        if (p.commNoisy) cm *= factor(mbKey(load<u32>(e.keys + (<usize>(NOISE_COMM_F * S + s) << 2)), <u32>m), p.commCv, p.floor, p.aP, p.aK);
-        arrival = end + cm;
-      }
-      transfer(e, flag, to, arrival, end);
-    }
-    return;
-  }
+  setI32(e.doneCnt, slot, m + 1);
+  // B and W give memory back (memEnd is 0 for F)
   const curMem = e.curMem;
-  setF64(curMem, d, f64At(curMem, d) + f64At(p.memDelta, kind * S + s));
-  if (kind == KIND_B) {
-    setI32(e.doneCnt, S + s, m + 1);
-    if (s > 0) {
-      // the gradient goes to B(m, s - 1)
-      const flag = S * M + (s - 1) * M + m;
-      const to = i32At(p.stageDevice, s - 1);
-      let arrival = end;
-      if (to != d) {
-        let cm = f64At(p.comm, s - 1);
-        if (p.commNoisy) cm *= factor(mbKey(load<u32>(e.keys + (<usize>(NOISE_COMM_B * S + s) << 2)), <u32>m), p.commCv, p.floor, p.aP, p.aK);
-        arrival = end + cm;
-      }
-      transfer(e, flag, to, arrival, end);
-    }
+  setF64(curMem, d, f64At(curMem, d) + f64At(p.memEnd, slot));
+  // F's activation goes to F(m, s + 1), B's gradient to B(m, s - 1)
+  const to = i32At(p.xferTo, slot);
+  if (to < 0) return;
+  let arrival = end;
+  if (to != d) {
+    let cm = f64At(p.xferTime, slot);
+    // transfer noise keys: NOISE_COMM_F * S + s after F, NOISE_COMM_B * S + s after B, i.e. slot + 3S
+    if (p.commNoisy) cm *= drawNext(e, slot + 3 * p.S, m, p.commCv, p);
+    arrival = end + cm;
   }
+  transfer(e, i32At(p.xferFlag, slot) + m, to, arrival, end);
+}
+
+// @ts-ignore: decorator
+@inline function min8(v: v128, a: usize): v128 {
+  return f64x2.pmin(v, f64x2.pmin(f64x2.pmin(v128.load(a), v128.load(a, 16)), f64x2.pmin(v128.load(a, 32), v128.load(a, 48))));
+}
+
+/** Bit 2j set when runEnd[j] == t, j < 8 (the other bits are noise to mask out with 0x5555). */
+// @ts-ignore: decorator
+@inline function eq8(tt: v128, a: usize): i32 {
+  // each 64-bit lane of a comparison is 0 or -1: narrowing twice keeps 2 bytes per device
+  const lo = i16x8.narrow_i32x4_s(f64x2.eq(v128.load(a), tt), f64x2.eq(v128.load(a, 16), tt));
+  const hi = i16x8.narrow_i32x4_s(f64x2.eq(v128.load(a, 32), tt), f64x2.eq(v128.load(a, 48), tt));
+  return i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi)) & 0x5555;
 }
 
 /** Pops every event at the earliest time, completing ops and marking the devices transfers reach. */
@@ -829,33 +909,27 @@ function inFlight(e: Env, P: i32, t: f64): i32 {
   const P = p.P;
   const runEnd = e.runEnd;
   const h = e.arr;
-  // earliest op end (idle devices hold Infinity; runEnd has an even length, the padding Infinity too)
-  let t: f64 = e.arrSize > 0 ? load<f64>(h) : Infinity;
-  if (e.busy > 0) {
-    let v = v128.load(runEnd);
-    for (let d = 2; d < P; d += 2) v = f64x2.pmin(v, v128.load(runEnd + (<usize>d << 3)));
-    const lo = f64x2.extract_lane(v, 0);
-    const hi = f64x2.extract_lane(v, 1);
-    const u = hi < lo ? hi : lo;
-    if (u < t) t = u;
-    // every op that ends at t
-    const tt = f64x2.splat(t);
-    for (let d = 0; d < P; d += 2) {
-      const a = runEnd + (<usize>d << 3);
-      let hit = i64x2.bitmask(f64x2.eq(v128.load(a), tt));
-      while (hit != 0) {
-        const j = <i32>ctz(hit);
-        hit &= hit - 1;
-        complete(e, p, d + j, t);
-      }
+  // the earliest event: the heap's top (Infinity when empty) or an op end (idle devices and the padding of runEnd
+  // to a multiple of 8 hold Infinity), without branches
+  let v = min8(f64x2.splat(load<f64>(h)), runEnd);
+  for (let d = 8; d < P; d += 8) v = min8(v, runEnd + (<usize>d << 3));
+  v = f64x2.pmin(v, v128.shuffle<f64>(v, v, 1, 0));
+  const t = f64x2.extract_lane(v, 0);
+  // every op that ends at t
+  for (let d = 0; d < P; d += 8) {
+    let hits = eq8(v, runEnd + (<usize>d << 3));
+    while (hits != 0) {
+      const j = ctz(hits) >> 1;
+      hits &= hits - 1;
+      complete(e, p, d + j, t);
     }
   }
   // every arrival at t
-  while (e.arrSize > 0 && load<f64>(h) <= t) {
+  while (load<f64>(h) <= t) {
     const flag = load<i32>(h, 8);
     const to = load<i32>(h, 12);
     arrRemoveTop(e);
-    store<u8>(e.flags + <usize>flag, 1);
+    setFlag(e.flags, flag);
     touch(e, to);
   }
   e.t = t;
@@ -898,7 +972,7 @@ function advance(c: Ctx, e: Env, writeOut: bool): i32 {
       if (pending == 0) break;
       const d = (w << 6) + <i32>ctz(pending);
       store<u64>(a, pending & (pending - 1));
-      const bits = eligibleBits(e, p, d, t);
+      const bits = eligibleBits(e, p, d);
       if (bits == 0) continue;
       if ((bits & (bits - 1)) == 0) {
         startOp(e, p, d, <i32>ctz(bits), t);
@@ -915,7 +989,11 @@ function advance(c: Ctx, e: Env, writeOut: bool): i32 {
     }
     if (e.busy + e.arrSize == 0) return fail(c, e, ERR_DEADLOCK, -1, -1);
     popEvents(e, p);
-    if (e.done == e.total) return 0;
+    if (e.done == e.total) {
+      // the last ops ended at t: events go in time order, so no op ended later (the makespan)
+      e.maxEnd = e.t;
+      return 0;
+    }
     e.cursor = 0;
   }
   return 0; // unreachable
@@ -952,7 +1030,11 @@ function advanceReplay(c: Ctx, e: Env): i32 {
       return fail(c, e, ERR_REPLAY_DEADLOCK, blocked, blocked >= 0 ? i32At(ops, i32At(e.replayHead, blocked)) : -1);
     }
     popEvents(e, p);
-    if (e.done == e.total) return 0;
+    if (e.done == e.total) {
+      // the last ops ended at t: events go in time order, so no op ended later (the makespan)
+      e.maxEnd = e.t;
+      return 0;
+    }
   }
   return 0; // unreachable
 }
@@ -988,21 +1070,26 @@ function ensure(c: Ctx, e: Env): i32 {
   return r;
 }
 
-/** Takes `action` at e's decision; writes the reward and done flag; on done the env is at the next episode's first decision. */
-function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize): i32 {
-  if (action < 0 || action >= c.A || !u8At(e.mask, action)) return fail(c, e, ERR_ACTION, e.cursor, action);
+/**
+ * Takes `action` at e's decision; writes the reward and done flag; on done the env is at the next episode's first
+ * decision. `trusted`: the action comes from a built-in policy (a class of e.bits, no check) and the next
+ * decision's mask bytes are written only when `writeOut` (a built-in rollout writes them when the next step
+ * observes, and at its last step, so that e.mask is current whenever anyone reads it).
+ */
+function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize, trusted: bool = false, writeOut: bool = true): i32 {
+  if (!trusted && (action < 0 || action >= c.A || !u8At(e.mask, action))) return fail(c, e, ERR_ACTION, e.cursor, action);
   e.decisions++;
   const d = e.cursor;
   const p = changetype<Prob>(e.prob);
   if (action != 3 * c.Vmax) startOp(e, p, d, action, e.t);
   else waitDevice(e, d);
   e.cursor = d + 1;
-  const r = advance(c, e, true);
+  const r = advance(c, e, writeOut);
   if (r < 0) return r;
-  let reward: f64;
+  let reward: f64 = 0;
   let done = 0;
   if (r == 1) {
-    reward = -(e.t - e.anchor) / p.scale;
+    if (rewardOut) reward = -(e.t - e.anchor) / p.scale;
     e.anchor = e.t;
   } else {
     reward = -(e.maxEnd - e.anchor) / p.scale;
@@ -1024,8 +1111,14 @@ function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize):
 const KIND_BITS: u64 = 0x249249249249; // 16 chunks
 
 /** The eligible class of the first kind in (k0, k1, k2) that has one; within a kind the lowest next micro-batch, then the lower chunk. */
+// The class that byKindOrder picks from eligible bits b < 8 of one chunk, two bits per b: B, F, W order (greedy-zb:
+// b = 1 -> 0, 2 -> 1, 3 -> 1, 4 -> 2, 5 -> 0, 6 -> 1, 7 -> 1) and F, B, W order (greedy-ffirst).
+const ZB_PICK: u32 = (0 << 2) | (1 << 4) | (1 << 6) | (2 << 8) | (0 << 10) | (1 << 12) | (1 << 14);
+const FFIRST_PICK: u32 = (0 << 2) | (1 << 4) | (0 << 6) | (2 << 8) | (0 << 10) | (1 << 12) | (0 << 14);
+
 function byKindOrder(e: Env, p: Prob, k0: i32, k1: i32, k2: i32): i32 {
   const bits = e.bits;
+  if (p.V == 1) return <i32>(((k0 == KIND_B ? ZB_PICK : FFIRST_PICK) >> (<u32>bits << 1)) & 3);
   for (let j = 0; j < 3; j++) {
     const kind = j == 0 ? k0 : j == 1 ? k1 : k2;
     let sel = bits & (KIND_BITS << <u64>kind);
@@ -1101,10 +1194,10 @@ function readyDepth(e: Env, p: Prob, kind: i32, s: i32, m: i32, t: f64): i32 {
   const M = p.M;
   let n = 0;
   while (n < P && m + n < M) {
-    const i = <usize>(s * M + m + n);
+    const i = s * M + m + n;
     let ok: bool;
-    if (kind == KIND_F) ok = load<u8>(e.flags + i) != 0;
-    else if (kind == KIND_B) ok = m + n < i32At(e.doneCnt, s) && load<u8>(e.flags + <usize>(S * M) + i) != 0;
+    if (kind == KIND_F) ok = flagAt(e.flags, i) != 0;
+    else if (kind == KIND_B) ok = m + n < i32At(e.doneCnt, s) && flagAt(e.flags, S * M + i) != 0;
     else ok = m + n < i32At(e.doneCnt, S + s);
     if (!ok) break;
     n++;
@@ -1126,7 +1219,7 @@ function observe(c: Ctx, e: Env, out: usize): void {
   const t = e.t;
   const total3 = <f64>(3 * V * M);
   let idle = 0;
-  for (let x = 0; x < P; x++) if (i32At(e.runKind, x) < 0) idle++;
+  for (let x = 0; x < P; x++) if (i32At(e.runSlot, x) < 0) idle++;
   const cur = f64At(e.curMem, d);
   let mem: f64 = 0;
   if (p.hasLimit) mem = cur / p.memLimit;
@@ -1145,9 +1238,9 @@ function observe(c: Ctx, e: Env, out: usize): void {
   put(out, 8, 0.5 * min<f64>(<f64>(e.busy + inFlight(e, P, t)) / <f64>P, 2));
   put(out, 9, <f64>idle / <f64>P);
   put(out, 10, <f64>u8At(e.mask, 3 * Vmax));
-  put(out, 11, d > 0 && i32At(e.runKind, d - 1) < 0 ? 1 : 0);
+  put(out, 11, d > 0 && i32At(e.runSlot, d - 1) < 0 ? 1 : 0);
   put(out, 12, d > 0 ? <f64>i32At(e.started, d - 1) / total3 : 0);
-  put(out, 13, d < P - 1 && i32At(e.runKind, d + 1) < 0 ? 1 : 0);
+  put(out, 13, d < P - 1 && i32At(e.runSlot, d + 1) < 0 ? 1 : 0);
   put(out, 14, d < P - 1 ? <f64>i32At(e.started, d + 1) / total3 : 0);
   put(out, 15, since / (1 + since));
   put(out, 16, 0.25 * min<f64>(<f64>M / <f64>P, 4));
@@ -1453,7 +1546,8 @@ export function envRollout(
       if (bufLogp) store<f32>(bufLogp + (<usize>row << 2), 0);
       if (bufAct) setI32(bufAct, row, action);
       if (bufVal) store<f32>(bufVal + (<usize>row << 2), 0);
-      const r = stepOne(c, e, action, bufRew ? bufRew + (<usize>row << 2) : 0, bufDone ? bufDone + <usize>row : 0);
+      const writeOut = bufObs != 0 || bufMask != 0 || t == T - 1;
+      const r = stepOne(c, e, action, bufRew ? bufRew + (<usize>row << 2) : 0, bufDone ? bufDone + <usize>row : 0, true, writeOut);
       if (r < 0) return r;
     }
     if (finalObs) observe(c, e, finalObs + (<usize>i * <usize>D << 2));

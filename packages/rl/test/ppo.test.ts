@@ -1,11 +1,13 @@
 // Training runs end to end on a tiny problem: determinism, exact resume, checkpoints, config errors, evaluation.
-import { ConfigError, resolveProblem, UserError } from '@pprl/core-wasm';
+import { ConfigError, resolveProblem, UserError, WasmEnv } from '@pprl/core-wasm';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint.js';
 import { parseTrainConfig, type TrainConfigInput } from '../src/config.js';
+import { BUNDLED_POLICIES, bundledPolicyDir } from '../src/bundled.js';
+import { configProblem } from '../src/config.js';
 import { evaluatePolicy, loadPolicy } from '../src/evaluate.js';
 import { train, type UpdateLog } from '../src/ppo.js';
 
@@ -148,5 +150,17 @@ describe('config and checkpoint errors', () => {
     writeFileSync(path.join(truncated, 'params.bin'), readFileSync(path.join(src, 'params.bin')).subarray(0, 40));
     expect(() => loadPolicy(truncated)).toThrow(/params.bin holds 10 values/);
     expect(() => loadCheckpoint(truncated, true)).toThrow(UserError);
+  });
+});
+
+describe('bundled policies', () => {
+  it.each(BUNDLED_POLICIES)('%s: loads, and its saved environment state fits the current environment (it can resume)', async (name) => {
+    const ckpt = loadCheckpoint(bundledPolicyDir(name), true);
+    const config = parseTrainConfig(ckpt.meta.config);
+    expect(ckpt.meta.iteration).toBe(Math.ceil(config.totalSteps / (config.envs * config.stepsPerRollout)));
+    const env = await WasmEnv.create({ numEnvs: config.envs, problem: configProblem(config)! });
+    env.restoreState(ckpt.resume!.envState);
+    expect(env.episodeOf(0)).toBeGreaterThan(0);
+    env.dispose();
   });
 });

@@ -156,23 +156,26 @@ function machineLine(m: MachineInfo | undefined, extra: string[] = []): string {
   return `Machine: ${parts.join(', ')}${m.date ? `; run ${m.date.slice(0, 10)}` : ''}.`;
 }
 
-function threadsTable(unit: string, columns: { name: string; points: ThreadPoint[] }[]): string {
-  const counts = columns[0]!.points.map((p) => p.threads);
-  const head = ['threads', ...columns.map((c) => `${c.name} ${unit}`), ...columns.map((c) => `${c.name} speedup (efficiency)`)];
-  const rows = counts.map((t, i) => [
-    t,
-    ...columns.map((c) => millions(c.points[i]!.rate)),
-    ...columns.map((c) => `${c.points[i]!.speedup.toFixed(2)} (${Math.round(100 * c.points[i]!.efficiency)}%)`),
-  ]);
-  return table(head, rows);
+function percent(x: number | undefined): string {
+  return x === undefined ? '-' : `${Math.round(100 * x)}%`;
+}
+
+/** One row per workload and thread count. */
+function threadsTable(unit: string, workloads: { name: string; points: ThreadPoint[] }[]): string {
+  return table(
+    ['workload', 'threads', `${unit}, sum over threads`, 'speedup', 'efficiency', 'CPU per thread'],
+    workloads.flatMap((w) => w.points.map((p) => [w.name, p.threads, millions(p.rate), p.speedup.toFixed(2), percent(p.efficiency), percent(p.cpuShare)])),
+  );
 }
 
 function threadsProse(m: MachineInfo | undefined): string {
   return (
     'Each thread is a `node:worker_threads` worker with its own WebAssembly instance running the same workload; the ' +
-    'figure is the sum of the threads\' rates over one shared window, so ideal scaling is a speedup equal to the ' +
-    `number of threads up to the number of cores${m ? ` (${m.cores} here)` : ''}. Below that, the threads compete for ` +
-    'shared caches and memory bandwidth, and on a shared VM for the cores themselves.'
+    "figure is the sum of the threads' rates over one shared window, so ideal scaling is a speedup equal to the " +
+    `number of threads up to the number of cores${m ? ` (${m.cores} here)` : ''}. CPU per thread is the CPU time the ` +
+    'process got per thread and wall second in those windows: near 100% each thread had a core to itself; well ' +
+    "below, other work on the machine took part of the cores, and the speedup shows the machine's load rather than " +
+    'the code. Beyond that, the threads compete for shared caches and memory bandwidth.'
   );
 }
 
@@ -215,7 +218,7 @@ function replaySection(r: ReplayBenchResult): string {
       'WebAssembly engine\'s advantages are elsewhere (no allocation, the same code in browsers, and whole rollouts ' +
       'inside one call in the environment below).',
   );
-  if (r.threads) out.push('', `Threads: the WebAssembly replay in 1 to ${r.threads.length} threads at once.`, '', threadsTable('M op-events/s', [{ name: 'replay', points: r.threads }]), '', threadsProse(r.machine));
+  if (r.threads) out.push('', `Threads: the WebAssembly replay in 1 to ${r.threads.length} threads at once.`, '', threadsTable('M op-events/s', [{ name: 'WebAssembly replay', points: r.threads }]), '', threadsProse(r.machine));
   return blocks(out);
 }
 
@@ -261,8 +264,7 @@ function envSection(r: EnvBenchResult): string {
       `${verdict(best((p) => p.mlp), ENV_TARGETS.mlp)}, shared trunk ${verdict(best((p) => p.mlpShared), ENV_TARGETS.mlp)}. What bounds them: the MLP ` +
       `policies are arithmetic${r.mlp.multiplyAdds ? ` (${r.mlp.multiplyAdds.toLocaleString('en-US')} multiply-adds per observation separate, ${r.mlpShared.multiplyAdds?.toLocaleString('en-US')} shared)` : ''}, ` +
       'close to what WebAssembly SIMD without fused multiply-add gives one core; the greedy figure is the event loop ' +
-      'itself (per-device eligibility, the event heap, noise), and it falls with N as per-environment state leaves the ' +
-      'caches. Recording adds an observation per decision and the stores.',
+      `itself (per-device eligibility, the event heap, noise)${greedyTrend(r.byEnvs)}. Recording adds an observation per decision and the stores.`,
   );
   if (hasReference && r.reference) {
     out.push(
@@ -281,14 +283,26 @@ function envSection(r: EnvBenchResult): string {
       '',
       threadsTable('M decisions/s', [
         { name: 'greedy', points: t.greedy },
-        { name: 'MLP separate', points: t.mlp },
-        { name: 'MLP shared', points: t.mlpShared },
+        { name: `MLP ${hidden} separate`, points: t.mlp },
+        { name: `MLP ${hidden} shared trunk`, points: t.mlpShared },
       ]),
       '',
       threadsProse(r.machine),
     );
   }
   return blocks(out);
+}
+
+/** How the greedy rate moves from the smallest to the largest vector size. */
+function greedyTrend(points: EnvBenchResult['byEnvs']): string {
+  if (points.length < 2) return '';
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const change = last.greedy.median / first.greedy.median - 1;
+  const range = `from N = ${first.envs} to N = ${last.envs}`;
+  if (change < -0.1)
+    return `; it falls ${range} (${sig(first.greedy.median / 1e6)} M to ${sig(last.greedy.median / 1e6)} M) as per-environment state leaves the caches`;
+  return `; it moves by ${Math.round(100 * Math.abs(change))}% ${range}, so per-environment state leaving the caches costs little here`;
 }
 
 function qualitySection(r: QualityBenchResult): string {
@@ -361,9 +375,12 @@ function qualitySection(r: QualityBenchResult): string {
         `${t.timings.length} worker threads; the results were ${t.identicalResults ? 'identical' : 'NOT identical'} at every thread count.`,
       '',
       table(
-        ['threads', 'wall seconds', 'speedup'],
-        t.timings.map((x) => [x.threads, `${sig(x.seconds.median)} (${sig(x.seconds.min)}-${sig(x.seconds.max)})`, x.speedup.toFixed(2)]),
+        ['threads', 'wall seconds', 'speedup', 'CPU per thread'],
+        t.timings.map((x) => [x.threads, `${sig(x.seconds.median)} (${sig(x.seconds.min)}-${sig(x.seconds.max)})`, x.speedup.toFixed(2), percent(x.cpuShare)]),
       ),
+      '',
+      'CPU per thread is the CPU time the process got per thread and wall second; well below 100%, other work on the ' +
+        'machine, not the code, set the wall time.',
     );
   }
   return blocks(out);

@@ -34,6 +34,11 @@ export interface ThreadPoint {
   speedup: number;
   /** speedup / threads. */
   efficiency: number;
+  /**
+   * Median CPU time the process got per thread and wall second during the windows: about 1 when every thread had
+   * a core to itself; lower when other work on the machine took part of the cores.
+   */
+  cpuShare?: number;
 }
 
 /** Wall time of the same jobs split across t threads. */
@@ -43,6 +48,8 @@ export interface ThreadTiming {
   seconds: Rate;
   /** seconds.median at 1 thread / seconds.median. */
   speedup: number;
+  /** Median CPU time per thread and wall second (as ThreadPoint.cpuShare). */
+  cpuShare?: number;
 }
 
 /**
@@ -119,10 +126,14 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.request({ type: 'setup', workload })));
   }
 
-  /** The first `threads` workers time their workload for `seconds`, all at once; returns the sum of their rates. */
-  async time(threads: number, seconds: number): Promise<number> {
+  /**
+   * The first `threads` workers time their workload for `seconds`, all at once; returns the sum of their rates and
+   * the CPU share per thread (this thread only waits meanwhile, so the process's CPU time is the workers').
+   */
+  async time(threads: number, seconds: number): Promise<{ rate: number; cpuShare: number }> {
+    const share = cpuMeter(threads);
     const replies = await Promise.all(this.workers.slice(0, threads).map((w) => w.request({ type: 'time', seconds })));
-    return replies.reduce((sum, r) => sum + (r.type === 'rate' ? r.perSecond : 0), 0);
+    return { rate: replies.reduce((sum, r) => sum + (r.type === 'rate' ? r.perSecond : 0), 0), cpuShare: share() };
   }
 
   /** Runs `jobs` on the first `threads` workers, each taking the next job when free; results in job order. */
@@ -146,6 +157,16 @@ export class WorkerPool {
   }
 }
 
+/** Starts measuring; the returned function gives the process's CPU seconds per wall second and per thread since. */
+export function cpuMeter(threads: number): () => number {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1e6 / ((performance.now() - start) / 1000) / threads;
+  };
+}
+
 /** Throws a RangeError unless `threads` is an integer in [1, MAX_THREADS]. */
 export function checkThreads(threads: number): void {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${threads})`);
@@ -161,19 +182,26 @@ export async function measureThreadScaling(workload: ThroughputWorkload, maxThre
     await pool.setup(workload);
     await pool.time(maxThreads, seconds / 2);
     const samples: number[][] = Array.from({ length: maxThreads }, () => []);
-    for (let r = 0; r < repetitions; r++) for (let t = 1; t <= maxThreads; t++) samples[t - 1]!.push(await pool.time(t, seconds));
-    return scalingPoints(samples);
+    const shares: number[][] = Array.from({ length: maxThreads }, () => []);
+    for (let r = 0; r < repetitions; r++)
+      for (let t = 1; t <= maxThreads; t++) {
+        const { rate, cpuShare } = await pool.time(t, seconds);
+        samples[t - 1]!.push(rate);
+        shares[t - 1]!.push(cpuShare);
+      }
+    return scalingPoints(samples, shares);
   } finally {
     await pool.close();
   }
 }
 
-/** Points from per-thread-count samples (index t - 1). */
-export function scalingPoints(samples: number[][]): ThreadPoint[] {
+/** Points from per-thread-count rate samples (index t - 1), with the CPU shares measured beside them if given. */
+export function scalingPoints(samples: number[][], cpuShares?: number[][]): ThreadPoint[] {
   const rates = samples.map((s) => rateOf(s));
   const base = rates[0]!.median;
   return rates.map((rate, i) => {
     const speedup = rate.median / base;
-    return { threads: i + 1, rate, speedup, efficiency: speedup / (i + 1) };
+    const shares = cpuShares?.[i];
+    return { threads: i + 1, rate, speedup, efficiency: speedup / (i + 1), ...(shares?.length ? { cpuShare: rateOf(shares).median } : {}) };
   });
 }

@@ -13,6 +13,8 @@ describe('thread scaling arithmetic', () => {
     expect(points[1]!.rate).toMatchObject({ median: 21, min: 20, max: 22 });
     expect(points[1]!.speedup).toBeCloseTo(21 / 11, 12);
     expect(points[1]!.efficiency).toBeCloseTo(21 / 22, 12);
+    expect(points[0]!.cpuShare).toBeUndefined();
+    expect(scalingPoints([[1], [2]], [[0.9, 1, 0.95], [0.5, 0.6, 0.7]]).map((p) => p.cpuShare)).toEqual([0.95, 0.6]);
   });
 
   it('accepts 1..64 threads only', () => {
@@ -28,6 +30,7 @@ describe('workers', () => {
     for (const p of points) {
       expect(p.rate.samples).toHaveLength(1);
       expect(p.rate.median).toBeGreaterThan(0);
+      expect(p.cpuShare).toBeGreaterThan(0);
     }
   }, 60_000);
 

@@ -41,7 +41,8 @@ describe('pprl bench all and report', () => {
     expect(markdown.match(/^## .*/gm)).toHaveLength(4);
     expect(markdown).toContain('pnpm pprl bench replay --quick --threads 2 --json');
     expect(markdown).toMatch(/^Ratio WebAssembly \/ TypeScript reference: \*\*\d+\.\d\d\*\*\.$/m);
-    expect(markdown).toMatch(/^\| 2 \| .* \| \d+\.\d\d \(\d+%\) \|$/m);
+    expect(markdown).toMatch(/^\| WebAssembly replay \| 2 \| [\d.]+ \([\d.]+-[\d.]+\) \| \d+\.\d\d \| \d+% \| \d+% \|$/m);
+    expect(markdown).toMatch(/^\| greedy \| 2 \| /m);
     expect(markdown).not.toMatch(/NaN|undefined/);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 

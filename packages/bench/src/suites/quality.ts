@@ -6,7 +6,7 @@ import { createSimulator, pairedDifference, resolveProblem, type Problem, type S
 import { findSchedule } from '@pprl/schedulers';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf } from '../measure.js';
-import { checkThreads, WorkerPool, type ThreadTiming } from '../threads.js';
+import { checkThreads, cpuMeter, WorkerPool, type ThreadTiming } from '../threads.js';
 
 export interface QualityBenchOptions {
   quick?: boolean;
@@ -216,16 +216,20 @@ async function timeQualityThreads(jobs: QualityJob[], maxThreads: number, repeti
     const results = await pool.run(jobs, maxThreads);
     const expected = JSON.stringify(results);
     const samples: number[][] = Array.from({ length: maxThreads }, () => []);
+    const shares: number[][] = Array.from({ length: maxThreads }, () => []);
     for (let r = 0; r < repetitions; r++)
       for (let t = 1; t <= maxThreads; t++) {
         const start = performance.now();
+        const share = cpuMeter(t);
         const out = await pool.run(jobs, t);
+        shares[t - 1]!.push(share());
         samples[t - 1]!.push((performance.now() - start) / 1000);
         if (JSON.stringify(out) !== expected) throw new Error(`quality results differ between ${maxThreads} and ${t} threads`);
       }
     const times = samples.map((s) => rateOf(s));
     const base = times[0]!.median;
-    return { results, threads: { jobs: jobs.length, identicalResults: true, timings: times.map((seconds, i) => ({ threads: i + 1, seconds, speedup: base / seconds.median })) } };
+    const timings = times.map((seconds, i) => ({ threads: i + 1, seconds, speedup: base / seconds.median, cpuShare: rateOf(shares[i]!).median }));
+    return { results, threads: { jobs: jobs.length, identicalResults: true, timings } };
   } finally {
     await pool.close();
   }

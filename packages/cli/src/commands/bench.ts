@@ -14,6 +14,7 @@ import {
   type QualityBenchResult,
   type ReplayBenchResult,
   type ScaleBenchResult,
+  type ThreadPoint,
 } from '@pprl/bench';
 import { ConfigError, UserError } from '@pprl/core-wasm';
 import { printJson, table, writeFileAtomic } from '../output.js';
@@ -197,9 +198,15 @@ export function benchCommand(externalSuites: readonly ExternalBenchSuite[] = [])
 // Human tables
 
 const m = (x: number) => (x / 1e6).toFixed(2);
+const percent = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(100 * x)}%`);
 
-function printThreads(unit: string, points: { threads: number; rate: { median: number; min: number; max: number }; speedup: number }[]): void {
-  console.log(table(['threads', `${unit} (median)`, 'min-max', 'speedup'], points.map((p) => [p.threads, m(p.rate.median), `${m(p.rate.min)}-${m(p.rate.max)}`, p.speedup.toFixed(2)])));
+function printThreads(unit: string, points: ThreadPoint[]): void {
+  console.log(
+    table(
+      ['threads', `${unit} (median)`, 'min-max', 'speedup', 'CPU per thread'],
+      points.map((p) => [p.threads, m(p.rate.median), `${m(p.rate.min)}-${m(p.rate.max)}`, p.speedup.toFixed(2), percent(p.cpuShare)]),
+    ),
+  );
 }
 
 function printReplay(result: ReplayBenchResult): void {
@@ -268,7 +275,12 @@ function printQuality(result: QualityBenchResult): void {
   if (result.threads) {
     const t = result.threads;
     console.log(`\n${t.jobs} jobs shared out across worker threads (results identical at every thread count):`);
-    console.log(table(['threads', 'wall seconds (median)', 'min-max', 'speedup'], t.timings.map((x) => [x.threads, x.seconds.median.toFixed(3), `${x.seconds.min.toFixed(3)}-${x.seconds.max.toFixed(3)}`, x.speedup.toFixed(2)])));
+    console.log(
+      table(
+        ['threads', 'wall seconds (median)', 'min-max', 'speedup', 'CPU per thread'],
+        t.timings.map((x) => [x.threads, x.seconds.median.toFixed(3), `${x.seconds.min.toFixed(3)}-${x.seconds.max.toFixed(3)}`, x.speedup.toFixed(2), percent(x.cpuShare)]),
+      ),
+    );
   }
 }
 

@@ -6,3 +6,4 @@ export { runQualityBench, runQualityJob, qualityRows, qualityNoisy, loadUpstream
 export { runScaleBench, fitPowerLaw, scaleGrid, type ScaleBenchOptions, type ScaleBenchResult, type ScalePoint, type PowerLawFit } from './suites/scale.js';
 export { WorkerPool, measureThreadScaling, scalingPoints, checkThreads, MAX_THREADS, type ThreadPoint, type ThreadTiming, type ThroughputWorkload } from './threads.js';
 export { renderBenchmarks, readBenchResults, suiteCommand, sig, para, BENCH_SUITES, type BenchResults, type BenchSuiteName, type ReportOptions } from './report.js';
+export { runTrainBench, type TrainBenchOptions, type TrainBenchResult, type TrainBenchPoint } from './suites/train.js';

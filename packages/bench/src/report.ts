@@ -442,7 +442,13 @@ function trainSection(r: Record<string, unknown>): string {
       if (typeof item !== 'object' || item === null || !has(item as Record<string, unknown>)) return;
       const o = item as Record<string, unknown>;
       const envs = o.envs ?? o.numEnvs;
-      rows.push({ label: typeof envs === 'number' ? `${name}: ${envs} envs` : `${name} ${i + 1}`, values: o });
+      const label =
+        typeof o.network === 'string'
+          ? `${Array.isArray(o.hidden) ? `${o.hidden.join('x')} ` : ''}${o.network === 'shared' ? 'shared trunk' : o.network === 'separate' ? 'separate actor and critic' : o.network}`
+          : typeof envs === 'number'
+            ? `${name}: ${envs} envs`
+            : `${name} ${i + 1}`;
+      rows.push({ label, values: o });
     });
   }
   const fields = TRAIN_FIELDS.filter((k) => rows.some((row) => k in row.values));
@@ -460,5 +466,16 @@ function trainSection(r: Record<string, unknown>): string {
   ];
   if (rows.length && fields.length) out.push('', table(['', ...fields], rows.map((row) => [row.label, ...fields.map((k) => trainValue(k, row.values[k]))])));
   else out.push('', 'The results hold none of the fields this report knows (stepsPerSec, rolloutShare, updateShare, backend).');
+  if (typeof r.updateShare === 'number' && r.updateShare > 0.5)
+    out.push(
+      '',
+      para(
+        `The updates take ${(100 * r.updateShare).toFixed(0)}% of the time: TensorFlow.js${backend ? ` (${backend} backend)` : ''} bounds the ` +
+          'throughput, not the environment. Its WebAssembly backend runs one thread in Node (no SharedArrayBuffer threads), and ' +
+          'an update is many small kernels (forward, the registered gradients, Adam per variable) over minibatches of ' +
+          'about 2,000 samples. Ways past it: tfjs-node (native TensorFlow, when it can be installed), the update written in ' +
+          'the WebAssembly module next to the forward pass, or rollouts and updates on separate cores.',
+      ),
+    );
   return blocks(out);
 }

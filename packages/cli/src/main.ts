@@ -1,6 +1,7 @@
 // The pprl command.
 import { Command } from 'commander';
-import { benchCommand } from './commands/bench.js';
+import { runTrainBench } from '@pprl/bench';
+import { benchCommand, type ExternalBenchSuite } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -10,6 +11,13 @@ import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { reportError } from './errors.js';
 
+/** PPO training throughput (packages/bench/src/suites/train.ts): `pprl bench train`, and part of `bench all`. */
+const TRAIN_BENCH: ExternalBenchSuite = {
+  name: 'train',
+  description: 'PPO training throughput: environment steps per second including updates, and the time in rollouts versus updates',
+  run: (opts) => runTrainBench({ quick: opts.quick }),
+};
+
 export function buildProgram(): Command {
   const program = new Command('pprl')
     .description('Simulate, schedule, learn to schedule and benchmark pipeline-parallel training (PPRL)')
@@ -17,7 +25,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
     .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand([TRAIN_BENCH])]) program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

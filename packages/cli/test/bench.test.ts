@@ -27,8 +27,8 @@ describe('pprl bench all and report', () => {
     const report = join(dir, 'BENCHMARKS.md');
     const r = pprl('bench', 'all', '--quick', '--threads', '2', '--out-dir', out, '--report', report);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['env.json', 'quality.json', 'replay.json', 'scale.json']);
-    expect(r.stdout.trim().split('\n')).toEqual([...['replay', 'env', 'quality', 'scale'].map((s) => `wrote ${join(out, `${s}.json`)}`), `wrote ${report}`]);
+    expect(readdirSync(out).sort()).toEqual(['env.json', 'quality.json', 'replay.json', 'scale.json', 'train.json']);
+    expect(r.stdout.trim().split('\n')).toEqual([...['replay', 'env', 'quality', 'scale', 'train'].map((s) => `wrote ${join(out, `${s}.json`)}`), `wrote ${report}`]);
     const json = (suite: string) => JSON.parse(readFileSync(join(out, `${suite}.json`), 'utf8'));
     expect(json('replay').threads.map((p: { threads: number }) => p.threads)).toEqual([1, 2]);
     expect(json('env').threads.greedy).toHaveLength(2);
@@ -38,7 +38,9 @@ describe('pprl bench all and report', () => {
 
     const markdown = readFileSync(report, 'utf8');
     expect(markdown).toContain(`pnpm pprl bench all --out-dir ${out} --quick --threads 2 --report ${report}`);
-    expect(markdown.match(/^## .*/gm)).toHaveLength(4);
+    expect(markdown.match(/^## .*/gm)).toHaveLength(5);
+    expect(json('train')).toMatchObject({ suite: 'train', options: { quick: true } });
+    expect(markdown).toMatch(/^\| 64x64 shared trunk \| [\d.]+/m);
     expect(markdown).toContain('pnpm pprl bench replay --quick --threads 2 --json');
     expect(markdown).toMatch(/^Ratio WebAssembly \/ TypeScript reference: \*\*\d+\.\d\d\*\*\.$/m);
     expect(markdown).toMatch(/^\| WebAssembly replay \| 2 \| [\d.]+ \([\d.]+-[\d.]+\) \| \d+\.\d\d \| \d+% \| \d+% \|$/m);

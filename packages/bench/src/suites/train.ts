@@ -24,6 +24,8 @@ export interface TrainBenchPoint {
 
 export interface TrainBenchResult {
   suite: 'train';
+  /** The flags that reproduce it. */
+  options: { quick: boolean };
   workload: { problem: string; envs: number; stepsPerRollout: number; epochs: number; minibatches: number; stepsPerRun: number; repetitions: number };
   /** The headline: the default (shared-trunk) network. */
   stepsPerSec: number;
@@ -68,6 +70,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Train
   const head = byNetwork[0]!;
   return {
     suite: 'train',
+    options: { quick: opts.quick ?? false },
     workload: { problem: '6.2B H200 profile, P=4, M=16, noise cv 0.3', envs, stepsPerRollout, epochs: 2, minibatches: 4, stepsPerRun, repetitions },
     stepsPerSec: head.stepsPerSec.median,
     rolloutShare: head.rolloutShare,

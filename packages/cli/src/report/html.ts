@@ -302,29 +302,33 @@ ${figures.join('\n')}
 </section>`;
 }
 
-const CSS = `
+/** The look every PPRL report shares (the demo / compare report here, the sweep report in src/sweep). */
+export const BASE_CSS = `
 :root { color-scheme: light; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d; background: #fafafa; margin: 0; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 26px; margin: 8px 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid #ddd; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
+figure { margin: 0; background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 6px; overflow-x: auto; }
+svg { display: block; max-width: 100%; height: auto; }
+table { border-collapse: collapse; margin: 14px 0; background: #fff; font-size: 13.5px; }
+td.best { font-weight: 700; background: #eef6ee; }
+footer { margin-top: 40px; color: #666; font-size: 13px; }
+code { background: #f0f0f0; padding: 1px 4px; border-radius: 3px; }
+`;
+
+const CSS = `${BASE_CSS}
 nav a { margin-right: 14px; color: #2b5d9b; }
 .question { font-style: italic; color: #333; }
 .findings li { margin: 2px 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
-figure { margin: 0; background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 6px; overflow-x: auto; }
 figure.gantt { margin: 12px 0; }
-svg { display: block; max-width: 100%; height: auto; }
-table { border-collapse: collapse; margin: 14px 0; background: #fff; font-size: 13.5px; }
 caption { text-align: left; color: #555; font-size: 13px; padding-bottom: 4px; caption-side: top; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; vertical-align: top; }
 th[scope="row"], thead th:first-child, table.problem th, table.problem td { text-align: left; }
 td small { display: block; color: #666; font-size: 11.5px; }
-td.best { font-weight: 700; background: #eef6ee; }
 details { margin: 6px 0 12px; }
 summary { cursor: pointer; color: #2b5d9b; }
-footer { margin-top: 40px; color: #666; font-size: 13px; }
-code { background: #f0f0f0; padding: 1px 4px; border-radius: 3px; }
 `;
 
 export function renderReport(input: ReportInput): string {

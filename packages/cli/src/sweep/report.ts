@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { UserError } from '@pprl/core-wasm';
 import { fmt } from '../output.js';
 import { escapeXml, lineChart, niceTicks, seriesStyle, type LineSeries } from '../report/charts.js';
+import { BASE_CSS } from '../report/html.js';
 import { scatterChart } from './charts.js';
 import { checkpointIteration, PLAN_FILE, readJsonIfValid, readJsonLines, runDir, writeAtomic } from './files.js';
 import { canonicalJson, PLAN_FORMAT, valueText } from './plan.js';
@@ -255,23 +256,11 @@ function parameterCharts(report: SweepReport): string[] {
   return charts;
 }
 
-const CSS = `
-:root { color-scheme: light; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d; background: #fafafa; margin: 0; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 26px; margin: 8px 0 4px; }
-h2 { font-size: 20px; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid #ddd; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
-figure { margin: 0; background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 6px; overflow-x: auto; }
-svg { display: block; max-width: 100%; height: auto; }
+const CSS = `${BASE_CSS}
 .table { overflow-x: auto; }
-table { border-collapse: collapse; margin: 14px 0; background: #fff; font-size: 13.5px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-td.best { font-weight: 700; background: #eef6ee; }
 tr.partial td, tr.pending td { color: #777; }
-footer { margin-top: 40px; color: #666; font-size: 13px; }
-code { background: #f0f0f0; padding: 1px 4px; border-radius: 3px; }
 `;
 
 export function reportHtml(report: SweepReport, curves: Map<string, Curves>): string {

@@ -39,6 +39,11 @@ export const trainConfigSchema = z
   .strictObject({
     /** The problem to learn: a problem config (@pprl/core-wasm), or one built from a profile. Give this or `ranges`. */
     problem: z.union([profileProblemSchema, problemSchema]).optional(),
+    /**
+     * Train on several noise levels at once (with `problem`): the environments are split evenly among these cvs of
+     * compute and transfer time, replacing the problem's; evaluation stays at the problem's own cv.
+     */
+    noiseLevels: z.array(z.number().finite().min(0).max(3)).min(1).max(16).optional(),
     /** Every transfer of the problem takes this many times its base time (the comm-delay experiment). */
     commScale: z.number().finite().min(0).max(1e6).default(1),
     /** Fresh problems drawn per episode (generalization). Give this or `problem`. */
@@ -102,6 +107,9 @@ export const trainConfigSchema = z
   .superRefine((c, ctx) => {
     if ((c.problem === undefined) === (c.ranges === undefined))
       ctx.addIssue({ code: 'custom', path: c.problem ? ['ranges'] : ['problem'], message: 'give either problem or ranges, not both or neither' });
+    if (c.noiseLevels && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: 'needs a fixed problem (ranges draw their own cv)' });
+    if (c.noiseLevels && c.envs % c.noiseLevels.length !== 0)
+      ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: `envs (${c.envs}) must be a multiple of the number of levels (${c.noiseLevels.length})` });
     const batch = c.envs * c.stepsPerRollout;
     if (c.minibatches > batch) ctx.addIssue({ code: 'custom', path: ['minibatches'], message: `must not exceed the batch envs * stepsPerRollout = ${batch}` });
   });

@@ -18,6 +18,7 @@ import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, ty
 import { Adam, clipByGlobalNorm, TfPolicy } from './network.js';
 import type { BackendName } from './backends.js';
 import { initTf, tf } from './tf.js';
+import { TrainingEnvs } from './vector.js';
 
 /** One line of log.jsonl. */
 export interface UpdateLog {
@@ -107,15 +108,16 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const batch = N * T;
   const minibatch = Math.floor(batch / config.minibatches);
   const updates = Math.ceil(config.totalSteps / batch);
-  const env = await WasmEnv.create({ numEnvs: N, ...(problem ? { problem } : { ranges: ranges! }) });
-  const D = env.obsDim;
-  const A = env.numActions;
+  const envs = await TrainingEnvs.create(N, T, problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! });
+  // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes levels
+  const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });
+  const D = envs.obsDim;
+  const A = envs.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
   const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.allowWait ? config.network.waitBias : WAIT_REMOVED);
   const policy = new TfPolicy(layout, params0);
   const rolloutPolicy = await WasmMlp.create(layout, params0);
   const adam = new Adam(policy.variables, 0.9, 0.999, 1e-5);
-  const buffers = env.createRolloutBuffers(T);
   const rng = seedrandom(`pprl-ppo-${config.seed}`, { state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true });
   const logFile = path.join(dir, 'log.jsonl');
   let update = 0;
@@ -125,7 +127,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   if (resumeFrom) {
     const r = resumeFrom.resume!;
     adam.setState({ step: resumeFrom.meta.adamStep, m: r.adamM, v: r.adamV });
-    env.restoreState(r.envState);
+    envs.restoreState(r.envState);
     update = resumeFrom.meta.iteration;
     globalStep = resumeFrom.meta.globalStep;
     logLines = resumeFrom.meta.logLines;
@@ -144,7 +146,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       baselineMeans[name] = summarize(await baselineMakespans(baseline, problem, config.evalEpisodes, EVAL_EPISODE_START)).mean;
   }
   const evaluate = (): NonNullable<UpdateLog['eval']> => {
-    const stats: MakespanStats = evaluateInEnv(env, rolloutPolicy, config.evalEpisodes, EVAL_EPISODE_START);
+    const stats: MakespanStats = evaluateInEnv(evalEnv, rolloutPolicy, config.evalEpisodes, EVAL_EPISODE_START);
     return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
   };
 
@@ -166,7 +168,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         createdAt: new Date().toISOString(),
       },
       params: policy.flatParams(),
-      resume: { adamM: moments.m, adamV: moments.v, envState: env.saveState() },
+      resume: { adamM: moments.m, adamV: moments.v, envState: envs.saveState() },
     });
   };
 
@@ -187,8 +189,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
 
       // rollout: T steps of N environments inside WebAssembly, stored [T][N]
       const t0 = performance.now();
-      env.rollout({ mlp: rolloutPolicy, seed: config.seed }, T, buffers);
-      const episodeLog = env.readLog();
+      envs.rollout(rolloutPolicy, config.seed);
+      const buffers = envs.fields();
+      const episodeLog = envs.readLog();
       globalStep += batch;
       const t1 = performance.now();
 
@@ -216,7 +219,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         maskBias[k] = allowed ? 0 : MASKED_LOGIT;
       }
 
-      // the batch as tensors (read straight from the WebAssembly buffers' views)
+      // the batch as tensors (read straight from the WebAssembly buffers' views when there is one vector)
       const b = {
         obs: tf.tensor2d(buffers.obs, [batch, D]),
         maskBias: tf.tensor2d(maskBias, [batch, A]),
@@ -354,9 +357,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     if (finished) writeFileAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
-    buffers.dispose();
     rolloutPolicy.dispose();
-    env.dispose();
+    if (evalEnv !== envs.first) evalEnv.dispose();
+    envs.dispose();
     policy.dispose();
     adam.dispose();
   }

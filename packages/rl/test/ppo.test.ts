@@ -103,6 +103,19 @@ describe('train', async () => {
     expect(logOf(dir)).toHaveLength(6);
   });
 
+  it('trains on several noise levels at once, resumably', async () => {
+    const mixed = { ...tiny, noiseLevels: [0, 0.3] };
+    const whole = path.join(root, 'levels-whole');
+    const split = path.join(root, 'levels-split');
+    const a = await train(mixed, { outDir: whole });
+    await train(mixed, { outDir: split, stopAfter: 2 });
+    await train(mixed, { outDir: split, resume: true });
+    expect(finalParams(split)).toEqual(finalParams(whole));
+    // the baselines are evaluated at the problem's own cv (0.2), as without levels
+    expect(a.eval!.baselines).toEqual(result.eval!.baselines);
+    expect(finalParams(whole)).not.toEqual(finalParams(reference));
+  });
+
   it('refuses to overwrite a run, and to resume with another config', async () => {
     await expect(train(tiny, { outDir: reference })).rejects.toThrow(UserError);
     await expect(train({ ...tiny, seed: 4 }, { outDir: reference, resume: true })).rejects.toThrow(/another config/);
@@ -132,6 +145,8 @@ describe('config and checkpoint errors', () => {
     expect(() => parseTrainConfig({ ...tiny, problem: undefined })).toThrow(/^problem: give either problem or ranges/);
     expect(() => parseTrainConfig({ ...tiny, problem: { ...(tiny.problem as object), stages: 0 } })).toThrow(ConfigError);
     expect(() => parseTrainConfig({ ...tiny, minibatches: 1000 })).toThrow(/^minibatches: must not exceed the batch/);
+    expect(() => parseTrainConfig({ ...tiny, noiseLevels: [0, 0.1, 0.2] })).toThrow(/^noiseLevels: envs \(8\) must be a multiple/);
+    expect(() => parseTrainConfig({ ...tiny, noiseLevels: [4] })).toThrow(/^noiseLevels\[0\]: /);
   });
 
   it('says what is wrong with a missing or corrupt checkpoint', () => {

@@ -1,24 +1,9 @@
 // pprl bench all / report / --threads, spawned as a user runs them (the built CLI). No timing thresholds.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
-
-function pprl(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof pprl>, pattern: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
-}
+import { expectUserError, pprl } from './helpers.js';
 
 describe('pprl bench all and report', () => {
   it('all --quick --threads 2 writes every suite\'s JSON and the markdown rendered from them; report renders it again', () => {

@@ -1,17 +1,16 @@
 // pprl sweep end to end: a sweep of 8 tiny trainings with two workers, uninterrupted (the reference), interrupted
 // with SIGINT, killed with SIGKILL (the sweep and its trainings) and rerun, shared by two sweep processes, and run
 // as three shards; each must end with every run trained exactly once and results equal to the reference.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname as hostnameOf, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, STALE_MS } from '../src/sweep/lock.js';
 import { expandSweep, shardOf } from '../src/sweep/plan.js';
+import { bin, pprlWithEnv } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'pprl-sweep-'));
 
 /** tiny.json with 16 updates of 128 steps (about a second per training), a checkpoint every 2 updates. */
@@ -35,10 +34,7 @@ const sweepFile = join(root, 'sweep.yaml');
 writeFileSync(sweepFile, SWEEP_YAML);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function pprl(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const pprl = pprlWithEnv;
 
 function start(args: string[], detached = false): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null }> } {
   const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', detached });

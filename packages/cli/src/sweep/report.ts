@@ -2,6 +2,7 @@
 // into one table (report.csv, report.md) and one self-contained HTML page with learning curves and a chart of each
 // varied numeric parameter against the result.
 import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { UserError } from '@pprl/core-wasm';
 import { fmt } from '../output.js';
@@ -154,16 +155,10 @@ function columns(report: SweepReport): Column[] {
   ];
 }
 
-/** RFC 4180: CRLF line ends; a field with a comma, quote or line break is quoted, its quotes doubled. */
-function csvField(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
+/** RFC 4180 (csv-stringify): CRLF line ends, fields with a comma, quote or line break quoted; null is empty. */
 export function reportCsv(report: SweepReport): string {
   const cols = columns(report);
-  const lines = [cols.map((c) => csvField(c.name)), ...report.rows.map((r) => cols.map((c) => csvField(c.raw(r))))];
-  return lines.map((l) => `${l.join(',')}\r\n`).join('');
+  return stringify([cols.map((c) => c.name), ...report.rows.map((r) => cols.map((c) => c.raw(r) ?? ''))], { record_delimiter: 'windows' });
 }
 
 export function reportMarkdown(report: SweepReport): string {

@@ -143,3 +143,23 @@ describe('pprl compare report.html in Chromium', () => {
     await page.close();
   }, 120_000);
 });
+
+describe('pprl sweep report.html in Chromium', () => {
+  it('draws the learning curves and a chart per varied parameter, and loads nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-report-'));
+    const out = join(dir, 'sweep');
+    const sweepFile = fileURLToPath(new URL('../examples/sweep/tiny.yaml', import.meta.url));
+    pprl('sweep', '--config', sweepFile, '--out', out, '--workers', '2', '--json');
+    pprl('sweep', 'report', '--out', out, '--json');
+    const { page, errors, requests } = await open(join(out, 'report.html'));
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    // learning curves (one or more charts) and the two varied parameters, seed and learningRate
+    const figures = await page.locator('figure svg').count();
+    expect(figures).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('table tbody tr').count()).toBe(4);
+    mkdirSync(outputDir, { recursive: true });
+    await page.screenshot({ path: join(outputDir, 'sweep-report.png'), fullPage: true });
+    await page.close();
+  }, 120_000);
+});

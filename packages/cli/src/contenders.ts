@@ -5,6 +5,7 @@ import {
   UserError,
   createSimulator,
   resolveProblem,
+  withNoise,
   type ParsedProblemConfig,
   type Placement,
   type Problem,
@@ -62,24 +63,7 @@ export function asVProblem(problem: Problem): Problem {
   return splitIntoChunks(problem, 2, 'v');
 }
 
-export function withNoise(problem: Problem, cv: number): Problem {
-  return resolveProblem({ ...problem.config, noise: { ...problem.config.noise, cv, commCv: cv } });
-}
-
 const withOptionalNoise = (problem: Problem, cv: number | undefined) => (cv === undefined ? problem : withNoise(problem, cv));
-
-export function withLimit(problem: Problem, limit: number | null): Problem {
-  return resolveProblem({ ...problem.config, memory: { ...problem.config.memory, limit } });
-}
-
-/** Every transfer takes `factor` times as long (fixed times, or latency and bytes, scaled alike). */
-export function withCommScale(problem: Problem, factor: number): Problem {
-  const comm = { ...problem.config.comm };
-  if (comm.time !== undefined) comm.time = comm.time.map((t) => t * factor);
-  if (comm.latency !== undefined) comm.latency *= factor;
-  if (comm.bytes !== undefined) comm.bytes = comm.bytes.map((b) => b * factor);
-  return resolveProblem({ ...problem.config, comm });
-}
 
 export function staticContender(label: string, scheduleName: string, problem: Problem): Contender {
   const schedule: Schedule = findSchedule(scheduleName).build(problem);

@@ -186,3 +186,22 @@ export function resolveProblem(config: ProblemConfig | ParsedProblemConfig): Pro
 export function withProblem(problem: Problem, patch: Partial<ParsedProblemConfig>): Problem {
   return resolveProblem({ ...problem.config, ...patch });
 }
+
+/** The same problem at noise cv `cv` on compute and transfers alike (the other noise settings kept). */
+export function withNoise(problem: Problem, cv: number): Problem {
+  return withProblem(problem, { noise: { ...problem.config.noise, cv, commCv: cv } });
+}
+
+/** The same problem with a per-device memory limit (null: none). */
+export function withLimit(problem: Problem, limit: number | null): Problem {
+  return withProblem(problem, { memory: { ...problem.config.memory, limit } });
+}
+
+/** Every transfer takes `factor` times as long (fixed times, or latency and bytes, scaled alike). */
+export function withCommScale(problem: Problem, factor: number): Problem {
+  const comm = { ...problem.config.comm };
+  if (comm.time !== undefined) comm.time = comm.time.map((t) => t * factor);
+  if (comm.latency !== undefined) comm.latency *= factor;
+  if (comm.bytes !== undefined) comm.bytes = comm.bytes.map((b) => b * factor);
+  return withProblem(problem, { comm });
+}

@@ -9,6 +9,7 @@ import {
   problemRangesSchema,
   problemSchema,
   resolveProblem,
+  withCommScale,
   type Problem,
   type ProblemConfig,
   type ProblemRanges,
@@ -144,12 +145,7 @@ export function readTrainConfig(file: string): TrainConfig {
 /** The fixed problem of a config (undefined when it trains on ranges). */
 export function configProblem(config: Pick<TrainConfig, 'problem' | 'commScale'>): Problem | undefined {
   const base = baseProblem(config.problem);
-  if (base === undefined || config.commScale === 1) return base;
-  const comm = { ...base.config.comm };
-  if (comm.time !== undefined) comm.time = comm.time.map((t) => t * config.commScale);
-  if (comm.latency !== undefined) comm.latency *= config.commScale;
-  if (comm.bytes !== undefined) comm.bytes = comm.bytes.map((b) => b * config.commScale);
-  return resolveProblem({ ...base.config, comm });
+  return base === undefined || config.commScale === 1 ? base : withCommScale(base, config.commScale);
 }
 
 function baseProblem(p: TrainConfig['problem']): Problem | undefined {

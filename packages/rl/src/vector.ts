@@ -2,13 +2,7 @@
 // none), rolled out with the same policy and presented as a single [T][N] rollout, environment i of the whole batch
 // being environment i mod n of vector floor(i / n) of each row. With one vector the rollout fields are the
 // module's own views (no copies); with several, each row's slices are copied side by side.
-import { ConfigError, resolveProblem, WasmEnv, type EnvLog, type Problem, type ProblemRanges, type RolloutBuffers, type WasmMlp } from '@pprl/core-wasm';
-
-/** A problem with another noise cv on compute and transfers. */
-export function withNoiseCv(problem: Problem, cv: number): Problem {
-  const c = problem.config;
-  return resolveProblem({ ...c, noise: { ...c.noise, cv, commCv: cv } });
-}
+import { ConfigError, WasmEnv, withNoise, type EnvLog, type Problem, type ProblemRanges, type RolloutBuffers, type WasmMlp } from '@pprl/core-wasm';
 
 export interface RolloutFields {
   obs: Float32Array;
@@ -61,7 +55,7 @@ export class TrainingEnvs {
       else {
         const n = numEnvs / levels.length;
         // disjoint episode indices per vector: every level meets its own noise draws
-        vectors = await Promise.all(levels.map((cv, g) => WasmEnv.create({ numEnvs: n, problem: withNoiseCv(source.problem, cv), episodeStart: g * n })));
+        vectors = await Promise.all(levels.map((cv, g) => WasmEnv.create({ numEnvs: n, problem: withNoise(source.problem, cv), episodeStart: g * n })));
       }
     }
     return new TrainingEnvs(vectors, numEnvs, steps);

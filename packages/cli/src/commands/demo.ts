@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, H200_PROFILES_URL, findProfile, pairedDifference, problemFromProfile, type Problem } from '@pprl/core-wasm';
+import { ConfigError, H200_PROFILES_URL, findProfile, pairedDifference, problemFromProfile, withLimit, withNoise, type Problem } from '@pprl/core-wasm';
 import { timelineToChromeTrace, timelineToSvg } from '@pprl/schedulers';
 import { bundledPolicyDir, BUNDLED_POLICIES } from '@pprl/rl';
-import { asVProblem, heuristicContender, ppoContender, staticContender, withLimit, withNoise, type Contender, type ContenderRun } from '../contenders.js';
+import { asVProblem, heuristicContender, ppoContender, staticContender, type Contender, type ContenderRun } from '../contenders.js';
 import { numberOption } from '../problem-options.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { createProgress, progressWanted } from '../progress.js';

@@ -1,8 +1,8 @@
 // A sweep: the named schedulers on one problem at each value of one factor (noise cv, or a scale of the
 // communication time), on common random numbers, summarized per scheduler and value. `pprl compare` and the demo
 // report are made of these.
-import { ConfigError, pairedDifference, resolveProblem, summarize, type PairedDifference, type Problem, type Summary, type Timeline } from '@pprl/core-wasm';
-import { withCommScale, type Contender, type ContenderRun } from '../contenders.js';
+import { ConfigError, pairedDifference, resolveProblem, summarize, withCommScale, type PairedDifference, type Problem, type Summary, type Timeline } from '@pprl/core-wasm';
+import type { Contender, ContenderRun } from '../contenders.js';
 
 export const SWEEP_FACTORS = ['noise', 'comm'] as const;
 export type SweepFactor = (typeof SWEEP_FACTORS)[number];

@@ -204,7 +204,8 @@ export class WasmEnv {
   private readonly wasm: CoreExports & EnvExports;
   private readonly blocks: number[] = [];
   private readonly ctx: number;
-  private readonly stateBytes: number;
+  /** Length of `saveState()`: fixed by the options. */
+  readonly stateBytes: number;
   private readonly p: Record<'actions' | 'obs' | 'mask' | 'reward' | 'done' | 'log' | 'dump', number>;
   private replayBlocks: number[] = [];
   private hasReplay = false;

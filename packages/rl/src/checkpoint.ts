@@ -2,7 +2,7 @@
 // adam-v.bin, env-state.bin.gz), made atomic by writing it under a temporary name and renaming it, then pointing
 // `latest.json` at it (also written to a temporary name and renamed). A run killed at any moment leaves the previous
 // checkpoint intact; leftovers of an interrupted write are removed at the next start.
-import { UserError, type MlpLayout } from '@pprl/core-wasm';
+import { mlpParamCount, UserError, type MlpLayout } from '@pprl/core-wasm';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -160,13 +160,7 @@ export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   };
   const params = readF32(file('params.bin'));
   const { obsDim, hidden, actions, shared } = meta.layout;
-  let expected = 0;
-  let fanIn = obsDim;
-  for (const h of hidden) {
-    expected += fanIn * h + h;
-    fanIn = h;
-  }
-  expected = (shared ? 1 : 2) * expected + fanIn * actions + actions + fanIn + 1;
+  const expected = mlpParamCount(obsDim, hidden, actions, shared);
   if (params.length !== expected) throw new UserError(`corrupt checkpoint ${at}: params.bin holds ${params.length} values, the layout needs ${expected}`);
   if (!withResume) return { meta, params };
   let envState: Uint8Array;

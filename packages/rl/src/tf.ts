@@ -35,11 +35,6 @@ export async function initTf(prefer?: BackendName): Promise<BackendName> {
   throw new Error('no TensorFlow.js backend could be initialised');
 }
 
-/** The backend `initTf` chose (undefined before). */
-export function currentBackend(): BackendName | undefined {
-  return chosen;
-}
-
 async function tryBackend(name: BackendName): Promise<boolean> {
   try {
     if (name === 'tensorflow') {

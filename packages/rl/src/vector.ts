@@ -126,9 +126,8 @@ export class TrainingEnvs {
   restoreState(state: Uint8Array): void {
     let at = 0;
     for (const v of this.vectors) {
-      const size = v.saveState().length;
-      v.restoreState(state.subarray(at, at + size));
-      at += size;
+      v.restoreState(state.subarray(at, at + v.stateBytes));
+      at += v.stateBytes;
     }
     if (at !== state.length) throw new ConfigError('state', `holds ${state.length} bytes; these environments have ${at}`);
   }

@@ -1,10 +1,16 @@
 // Writing results: tables for people, JSON for machines, files written atomically.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import Table from 'cli-table3';
 import { UserError } from '@pprl/core-wasm';
 
-/** Writes to a temporary name beside the target, then renames, so a reader never sees half a file. */
+/**
+ * Writes to a temporary name beside the target, then renames, so a reader never sees half a file. The temporary
+ * name carries the host as well as the pid: processes on different machines (Kubernetes pods are often all pid 1)
+ * may write the same file of a shared directory (sweeps).
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   try {
@@ -12,7 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     throw new UserError(`cannot create directory ${dir}: ${(e as Error).message}`);
   }
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);

@@ -4,9 +4,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError } from '@pprl/core-wasm';
-import { fmt, printJson, table } from '../output.js';
+import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { progressWanted } from '../progress.js';
-import { checkpointIteration, isFinished, PLAN_FILE, readJsonIfValid, RUNS_DIR, runDir, writeAtomic } from '../sweep/files.js';
+import { checkpointIteration, isFinished, PLAN_FILE, readJsonIfValid, RUNS_DIR, runDir } from '../sweep/files.js';
 import { readSweepPlan, shardOf, valueText, type SweepPlan } from '../sweep/plan.js';
 import { writeReport } from '../sweep/report.js';
 import { runSweep, type Display, type Shard } from '../sweep/runner.js';
@@ -82,7 +82,7 @@ function preparePlan(out: string, plan: SweepPlan): void {
     const foreign = readdirSync(out).filter((f) => f !== RUNS_DIR && !f.startsWith(`.${PLAN_FILE}.`) && !/^report\.(csv|md|html)$/.test(f));
     if (foreign.length > 0) throw new ConfigError('--out', `${out} is not empty and holds no sweep (it has ${foreign[0]}); give a new or empty directory`);
   }
-  writeAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
+  writeFileAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
 }
 
 function runStatus(out: string, id: string): string {

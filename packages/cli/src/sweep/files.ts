@@ -7,11 +7,8 @@
 //   <out>/runs/<id>/train.log             what those sessions printed
 //   <out>/runs/<id>/sweep.lock            present while a sweep process trains the run
 //   <out>/report.csv, report.md, report.html   written by `pprl sweep report`
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { UserError } from '@pprl/core-wasm';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const PLAN_FILE = 'sweep.json';
 export const RUNS_DIR = 'runs';
@@ -21,23 +18,6 @@ export const TRAIN_LOG_FILE = 'train.log';
 export const LOCK_FILE = 'sweep.lock';
 
 export const runDir = (out: string, id: string) => join(out, RUNS_DIR, id);
-
-/**
- * Writes through a temporary name and a rename. The temporary name carries the host as well as the pid: processes
- * on different machines (Kubernetes pods are often all pid 1) may write the same file of a shared directory.
- */
-export function writeAtomic(path: string, data: string): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  }
-}
 
 /** Parsed JSON of a file, or undefined when it is missing or (being written by another process) not valid yet. */
 export function readJsonIfValid(path: string): unknown {

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { LOCK_FILE, writeAtomic } from './files.js';
+import { writeFileAtomic } from '../output.js';
+import { LOCK_FILE } from './files.js';
 
 export const HEARTBEAT_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
@@ -113,7 +114,7 @@ export function acquireLock(dir: string): RunLock | undefined {
       setChild(pid) {
         owner.child = pid;
         try {
-          writeAtomic(path, `${JSON.stringify(owner)}\n`);
+          writeFileAtomic(path, `${JSON.stringify(owner)}\n`);
         } catch {
           // best effort: the lock still names this process, which outlives the training unless killed with it
         }

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { UserError } from '@pprl/core-wasm';
-import { fmt } from '../output.js';
+import { fmt, writeFileAtomic } from '../output.js';
 import { escapeXml, lineChart, niceTicks, seriesStyle, type LineSeries } from '../report/charts.js';
 import { BASE_CSS } from '../report/html.js';
 import { scatterChart } from './charts.js';
-import { checkpointIteration, PLAN_FILE, readJsonIfValid, readJsonLines, runDir, writeAtomic } from './files.js';
+import { checkpointIteration, PLAN_FILE, readJsonIfValid, readJsonLines, runDir } from './files.js';
 import { canonicalJson, PLAN_FORMAT, valueText } from './plan.js';
 
 export interface ReportRow {
@@ -305,8 +305,8 @@ ${params.length > 0 ? `<p>One point per finished run; the line joins the mean at
 export function writeReport(out: string): { report: SweepReport; files: { csv: string; markdown: string; html: string } } {
   const { report, curves } = collectReport(out);
   const files = { csv: join(out, 'report.csv'), markdown: join(out, 'report.md'), html: join(out, 'report.html') };
-  writeAtomic(files.csv, reportCsv(report));
-  writeAtomic(files.markdown, reportMarkdown(report));
-  writeAtomic(files.html, reportHtml(report, curves));
+  writeFileAtomic(files.csv, reportCsv(report));
+  writeFileAtomic(files.markdown, reportMarkdown(report));
+  writeFileAtomic(files.html, reportHtml(report, curves));
   return { report, files };
 }

@@ -8,8 +8,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
-import { fmt } from '../output.js';
-import { checkpointIteration, isFinished, lastLine, readJsonIfValid, runDir, SESSIONS_FILE, TRAIN_CONFIG_FILE, TRAIN_LOG_FILE, writeAtomic } from './files.js';
+import { fmt, writeFileAtomic } from '../output.js';
+import { checkpointIteration, isFinished, lastLine, readJsonIfValid, runDir, SESSIONS_FILE, TRAIN_CONFIG_FILE, TRAIN_LOG_FILE } from './files.js';
 import { acquireLock } from './lock.js';
 import type { PlannedRun } from './plan.js';
 
@@ -215,7 +215,7 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
         return;
       }
       const configFile = join(dir, TRAIN_CONFIG_FILE);
-      writeAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
+      writeFileAtomic(configFile, `${JSON.stringify(run.config, null, 2)}\n`);
       const fromUpdate = checkpointIteration(dir);
       const logFile = join(dir, TRAIN_LOG_FILE);
       const logStart = fileSize(logFile);

@@ -40,8 +40,6 @@ export function rng(seed: number): () => number {
 export function randomSchedule(problem: Problem, random: () => number): Schedule {
   const { stages: P, numStages: S, microBatches: M, stageDevice } = problem;
   const fused = Array.from({ length: S * M }, () => random() < 0.3);
-  const fDone = new Uint8Array(S * M);
-  const bDone = new Uint8Array(S * M);
   const ready: Op[] = [];
   for (let m = 0; m < M; m++) ready.push({ kind: 'F', stage: 0, mb: m });
   const devices: Op[][] = Array.from({ length: P }, () => []);
@@ -54,11 +52,9 @@ export function randomSchedule(problem: Problem, random: () => number): Schedule
     const idx = op.stage * M + op.mb;
     const bwKind = fused[idx] ? 'BW' : 'B';
     if (op.kind === 'F') {
-      fDone[idx] = 1;
       if (op.stage + 1 < S) ready.push({ kind: 'F', stage: op.stage + 1, mb: op.mb });
       else ready.push({ kind: bwKind, stage: op.stage, mb: op.mb });
     } else if (op.kind === 'B' || op.kind === 'BW') {
-      bDone[idx] = 1;
       if (op.kind === 'B') ready.push({ kind: 'W', stage: op.stage, mb: op.mb });
       if (op.stage > 0) {
         const prev = (op.stage - 1) * M + op.mb;

@@ -1,20 +1,9 @@
 import { compileSchedule, deviceOfStage, referenceReplay, resolveProblem, UserError, type ProblemConfig } from '@pprl/core-wasm';
 import { describe, expect, it } from 'vitest';
+import { rng } from './helpers.js';
 import { HEURISTICS, remainingPath, runHeuristic } from '../src/heuristics.js';
 
 const NAMES = HEURISTICS.map((h) => h.name);
-
-/** mulberry32: seeded test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const order = (ops: { kind: string; mb: number }[]) => ops.map((op) => `${op.kind}${op.mb}`).join(' ');
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { rng } from './helpers.js';
 import { oneFOneB as oneFOneBFused, oneFOneBSplit } from '../src/generators/classic.js';
 import { createSimulator, resolveProblem, ScheduleError, type Op, type Problem, type Schedule, type Timeline } from '@pprl/core-wasm';
 import { scheduleFromJson, scheduleToJson } from '../src/io/json.js';
@@ -13,17 +14,6 @@ const sim = await createSimulator();
 function oneFOneB(P: number, M: number, split = false): Schedule {
   const problem = resolveProblem({ stages: P, microBatches: M });
   return split ? oneFOneBSplit(problem) : oneFOneBFused(problem);
-}
-
-/** A seeded 32-bit generator (mulberry32) for random test schedules. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A random runnable schedule: a random topological order of all ops (backward fused or split at random) per device. */

@@ -7,6 +7,7 @@ import { mlpLayers, orthogonalInit, ReferenceEnv, resolveProblem, WasmEnv, WasmM
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate, type TimedBatch } from '../measure.js';
 import { checkThreads, measureThreadScaling, type ThreadPoint } from '../threads.js';
+import { THROUGHPUT_PROBLEM } from '../workload.js';
 
 export interface EnvBenchOptions {
   quick?: boolean;
@@ -64,11 +65,7 @@ export interface EnvBenchResult {
   machine: MachineInfo;
 }
 
-const P = 8;
-const M = 32;
-const COST = { F: 1, B: 1.2, W: 0.9 };
-const COMM = 0.1;
-const NOISE = 0.2;
+const { stages: P, microBatches: M, cost: COST, comm: COMM, noise: NOISE } = THROUGHPUT_PROBLEM;
 const MEM_LIMIT = 2 * P;
 const STEPS_PER_CALL = 64;
 const HIDDEN = [64, 64];

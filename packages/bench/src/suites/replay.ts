@@ -5,6 +5,7 @@ import { oneFOneBSplit } from '@pprl/schedulers';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate, type TimedBatch } from '../measure.js';
 import { checkThreads, measureThreadScaling, type ThreadPoint } from '../threads.js';
+import { THROUGHPUT_PROBLEM } from '../workload.js';
 
 export interface ReplayBenchOptions {
   quick?: boolean;
@@ -39,11 +40,7 @@ export interface ReplayBenchResult {
   machine: MachineInfo;
 }
 
-const P = 8;
-const M = 32;
-const COST = { F: 1, B: 1.2, W: 0.9 };
-const COMM = 0.1;
-const NOISE = 0.2;
+const { stages: P, microBatches: M, cost: COST, comm: COMM, noise: NOISE } = THROUGHPUT_PROBLEM;
 const WASM_BATCH = 1000;
 const REFERENCE_BATCH = 100;
 

@@ -125,6 +125,11 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   return parsed.data;
 }
 
+/** Updates of a run: its total steps in whole batches of envs x stepsPerRollout, rounded up. */
+export function updateCount(config: Pick<TrainConfig, 'totalSteps' | 'envs' | 'stepsPerRollout'>): number {
+  return Math.ceil(config.totalSteps / (config.envs * config.stepsPerRollout));
+}
+
 /** Reads and validates a JSON config file. */
 export function readTrainConfig(file: string): TrainConfig {
   let text: string;

@@ -1,7 +1,7 @@
 // @pprl/rl: PPO that learns to schedule pipeline-parallel training, on TensorFlow.js with rollouts inside the
 // @pprl/core-wasm environment.
 export { train, type TrainOptions, type TrainResult, type UpdateLog } from './ppo.js';
-export { trainConfigSchema, parseTrainConfig, readTrainConfig, configProblem, configRanges, type TrainConfig, type TrainConfigInput } from './config.js';
+export { trainConfigSchema, parseTrainConfig, readTrainConfig, configProblem, configRanges, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 export {
   evaluatePolicy,
   policyMakespans,

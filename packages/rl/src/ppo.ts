@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint.js';
-import { configProblem, configRanges, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { configProblem, configRanges, parseTrainConfig, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import { Adam, clipByGlobalNorm, TfPolicy } from './network.js';
 import type { BackendName } from './backends.js';
@@ -92,14 +92,12 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const dir = opts.outDir;
   mkdirSync(dir, { recursive: true });
   removeTemporaries(dir);
-  const configFile = path.join(dir, 'config.json');
-  const configText = `${JSON.stringify(config, null, 2)}\n`;
-  const resumeFrom = opts.resume && existsSync(path.join(dir, 'latest.json')) ? loadCheckpoint(dir, true) : undefined;
+  const hasRun = existsSync(path.join(dir, 'latest.json'));
+  if (hasRun && !opts.resume) throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
+  const resumeFrom = hasRun ? loadCheckpoint(dir, true) : undefined;
   if (resumeFrom && JSON.stringify(resumeFrom.meta.config) !== JSON.stringify(config))
     throw new UserError(`--resume: ${dir} was trained with another config; give the same config or a new --out`);
-  if (!opts.resume && existsSync(path.join(dir, 'latest.json')))
-    throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
-  writeFileAtomic(configFile, configText);
+  writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
   const problem: Problem | undefined = configProblem(config);
   const ranges = configRanges(config);
@@ -107,7 +105,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const T = config.stepsPerRollout;
   const batch = N * T;
   const minibatch = Math.floor(batch / config.minibatches);
-  const updates = Math.ceil(config.totalSteps / batch);
+  const updates = updateCount(config);
   const envs = await TrainingEnvs.create(N, T, problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! });
   // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes levels
   const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });

@@ -1,7 +1,7 @@
 // pprl train: PPO on a validated config file, into a run directory that can be resumed (packages/rl).
 import { Command } from 'commander';
 import { ConfigError, type Schedule } from '@pprl/core-wasm';
-import { configProblem, readTrainConfig, train, type TrainResult, type UpdateLog } from '@pprl/rl';
+import { configProblem, readTrainConfig, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
 import { findSchedule } from '@pprl/schedulers';
 import { fmt, printJson, table } from '../output.js';
 import { createProgress, progressWanted } from '../progress.js';
@@ -43,8 +43,7 @@ export function trainCommand(): Command {
       if (!opts.out) throw new ConfigError('--out', 'is required');
       const config = readTrainConfig(opts.config);
       const problem = configProblem(config);
-      const updates = Math.ceil(config.totalSteps / (config.envs * config.stepsPerRollout));
-      const progress = createProgress({ label: 'train', total: updates, enabled: progressWanted(opts.json) });
+      const progress = createProgress({ label: 'train', total: updateCount(config), enabled: progressWanted(opts.json) });
       let interrupted = false;
       const onSigint = () => {
         interrupted = true;

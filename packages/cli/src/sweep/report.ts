@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { UserError } from '@pprl/core-wasm';
+import { updateCount } from '@pprl/rl';
 import { fmt, writeFileAtomic } from '../output.js';
 import { escapeXml, lineChart, niceTicks, seriesStyle, type LineSeries } from '../report/charts.js';
 import { BASE_CSS } from '../report/html.js';
@@ -79,8 +80,7 @@ export function collectReport(out: string): { report: SweepReport; curves: Map<s
   const curves = new Map<string, Curves>();
   const rows = plan.runs.map((run): ReportRow => {
     const dir = runDir(out, run.id);
-    const { totalSteps, envs, stepsPerRollout } = run.config;
-    const totalUpdates = Math.ceil(totalSteps / (envs * stepsPerRollout));
+    const totalUpdates = updateCount(run.config);
     const log = readJsonLines(join(dir, 'log.jsonl')) as LogEntry[];
     curves.set(run.id, {
       train: log.flatMap((e) => (typeof e.globalStep === 'number' && typeof e.meanMakespan === 'number' ? [{ step: e.globalStep, value: e.meanMakespan }] : [])),

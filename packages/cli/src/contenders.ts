@@ -12,7 +12,7 @@ import {
   type Schedule,
   type Timeline,
 } from '@pprl/core-wasm';
-import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic } from '@pprl/schedulers';
+import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic, type ScheduleInfo } from '@pprl/schedulers';
 import { loadPolicy, policyMakespans, policySchedules } from '@pprl/rl';
 
 export interface ContenderRun {
@@ -144,6 +144,15 @@ export function ppoContender(label: string, dir: string, problem: Problem): Cont
   };
 }
 
+/**
+ * The problem a schedule runs: the problem itself, or, for a schedule built for several chunks per device (zb-v,
+ * interleaved-1f1b, ...) on a problem with one, the same model split into that many chunks.
+ */
+export function problemForSchedule(info: ScheduleInfo, problem: Problem): Problem {
+  const chunks = info.chunks ?? 2;
+  return problem.chunks === 1 && chunks > 1 ? splitIntoChunks(problem, chunks, info.placement ?? 'loop') : problem;
+}
+
 /** Every name `contenderFor` accepts: the static schedules, then the dynamic heuristics. */
 export function contenderNames(): string[] {
   return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
@@ -166,10 +175,8 @@ export function contenderFor(name: string, problem: Problem): Contender {
   if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
   const info = SCHEDULES.find((s) => s.name === name);
   if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
-  const chunks = info.chunks ?? 2;
-  const own = problem.chunks === 1 && chunks > 1 ? splitIntoChunks(problem, chunks, info.placement ?? 'loop') : problem;
   try {
-    return staticContender(name, name, own);
+    return staticContender(name, name, problemForSchedule(info, problem));
   } catch (e) {
     if (e instanceof UserError) throw new ConfigError('--schedulers', `${name}: ${e.message}`);
     throw e;

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem } from '@pprl/core-wasm';
 import { evaluatePolicy, loadPolicy, type Baseline, type EvaluationReport } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { splitIntoChunks } from '../contenders.js';
+import { contenderNames, problemForSchedule } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
@@ -21,7 +21,7 @@ const PROBLEM_FLAGS: (keyof ProblemOptions)[] = ['stages', 'microBatches', 'chun
 
 /** The baselines of a comma list of names (default: every static schedule buildable here, then every heuristic). */
 export function baselinesFor(names: string[] | undefined, problem: Problem): { baselines: Record<string, Baseline>; skipped: string[] } {
-  const all = names ?? [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
+  const all = names ?? contenderNames();
   const baselines: Record<string, Baseline> = {};
   const skipped: string[] = [];
   for (const name of all) {
@@ -30,10 +30,9 @@ export function baselinesFor(names: string[] | undefined, problem: Problem): { b
       continue;
     }
     const info = SCHEDULES.find((s) => s.name === name);
-    if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${[...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)].join(', ')}`);
-    const chunks = info.chunks ?? 2;
+    if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}`);
     try {
-      const own = problem.chunks === 1 && chunks > 1 ? splitIntoChunks(problem, chunks, info.placement ?? 'loop') : problem;
+      const own = problemForSchedule(info, problem);
       baselines[name] = { schedule: findSchedule(name).build(own), problem: own };
     } catch (e) {
       if (!(e instanceof UserError)) throw e;

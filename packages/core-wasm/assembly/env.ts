@@ -1070,6 +1070,16 @@ function ensure(c: Ctx, e: Env): i32 {
   return r;
 }
 
+/** The deciding device starts class `action` (or waits); the next device is visited next. */
+// @ts-ignore: decorator
+@inline function takeAction(c: Ctx, e: Env, action: i32): void {
+  e.decisions++;
+  const d = e.cursor;
+  if (action != 3 * c.Vmax) startOp(e, changetype<Prob>(e.prob), d, action, e.t);
+  else waitDevice(e, d);
+  e.cursor = d + 1;
+}
+
 /**
  * Takes `action` at e's decision; writes the reward and done flag; on done the env is at the next episode's first
  * decision. `trusted`: the action comes from a built-in policy (a class of e.bits, no check) and the next
@@ -1078,12 +1088,8 @@ function ensure(c: Ctx, e: Env): i32 {
  */
 function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize, trusted: bool = false, writeOut: bool = true): i32 {
   if (!trusted && (action < 0 || action >= c.A || !u8At(e.mask, action))) return fail(c, e, ERR_ACTION, e.cursor, action);
-  e.decisions++;
-  const d = e.cursor;
   const p = changetype<Prob>(e.prob);
-  if (action != 3 * c.Vmax) startOp(e, p, d, action, e.t);
-  else waitDevice(e, d);
-  e.cursor = d + 1;
+  takeAction(c, e, action);
   const r = advance(c, e, writeOut);
   if (r < 0) return r;
   let reward: f64 = 0;
@@ -1404,11 +1410,7 @@ export function envRunEpisodesMlp(
         const action = policy == POLICY_MLP
           ? sampleMasked(logits, e.mask, A, sampleUniform(seed, <u32>episode, <u32>e.decisions), logp, 0)
           : argmaxMasked(logits, e.mask, A);
-        e.decisions++;
-        const d = e.cursor;
-        if (action != 3 * c.Vmax) startOp(e, changetype<Prob>(e.prob), d, action, e.t);
-        else waitDevice(e, d);
-        e.cursor = d + 1;
+        takeAction(c, e, action);
       }
       decisions += <f64>e.decisions;
       if (out) setF64(out, i * episodes + k, e.maxEnd);

@@ -157,3 +157,11 @@ export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { clipped
     return { clipped: grads.map((g) => tf.mul(g, coef)), norm };
   });
 }
+
+/** Advantages normalized per minibatch, as CleanRL does: unbiased standard deviation, + 1e-8. */
+export function normalizeAdvantages(adv: tf.Tensor1D): tf.Tensor1D {
+  const n = adv.shape[0];
+  const { mean, variance } = tf.moments(adv);
+  const std = tf.sqrt(tf.mul(variance, n / Math.max(n - 1, 1)));
+  return tf.div(tf.sub(adv, mean), tf.add(std, 1e-8));
+}

@@ -15,9 +15,8 @@ import seedrandom from 'seedrandom';
 import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint.js';
 import { configProblem, configRanges, parseTrainConfig, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
-import { Adam, clipByGlobalNorm, TfPolicy } from './network.js';
+import type * as TF from '@tensorflow/tfjs-core';
 import type { BackendName } from './backends.js';
-import { initTf, tf } from './tf.js';
 import { TrainingEnvs } from './vector.js';
 
 /** One line of log.jsonl. */
@@ -88,6 +87,9 @@ const WAIT_REMOVED = -1e9;
 export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   // ---- 1. set-up -------------------------------------------------------------------------------------------
   const config = parseTrainConfig(input);
+  // TensorFlow.js loads here, not when the package is imported: evaluation and the CLI's other commands do not need it
+  const { initTf, tf } = await import('./tf.js');
+  const { Adam, clipByGlobalNorm, normalizeAdvantages, TfPolicy } = await import('./network.js');
   const backend = await initTf(config.backend as BackendName | undefined);
   const dir = opts.outDir;
   mkdirSync(dir, { recursive: true });
@@ -239,16 +241,16 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
           const m = tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(start, start + minibatch), 'int32');
             const mb = {
-              obs: tf.gather(b.obs, idx) as tf.Tensor2D,
+              obs: tf.gather(b.obs, idx) as TF.Tensor2D,
               maskBias: tf.gather(b.maskBias, idx),
               maskOne: tf.gather(b.maskOne, idx),
               actions: tf.gather(b.actions, idx),
               logProb: tf.gather(b.logProb, idx),
-              adv: normalized(tf.gather(b.adv, idx), config.normalizeAdvantages),
+              adv: config.normalizeAdvantages ? normalizeAdvantages(tf.gather(b.adv, idx)) : tf.gather(b.adv, idx),
               returns: tf.gather(b.returns, idx),
               value: tf.gather(b.value, idx),
             };
-            const metrics: tf.Tensor[] = [];
+            const metrics: TF.Tensor[] = [];
             const { value: loss, grads } = tf.variableGrads(() => {
               const out = policy.forward(mb.obs);
               const logp = tf.logSoftmax(tf.add(out.logits, mb.maskBias));
@@ -273,7 +275,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
                 tf.keep(tf.mean(tf.sub(tf.sub(ratio, 1), logRatio))),
                 tf.keep(tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32'))),
               );
-              return tf.add(tf.sub(policyLoss, tf.mul(entropy, config.entropyCoef)), tf.mul(valueLoss, config.valueCoef)) as tf.Scalar;
+              return tf.add(tf.sub(policyLoss, tf.mul(entropy, config.entropyCoef)), tf.mul(valueLoss, config.valueCoef)) as TF.Scalar;
             }, policy.variables);
             loss.dispose();
             const { clipped, norm } = clipByGlobalNorm(policy.variables.map((v) => grads[v.name]!), config.maxGradNorm);
@@ -369,15 +371,6 @@ function initialParams(layout: MlpLayout, seed: number, waitBias: number): Float
   const head = mlpLayers(layout).find((l) => l.network === 'actor' && l.index === layout.hidden.length)!;
   params[head.biasOffset + layout.actions - 1] = waitBias;
   return params;
-}
-
-/** Advantages normalized per minibatch (CleanRL: unbiased std, + 1e-8). */
-function normalized(adv: tf.Tensor1D, on: boolean): tf.Tensor1D {
-  if (!on) return adv;
-  const n = adv.shape[0];
-  const { mean, variance } = tf.moments(adv);
-  const std = tf.sqrt(tf.mul(variance, n / Math.max(n - 1, 1)));
-  return tf.div(tf.sub(adv, mean), tf.add(std, 1e-8));
 }
 
 /** Fisher-Yates with the run's seeded generator (its state is in every checkpoint). */

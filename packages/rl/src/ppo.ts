@@ -15,9 +15,9 @@ import seedrandom from 'seedrandom';
 import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint.js';
 import { configProblem, configRanges, parseTrainConfig, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
-import type * as TF from '@tensorflow/tfjs-core';
 import type { BackendName } from './backends.js';
 import { TrainingEnvs } from './vector.js';
+import { createTfUpdater, type LossCoefs } from './update.js';
 
 /** One line of log.jsonl. */
 export interface UpdateLog {
@@ -76,7 +76,6 @@ export interface TrainResult {
   checkpoint: string;
 }
 
-const MASKED_LOGIT = -1e9;
 /**
  * Logit bias of the wait action when it is not allowed: the WebAssembly sampler and argmax then never pick it
  * (exp(-1e9) is 0 in float32), and its gradient is 0, so Adam leaves it there.
@@ -88,8 +87,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   // ---- 1. set-up -------------------------------------------------------------------------------------------
   const config = parseTrainConfig(input);
   // TensorFlow.js loads here, not when the package is imported: evaluation and the CLI's other commands do not need it
-  const { initTf, tf } = await import('./tf.js');
-  const { Adam, clipByGlobalNorm, normalizeAdvantages, TfPolicy } = await import('./network.js');
+  const { initTf } = await import('./tf.js');
   const backend = await initTf(config.backend as BackendName | undefined);
   const dir = opts.outDir;
   mkdirSync(dir, { recursive: true });
@@ -115,9 +113,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const A = envs.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
   const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.allowWait ? config.network.waitBias : WAIT_REMOVED);
-  const policy = new TfPolicy(layout, params0);
+  const updater = await createTfUpdater(layout, params0);
   const rolloutPolicy = await WasmMlp.create(layout, params0);
-  const adam = new Adam(policy.variables, 0.9, 0.999, 1e-5);
   const rng = seedrandom(`pprl-ppo-${config.seed}`, { state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true });
   const logFile = path.join(dir, 'log.jsonl');
   let update = 0;
@@ -126,7 +123,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   let seconds = 0;
   if (resumeFrom) {
     const r = resumeFrom.resume!;
-    adam.setState({ step: resumeFrom.meta.adamStep, m: r.adamM, v: r.adamV });
+    updater.setOptimizerState({ step: resumeFrom.meta.adamStep, m: r.adamM, v: r.adamV });
     envs.restoreState(r.envState);
     update = resumeFrom.meta.iteration;
     globalStep = resumeFrom.meta.globalStep;
@@ -151,7 +148,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   };
 
   const checkpoint = (): string => {
-    const moments = adam.state();
+    const moments = updater.optimizerState();
     return saveCheckpoint(dir, {
       meta: {
         format: CHECKPOINT_FORMAT,
@@ -162,12 +159,12 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         layout,
         config,
         rngState: rng.state(),
-        adamStep: adam.step,
+        adamStep: moments.step,
         backend,
         seconds,
         createdAt: new Date().toISOString(),
       },
-      params: policy.flatParams(),
+      params: updater.flatParams(),
       resume: { adamM: moments.m, adamV: moments.v, envState: envs.saveState() },
     });
   };
@@ -179,8 +176,17 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const sessionStart = update;
   const adv = new Float32Array(batch);
   const returns = new Float32Array(batch);
-  const maskBias = new Float32Array(batch * A);
-  const maskOne = new Float32Array(batch * A);
+  const allowed = new Uint8Array(batch * A);
+  const coefs: LossCoefs = {
+    policy: 1,
+    entropy: config.entropyCoef,
+    value: config.valueCoef,
+    clone: 0,
+    clip: config.clip,
+    clipValueLoss: config.clipValueLoss,
+    normalizeAdvantages: config.normalizeAdvantages,
+    maxGradNorm: config.maxGradNorm,
+  };
 
   try {
     // ---- 2. updates ----------------------------------------------------------------------------------------
@@ -213,23 +219,16 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         }
       }
       const mask = buffers.mask;
-      for (let k = 0; k < batch * A; k++) {
-        const allowed = mask[k]! === 1 && (config.allowWait || k % A !== A - 1);
-        maskOne[k] = allowed ? 1 : 0;
-        maskBias[k] = allowed ? 0 : MASKED_LOGIT;
-      }
-
-      // the batch as tensors (read straight from the WebAssembly buffers' views when there is one vector)
-      const b = {
-        obs: tf.tensor2d(buffers.obs, [batch, D]),
-        maskBias: tf.tensor2d(maskBias, [batch, A]),
-        maskOne: tf.tensor2d(maskOne, [batch, A]),
-        actions: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(buffers.actions, 'int32'), A), 'float32')),
-        logProb: tf.tensor1d(buffers.logProb),
-        adv: tf.tensor1d(adv),
-        returns: tf.tensor1d(returns),
-        value: tf.tensor1d(value),
-      };
+      for (let k = 0; k < batch * A; k++) allowed[k] = mask[k]! === 1 && (config.allowWait || k % A !== A - 1) ? 1 : 0;
+      updater.load({
+        obs: buffers.obs,
+        allowed,
+        actions: buffers.actions,
+        logProb: buffers.logProb,
+        advantages: adv,
+        returns,
+        values: value,
+      });
       const stats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, minibatches: 0 };
       const order = Int32Array.from({ length: batch }, (_, k) => k);
       let stopEarly = false;
@@ -238,67 +237,20 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         let epochKl = 0;
         let epochMinibatches = 0;
         for (let start = 0; start + minibatch <= batch; start += minibatch) {
-          const m = tf.tidy(() => {
-            const idx = tf.tensor1d(order.subarray(start, start + minibatch), 'int32');
-            const mb = {
-              obs: tf.gather(b.obs, idx) as TF.Tensor2D,
-              maskBias: tf.gather(b.maskBias, idx),
-              maskOne: tf.gather(b.maskOne, idx),
-              actions: tf.gather(b.actions, idx),
-              logProb: tf.gather(b.logProb, idx),
-              adv: config.normalizeAdvantages ? normalizeAdvantages(tf.gather(b.adv, idx)) : tf.gather(b.adv, idx),
-              returns: tf.gather(b.returns, idx),
-              value: tf.gather(b.value, idx),
-            };
-            const metrics: TF.Tensor[] = [];
-            const { value: loss, grads } = tf.variableGrads(() => {
-              const out = policy.forward(mb.obs);
-              const logp = tf.logSoftmax(tf.add(out.logits, mb.maskBias));
-              const newLogProb = tf.sum(tf.mul(logp, mb.actions), 1);
-              const entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.mul(tf.exp(logp), logp), mb.maskOne), 1)));
-              const logRatio = tf.sub(newLogProb, mb.logProb);
-              const ratio = tf.exp(logRatio);
-              // clipped surrogate objective
-              const pg1 = tf.mul(tf.neg(mb.adv), ratio);
-              const pg2 = tf.mul(tf.neg(mb.adv), tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip));
-              const policyLoss = tf.mean(tf.maximum(pg1, pg2));
-              // value loss, clipped around the rollout's values as in CleanRL
-              const unclipped = tf.square(tf.sub(out.value, mb.returns));
-              const valueLoss = config.clipValueLoss
-                ? tf.mul(tf.mean(tf.maximum(unclipped, tf.square(tf.sub(tf.add(mb.value, tf.clipByValue(tf.sub(out.value, mb.value), -config.clip, config.clip)), mb.returns)))), 0.5)
-                : tf.mul(tf.mean(unclipped), 0.5);
-              // diagnostics (not differentiated): approx KL (http://joschu.net/blog/kl-approx.html), clip fraction
-              metrics.push(
-                tf.keep(policyLoss),
-                tf.keep(valueLoss),
-                tf.keep(entropy),
-                tf.keep(tf.mean(tf.sub(tf.sub(ratio, 1), logRatio))),
-                tf.keep(tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32'))),
-              );
-              return tf.add(tf.sub(policyLoss, tf.mul(entropy, config.entropyCoef)), tf.mul(valueLoss, config.valueCoef)) as TF.Scalar;
-            }, policy.variables);
-            loss.dispose();
-            const { clipped, norm } = clipByGlobalNorm(policy.variables.map((v) => grads[v.name]!), config.maxGradNorm);
-            adam.apply(clipped, lr);
-            metrics.push(norm);
-            return tf.stack(metrics);
-          });
-          const [policyLoss, valueLoss, entropy, approxKl, clipFraction, gradNorm] = m.dataSync() as Float32Array;
-          m.dispose();
-          stats.policyLoss += policyLoss!;
-          stats.valueLoss += valueLoss!;
-          stats.entropy += entropy!;
-          stats.approxKl += approxKl!;
-          stats.clipFraction += clipFraction!;
-          stats.gradNorm += gradNorm!;
+          const s = updater.step(order.subarray(start, start + minibatch), coefs, lr);
+          stats.policyLoss += s.policyLoss;
+          stats.valueLoss += s.valueLoss;
+          stats.entropy += s.entropy;
+          stats.approxKl += s.approxKl;
+          stats.clipFraction += s.clipFraction;
+          stats.gradNorm += s.gradNorm;
           stats.minibatches++;
-          epochKl += approxKl!;
+          epochKl += s.approxKl;
           epochMinibatches++;
         }
         if (config.targetKl !== null && epochKl / epochMinibatches > config.targetKl) stopEarly = true;
       }
-      for (const t of Object.values(b)) t.dispose();
-      rolloutPolicy.setParams(policy.flatParams());
+      rolloutPolicy.setParams(updater.flatParams());
       update++;
       const t2 = performance.now();
       rolloutTotal += (t1 - t0) / 1000;
@@ -360,8 +312,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     rolloutPolicy.dispose();
     if (evalEnv !== envs.first) evalEnv.dispose();
     envs.dispose();
-    policy.dispose();
-    adam.dispose();
+    updater.dispose();
   }
 }
 

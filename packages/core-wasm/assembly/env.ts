@@ -32,6 +32,7 @@ const POLICY_CP: i32 = 2;
 const POLICY_REPLAY: i32 = 3;
 const POLICY_MLP: i32 = 4;
 const POLICY_MLP_GREEDY: i32 = 5;
+const POLICY_TEACHER: i32 = 6;
 
 // error codes (returned negated; details in the context header)
 const ERR_ACTION: i32 = 1;
@@ -41,8 +42,11 @@ const ERR_REPLAY_DEADLOCK: i32 = 4;
 const ERR_CONFIG: i32 = 5;
 const ERR_PENDING: i32 = 6;
 
-const OBS_GLOBAL: i32 = 18;
-const OBS_PER_CLASS: i32 = 5;
+const OBS_GLOBAL: i32 = 22;
+const OBS_PER_CLASS: i32 = 6;
+// feature groups that can be switched off (observations keep their length; the group's entries are 0)
+const FEATURES_ARRIVAL: i32 = 1;
+const FEATURES_MEMORY: i32 = 2;
 const LOG_FIELDS: i32 = 6;
 const MAX_SILENT: i32 = 100;
 const RANGE_FIELDS: i32 = 24;
@@ -51,7 +55,7 @@ const RANGE_FIELDS: i32 = 24;
  * Version of the memory layout of a vector, the first word of its state: WasmEnv.restoreState compares the first
  * eight words with its own vector's, so a state saved under another layout is refused instead of misread.
  */
-const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, flag bits, absorbed transfers
+const LAYOUT_VERSION: i32 = 0x4c505033; // 3: + op starts, class ends, wait-until-change, teacher, features
 
 /** Header of an environment vector. */
 @unmanaged class Ctx {
@@ -67,6 +71,8 @@ const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, 
   reserveRule: i32;
   episodeStart: i32;
   hasScale: i32;
+  waitOn: i32; // the wait action exists (sleep until the device's eligible classes change)
+  featureOff: i32; // FEATURES_* groups written as 0
   errCode: i32;
   errEnv: i32;
   errDevice: i32;
@@ -77,6 +83,7 @@ const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, 
   shared: usize;
   replayOps: usize;
   replayStart: usize;
+  replayMb: usize; // i32 per replay op: its micro-batch (the teacher's labels compare it with nextMb)
   ranges: usize;
   scratch: usize; // f32[D] obs | f32[A] logits | f32 logp | u8[A] mask
   scale: f64;
@@ -133,9 +140,11 @@ const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, 
   absCap: i32; // absorbed transfers a device can hold: 2 V M (entry j of device x at j P + x)
   waitedCount: i32;
   reserve: i32;
+  lowest: i32; // memory rule 'lowest' (src/dynamic.ts heldFromLowest)
   lowestOpen: i32;
   counter: u32; // sampling counter of the MLP policy
   pending: i32; // an episode has begun but not been run to its first decision yet
+  canWait: i32; // the current decision may wait
   bits: u64; // the current decision's eligible classes (bit c * 3 + kind)
   t: f64;
   anchor: f64;
@@ -165,6 +174,9 @@ const LAYOUT_VERSION: i32 = 0x4c505032; // 2: per-device op ends, arrival heap, 
   arr: usize; // arrival heap, 16-byte entries: f64 time, i32 flag offset, i32 destination device
   absCnt: usize; // i32[P]: transfers absorbed by device d's running op
   absorbed: usize; // f64[absCap * P]: their arrival times, entry j of device x at j P + x
+  runStart: usize; // f64[P]: start of the running op
+  lastDone: usize; // f64[3S]: end of the latest finished op of each class slot
+  waitBits: usize; // u64[P]: eligible classes of a sleeping device when it chose to wait
 }
 
 // @ts-ignore: decorator
@@ -213,7 +225,7 @@ function envArraysBytes(Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   const SM = S * <usize>Mmax;
   return align8(offsetof<Env>()) + align8(20 * S) + 40 * S + align8(12 * S) + align8(12 * S) + 8 * paddedP(Pmax) + 16 * P
     + align8(4 * P) * 3 + 16 * ((P + 63) >> 6) + align8(<usize>A) + align8(4 * P) + flagBytes(SM) + 16 * 2 * SM
-    + align8(4 * P) + 8 * 2 * SM;
+    + align8(4 * P) + 8 * 2 * SM + 8 * P + 24 * S + 8 * P;
 }
 
 function layoutProb(ptr: usize, Pmax: i32, Smax: i32): usize {
@@ -259,10 +271,13 @@ function layoutEnv(ptr: usize, Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   e.arr = at; at += 16 * 2 * SM;
   e.absCnt = at; at += align8(4 * P);
   e.absorbed = at; at += 8 * 2 * SM;
+  e.runStart = at; at += 8 * P;
+  e.lastDone = at; at += 24 * S;
+  e.waitBits = at; at += 8 * P;
   return at;
 }
 
-/** Observation length for Vmax chunks: 18 + 15 Vmax. */
+/** Observation length for Vmax chunks: 22 + 18 Vmax. */
 export function envObsDim(Vmax: i32): i32 {
   return OBS_GLOBAL + 3 * Vmax * OBS_PER_CLASS;
 }
@@ -297,7 +312,7 @@ export function envBytes(N: i32, Pmax: i32, Vmax: i32, Mmax: i32, fresh: i32): f
  */
 export function envInit(
   ctx: usize, N: i32, Pmax: i32, Vmax: i32, Mmax: i32, fresh: i32, reserveRule: i32, episodeStart: i32,
-  scale: f64, ranges: usize,
+  scale: f64, ranges: usize, waitOn: i32, featureOff: i32,
 ): i32 {
   const c = changetype<Ctx>(ctx);
   memory.fill(ctx, 0, headerBytes(Vmax));
@@ -314,6 +329,8 @@ export function envInit(
   c.episodeStart = episodeStart;
   c.hasScale = scale > 0 ? 1 : 0;
   c.scale = scale;
+  c.waitOn = waitOn;
+  c.featureOff = featureOff;
   layoutCtx(c, ctx);
   if (ranges != 0) memory.copy(c.ranges, ranges, 8 * <usize>RANGE_FIELDS);
   changetype<Prob>(c.shared).P = 0;
@@ -360,6 +377,7 @@ export function envRelocate(ctx: usize): void {
   layoutCtx(c, ctx);
   c.replayOps = 0;
   c.replayStart = 0;
+  c.replayMb = 0;
 }
 
 // @ts-ignore: decorator
@@ -615,6 +633,7 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
   }
   memory.fill(e.nextMb, 0, 12 * <usize>S);
   memory.fill(e.doneCnt, 0, 12 * <usize>S);
+  for (let j = 0; j < 3 * S; j++) setF64(e.lastDone, j, 0);
   const SM = S * M;
   // the inputs of stage 0's forwards and of the last stage's backwards are always there
   memory.fill(e.flags, 0, flagBytes(<usize>SM));
@@ -645,6 +664,7 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
     store<u64>(e.waited + (<usize>w << 3), 0);
   }
   e.waitedCount = 0;
+  e.canWait = 0;
   e.t = 0;
   e.cursor = 0;
   e.anchor = 0;
@@ -652,7 +672,9 @@ function beginEpisode(c: Ctx, e: Env, episode: i32): void {
   e.done = 0;
   e.total = 3 * SM;
   e.decisions = 0;
-  e.reserve = c.reserveRule != 0 && p.V > 1 && p.memCap < Infinity ? 1 : 0;
+  // memory rule codes: 0 plain, 1 reserve, 2 lowest
+  e.reserve = c.reserveRule == 1 && p.V > 1 && p.memCap < Infinity ? 1 : 0;
+  e.lowest = c.reserveRule == 2 && p.V > 1 && p.memCap < Infinity ? 1 : 0;
 }
 
 /** The reserve rule's lowest open micro-batch of device d and the forward memory it still owes (src/dynamic.ts). */
@@ -677,6 +699,29 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
 @inline function reservedBeyond(e: Env, p: Prob, d: i32, s: i32, m: i32): f64 {
   if (!e.reserve || m == e.lowestOpen) return 0;
   return e.lowestOpen >= 0 ? e.owed : f64At(p.fullF, d) - f64At(p.memDelta, s);
+}
+
+/**
+ * Rule 'lowest' for F(m, s) about to start on device d (heldFromLowest of src/dynamic.ts, the same f64 operations):
+ * the memory d holds for micro-batches >= m0 (the last stage's next forward) plus m0's other forwards owed on d.
+ */
+function heldFromLowest(e: Env, p: Prob, d: i32, s: i32, m: i32): f64 {
+  const S = p.S;
+  const V = p.V;
+  const nextMb = e.nextMb;
+  const doneCnt = e.doneCnt;
+  const memDelta = p.memDelta;
+  const m0 = i32At(nextMb, S - 1);
+  let held: f64 = 0;
+  for (let c = 0; c < V; c++) {
+    const st = i32At(p.devStages, d * V + c);
+    const f = i32At(nextMb, st);
+    const doneB = max<i32>(0, i32At(doneCnt, S + st) - m0);
+    const doneW = max<i32>(0, i32At(doneCnt, 2 * S + st) - m0);
+    held += <f64>(f - m0) * f64At(memDelta, st) + <f64>doneB * f64At(memDelta, S + st) + <f64>doneW * f64At(memDelta, 2 * S + st);
+    if (f == m0 && !(m == m0 && st == s)) held += f64At(memDelta, st);
+  }
+  return held;
 }
 
 /**
@@ -719,6 +764,9 @@ function scanOpen(e: Env, p: Prob, d: i32): void {
     let ok = <i32>(m < M) & <i32>(cur + f64At(memDelta, s) <= memCap) & flagAt(flags, row + m);
     if (reserve && ok) {
       if (!(cur + f64At(memDelta, s) + reservedBeyond(e, p, d, s, m) <= memCap)) ok = 0;
+    }
+    if (e.lowest && ok) {
+      if (!(heldFromLowest(e, p, d, s, m) + f64At(memDelta, s) <= memCap)) ok = 0;
     }
     bits |= <u64>ok << <u64>(c * 3);
     // B: F(m, s) finished and the gradient is there (last stage: always)
@@ -787,6 +835,7 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
   setI32(e.runSlot, d, slot);
   setI32(e.runMb, d, m);
   setF64(e.runEnd, d, end);
+  setF64(e.runStart, d, t);
   const started = e.started;
   setI32(started, d, i32At(started, d) + 1);
   e.busy++;
@@ -827,24 +876,16 @@ function depsReady(e: Env, p: Prob, d: i32, k: i32): bool {
   }
 }
 
-/** Device d waits (until the next event): absorbed transfers still in flight become events again. */
+/**
+ * Device d waits: it sleeps until its eligible classes change (an arrival addressed to it) or until nothing is
+ * running or in flight any more, whichever comes first. Sleeping devices are evaluated again after every event.
+ * An arrival to an idle device is always an event (transfers are absorbed only by busy receivers), so no event that
+ * can wake a sleeper is ever skipped.
+ */
 function waitDevice(e: Env, d: i32): void {
   setBit(e.waited, d);
   e.waitedCount++;
-  if (e.absTotal == 0) return;
-  const p = changetype<Prob>(e.prob);
-  const t = e.t;
-  const P = p.P;
-  for (let x = 0; x < P; x++) {
-    const n = i32At(e.absCnt, x);
-    // their flags are set already: the event sets flag 0 (the input of F(0, 0), always there) and marks x
-    for (let j = 0; j < n; j++) {
-      const a = f64At(e.absorbed, j * P + x);
-      if (a > t) arrPush(e, a, 0, x);
-    }
-    setI32(e.absCnt, x, 0);
-  }
-  e.absTotal = 0;
+  store<u64>(e.waitBits + (<usize>d << 3), e.bits);
 }
 
 /** Transfers in flight at time t (arrival after t). */
@@ -873,6 +914,7 @@ function inFlight(e: Env, P: i32, t: f64): i32 {
   setBit(e.dirty, d);
   e.done++;
   setI32(e.doneCnt, slot, m + 1);
+  setF64(e.lastDone, slot, end);
   // B and W give memory back (memEnd is 0 for F)
   const curMem = e.curMem;
   setF64(curMem, d, f64At(curMem, d) + f64At(p.memEnd, slot));
@@ -934,13 +976,12 @@ function inFlight(e: Env, P: i32, t: f64): i32 {
   }
   e.t = t;
   if (e.waitedCount > 0) {
+    // sleeping devices look again (they stay asleep while nothing they can do has changed)
     const words = (P + 63) >> 6;
     for (let w = 0; w < words; w++) {
       const o = <usize>w << 3;
       store<u64>(e.dirty + o, load<u64>(e.dirty + o) | load<u64>(e.waited + o));
-      store<u64>(e.waited + o, 0);
     }
-    e.waitedCount = 0;
   }
 }
 
@@ -955,10 +996,29 @@ function fail(c: Ctx, e: Env, code: i32, device: i32, action: i32): i32 {
 }
 
 /**
+ * Whether an idle device other than d can start an op now (it has eligible classes and is not asleep over the same
+ * ones). Waiting is possible while anything runs or is in flight (a transfer absorbed by a busy receiver counts
+ * through that receiver) or while another device can start: the last device that could start never may wait, so a
+ * waiting device is always woken again and waits cannot stall an episode. Only called when nothing runs or is in
+ * flight (at the start of an episode, or in a drained pipeline), so its scan over the devices is rare.
+ */
+function otherCanStart(e: Env, p: Prob, d: i32): bool {
+  const P = p.P;
+  for (let x = 0; x < P; x++) {
+    if (x == d || i32At(e.runSlot, x) >= 0) continue;
+    const bits = eligibleBits(e, p, x);
+    if (bits == 0) continue;
+    const asleep = (load<u64>(e.waited + (<usize>(x >> 6) << 3)) >> <u64>(x & 63)) & 1;
+    if (asleep == 0 || bits != load<u64>(e.waitBits + (<usize>x << 3))) return true;
+  }
+  return false;
+}
+
+/**
  * Runs forced steps until a decision (returns 1: `cursor` decides, `mask` holds its classes and the wait flag) or
  * the end of the episode (0); negative on deadlock.
  */
-function advance(c: Ctx, e: Env, writeOut: bool): i32 {
+function advance(c: Ctx, e: Env, writeOut: bool, waitOn: bool): i32 {
   const p = changetype<Prob>(e.prob);
   const words = (p.P + 63) >> 6;
   const dirty = e.dirty;
@@ -974,14 +1034,25 @@ function advance(c: Ctx, e: Env, writeOut: bool): i32 {
       store<u64>(a, pending & (pending - 1));
       const bits = eligibleBits(e, p, d);
       if (bits == 0) continue;
-      if ((bits & (bits - 1)) == 0) {
+      const canWait = waitOn && (e.busy + e.arrSize > 0 || otherCanStart(e, p, d));
+      if (waitOn && e.waitedCount > 0) {
+        const a = e.waited + (<usize>(d >> 6) << 3);
+        const bit = <u64>1 << <u64>(d & 63);
+        if ((load<u64>(a) & bit) != 0) {
+          if (canWait && bits == load<u64>(e.waitBits + (<usize>d << 3))) continue;
+          store<u64>(a, load<u64>(a) & ~bit);
+          e.waitedCount--;
+        }
+      }
+      if ((bits & (bits - 1)) == 0 && !canWait) {
         startOp(e, p, d, <i32>ctz(bits), t);
         continue;
       }
       e.bits = bits;
+      e.canWait = canWait ? 1 : 0;
       if (writeOut) {
         writeMask(e, p, bits);
-        setU8(e.mask, 3 * c.Vmax, e.busy + e.arrSize > 0 ? 1 : 0);
+        setU8(e.mask, 3 * c.Vmax, canWait ? 1 : 0);
       }
       e.cursor = d;
       return 1;
@@ -1052,7 +1123,7 @@ function finishEpisode(e: Env): void {
 function toFirstDecision(c: Ctx, e: Env): i32 {
   let silent = 0;
   for (;;) {
-    const r = advance(c, e, true);
+    const r = advance(c, e, true, c.waitOn != 0);
     if (r != 0) return r;
     e.logSilent += 1;
     finishEpisode(e);
@@ -1090,7 +1161,7 @@ function stepOne(c: Ctx, e: Env, action: i32, rewardOut: usize, doneOut: usize, 
   if (!trusted && (action < 0 || action >= c.A || !u8At(e.mask, action))) return fail(c, e, ERR_ACTION, e.cursor, action);
   const p = changetype<Prob>(e.prob);
   takeAction(c, e, action);
-  const r = advance(c, e, writeOut);
+  const r = advance(c, e, writeOut, c.waitOn != 0);
   if (r < 0) return r;
   let reward: f64 = 0;
   let done = 0;
@@ -1184,8 +1255,42 @@ function criticalPath(e: Env, p: Prob): i32 {
   return best;
 }
 
-function builtinAction(e: Env, policy: i32): i32 {
+/**
+ * The teacher's action at e's decision: the class of the first op of the deciding device's list (the loaded replay
+ * schedule) that has not started yet, when it is eligible; wait when it is not and waiting is possible; else -1 (no
+ * label). Any state has a label, also one the teacher would never reach (a student's), which is what cloning with
+ * the student's own rollouts (DAgger) needs. Within a class micro-batches start in ascending order, so op h of the
+ * list has started exactly when its class's next micro-batch is past it.
+ */
+function teacherAction(c: Ctx, e: Env): i32 {
+  if (c.replayOps == 0) return -1;
   const p = changetype<Prob>(e.prob);
+  const d = e.cursor;
+  const V = p.V;
+  const S = p.S;
+  const end = i32At(c.replayStart, d + 1);
+  let h = i32At(e.replayHead, d);
+  while (h < end) {
+    const k = i32At(c.replayOps, h);
+    const ch = k / 3;
+    const slot = (k - 3 * ch) * S + i32At(p.devStages, d * V + ch);
+    if (i32At(e.nextMb, slot) <= i32At(c.replayMb, h)) break;
+    h++;
+  }
+  setI32(e.replayHead, d, h);
+  if (h >= end) return -1;
+  const k = i32At(c.replayOps, h);
+  if (((e.bits >> <u64>k) & 1) != 0) return k;
+  return e.canWait ? 3 * c.Vmax : -1;
+}
+
+function builtinAction(c: Ctx, e: Env, policy: i32): i32 {
+  const p = changetype<Prob>(e.prob);
+  if (policy == POLICY_TEACHER) {
+    // no label (the teacher's next op cannot start and waiting is impossible): greedy-zb's choice
+    const a = teacherAction(c, e);
+    return a >= 0 ? a : byKindOrder(e, p, KIND_B, KIND_F, KIND_W);
+  }
   if (policy == POLICY_ZB) return byKindOrder(e, p, KIND_B, KIND_F, KIND_W);
   if (policy == POLICY_FFIRST) return byKindOrder(e, p, KIND_F, KIND_B, KIND_W);
   return criticalPath(e, p);
@@ -1213,6 +1318,45 @@ function readyDepth(e: Env, p: Prob, kind: i32, s: i32, m: i32, t: f64): i32 {
 
 // @ts-ignore: decorator
 @inline function put(out: usize, i: i32, v: f64): void { store<f32>(out + (<usize>i << 2), <f32>v); }
+
+/**
+ * Expected time from t until the inputs of op (kind, s, m) of idle device d are there, from what has happened and
+ * base costs only (never a realized duration that lies in the future): 0 when they are there; for an input in
+ * flight, the end of the producer class's latest finished op + the base transfer time; for a running producer, its
+ * start + its base cost + the transfer; for a producer not started yet, as if its device ran it next (after the
+ * base cost of what it runs now). -1 when the op waits for an op of d itself (B before its F, W before its B).
+ */
+function inputEta(e: Env, p: Prob, d: i32, kind: i32, s: i32, m: i32, t: f64): f64 {
+  const S = p.S;
+  const M = p.M;
+  let q: i32; // the producer's class slot
+  if (kind == KIND_W) return m < i32At(e.doneCnt, S + s) ? 0 : -1;
+  if (kind == KIND_F) {
+    if (s == 0 || flagAt(e.flags, s * M + m) != 0) return 0;
+    q = s - 1;
+  } else {
+    if (m >= i32At(e.doneCnt, s)) return -1;
+    if (s == S - 1 || flagAt(e.flags, S * M + s * M + m) != 0) return 0;
+    q = S + s + 1;
+  }
+  const dp = i32At(p.stageDevice, q - (q >= S ? S : 0));
+  const hop = dp != d ? f64At(p.xferTime, q) : 0;
+  if (i32At(e.doneCnt, q) > m) return max<f64>(0, f64At(e.lastDone, q) + hop - t);
+  const base = f64At(p.cost, q);
+  const rs = i32At(e.runSlot, dp);
+  if (rs == q && i32At(e.runMb, dp) == m) return max<f64>(0, f64At(e.runStart, dp) + base + hop - t);
+  let free = t;
+  if (rs >= 0) free = max<f64>(t, f64At(e.runStart, dp) + f64At(p.cost, rs));
+  return free - t + base + hop;
+}
+
+/** Memory headroom of device x in units of P of its forward activations ((limit - memory) / (P fullF)), in [0, 2]. */
+function headroom(e: Env, p: Prob, x: i32): f64 {
+  const full = f64At(p.fullF, x);
+  if (!p.hasLimit || !(full > 0)) return 2;
+  const h = (p.memLimit - f64At(e.curMem, x)) / (<f64>p.P * full);
+  return h < 0 ? 0 : h > 2 ? 2 : h;
+}
 
 function observe(c: Ctx, e: Env, out: usize): void {
   const p = changetype<Prob>(e.prob);
@@ -1251,6 +1395,12 @@ function observe(c: Ctx, e: Env, out: usize): void {
   put(out, 15, since / (1 + since));
   put(out, 16, 0.25 * min<f64>(<f64>M / <f64>P, 4));
   put(out, 17, <f64>V / <f64>Vmax);
+  const memoryOn = (c.featureOff & FEATURES_MEMORY) == 0;
+  const arrivalOn = (c.featureOff & FEATURES_ARRIVAL) == 0;
+  put(out, 18, memoryOn ? headroom(e, p, d) : 0);
+  put(out, 19, memoryOn && d > 0 ? headroom(e, p, d - 1) : 0);
+  put(out, 20, memoryOn && d < P - 1 ? headroom(e, p, d + 1) : 0);
+  let soonest: f64 = Infinity; // the nearest arrival among the classes still waiting for theirs
   for (let k = 0; k < 3 * Vmax; k++) {
     const b = OBS_GLOBAL + k * OBS_PER_CLASS;
     const ch = k / 3;
@@ -1271,7 +1421,19 @@ function observe(c: Ctx, e: Env, out: usize): void {
     put(out, b + 2, x);
     put(out, b + 3, <f64>readyDepth(e, p, kind, s, m, t) / <f64>P);
     put(out, b + 4, m < M && p.pathF0 > 0 ? f64At(p.path, kind * S + s) / p.pathF0 : 0);
+    let eta: f64 = 0;
+    if (arrivalOn && m < M) {
+      const x = inputEta(e, p, d, kind, s, m, t);
+      if (x < 0) eta = 1;
+      else if (p.meanCost > 0) {
+        const r = x / p.meanCost;
+        eta = r / (1 + r);
+        if (x > 0 && r < soonest) soonest = r;
+      }
+    }
+    put(out, b + 5, eta);
   }
+  put(out, 21, arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0);
 }
 
 function observeAll(c: Ctx, obs: usize, mask: usize): i32 {
@@ -1344,7 +1506,8 @@ export function envStep(ctx: usize, actions: usize, obs: usize, mask: usize, rew
 export function envRunEpisodes(ctx: usize, policy: i32, episodes: i32, start: i32, out: usize): f64 {
   const c = changetype<Ctx>(ctx);
   c.errCode = 0;
-  if (policy < 0 || policy > POLICY_REPLAY || (policy == POLICY_REPLAY && (c.replayOps == 0 || c.fresh))) return -ERR_CONFIG;
+  const teacher = policy == POLICY_TEACHER;
+  if (policy < 0 || (policy > POLICY_REPLAY && !teacher) || ((policy == POLICY_REPLAY || teacher) && (c.replayOps == 0 || c.fresh))) return -ERR_CONFIG;
   const e = envAt(c, c.N);
   let decisions: f64 = 0;
   for (let i = 0; i < c.N; i++) {
@@ -1356,14 +1519,12 @@ export function envRunEpisodes(ctx: usize, policy: i32, episodes: i32, start: i3
         if (r < 0) return <f64>r;
         decisions += <f64>e.total;
       } else {
+        // heuristics never wait; the teacher does when the environment offers waiting
         for (;;) {
-          const r = advance(c, e, false);
+          const r = advance(c, e, false, teacher && c.waitOn != 0);
           if (r < 0) return <f64>r;
           if (r == 0) break;
-          const a = builtinAction(e, policy);
-          e.decisions++;
-          startOp(e, changetype<Prob>(e.prob), e.cursor, a, e.t);
-          e.cursor++;
+          takeAction(c, e, builtinAction(c, e, policy));
         }
         decisions += <f64>e.decisions;
       }
@@ -1401,7 +1562,7 @@ export function envRunEpisodesMlp(
       const episode = start + i + k * c.N;
       beginEpisode(c, e, episode);
       for (;;) {
-        const r = advance(c, e, true);
+        const r = advance(c, e, true, c.waitOn != 0);
         if (r < 0) return <f64>r;
         if (r == 0) break;
         observe(c, e, obs);
@@ -1448,7 +1609,7 @@ function mlpRollout(
   c: Ctx, policy: i32, T: i32,
   params: usize, hidden: usize, nHidden: i32, act: i32, mlpScratch: usize, seed: u32,
   bufObs: usize, bufMask: usize, bufAct: usize, bufLogp: usize, bufVal: usize, bufRew: usize, bufDone: usize,
-  finalObs: usize, finalMask: usize, finalVal: usize,
+  bufTeacher: usize, finalObs: usize, finalMask: usize, finalVal: usize,
 ): i32 {
   const N = c.N;
   const D = c.D;
@@ -1500,6 +1661,7 @@ function mlpRollout(
           store<f32>(logpP, 0);
         }
         if (bufAct) setI32(bufAct, row, action);
+        if (bufTeacher) setI32(bufTeacher, row, teacherAction(c, e));
         if (bufVal) store<f32>(bufVal + (<usize>row << 2), load<f32>(groupValues + (<usize>j << 2)));
         const r = stepOne(c, e, action, bufRew ? bufRew + (<usize>row << 2) : 0, bufDone ? bufDone + <usize>row : 0);
         if (r < 0) return r;
@@ -1514,8 +1676,9 @@ function mlpRollout(
  * chosen from, the action, its log-probability and the value (MLP policies; 0 for built-ins), the reward and the
  * done flag of the step (1: the step ended an episode; the next row's observation starts a new one). Any storage
  * pointer may be 0. Afterwards finalObs / finalMask / finalValue (may be 0) hold the observation, mask and value
- * to bootstrap from. Policies: 0-2 built-in heuristics, 4 MLP sampling with u = envSampleUniform(seed, env,
- * counter++) (a per-env counter), 5 MLP argmax. MLP: params, hidden i32[nHidden], act, mlpScratch as in
+ * to bootstrap from; bufTeacher (may be 0) gets the teacher's action of each row (teacherAction; -1 without a
+ * label or a loaded teacher). Policies: 0-2 built-in heuristics, 4 MLP sampling with u = envSampleUniform(seed,
+ * env, counter++) (a per-env counter), 5 MLP argmax, 6 the teacher (greedy-zb where it has no label). MLP: params, hidden i32[nHidden], act, mlpScratch as in
  * assembly/mlp.ts, except that act's bit 1 selects the layout: act = activation (0 tanh, 1 relu) for separate
  * actor and critic networks, act | 2 for the shared trunk (mlpForwardBatchShared's parameters). mlpScratch holds
  * envRolloutScratchBytes bytes either way. Returns 0 or a negative error code.
@@ -1524,16 +1687,21 @@ export function envRollout(
   ctx: usize, policy: i32, T: i32,
   params: usize, hidden: usize, nHidden: i32, act: i32, mlpScratch: usize, seed: u32,
   bufObs: usize, bufMask: usize, bufAct: usize, bufLogp: usize, bufVal: usize, bufRew: usize, bufDone: usize,
-  finalObs: usize, finalMask: usize, finalVal: usize,
+  bufTeacher: usize, finalObs: usize, finalMask: usize, finalVal: usize,
 ): i32 {
   const c = changetype<Ctx>(ctx);
   c.errCode = 0;
   const mlp = policy == POLICY_MLP || policy == POLICY_MLP_GREEDY;
-  if (policy < 0 || policy == POLICY_REPLAY || policy > POLICY_MLP_GREEDY) return -ERR_CONFIG;
+  if (policy < 0 || policy == POLICY_REPLAY || policy > POLICY_TEACHER || (policy == POLICY_TEACHER && c.replayOps == 0)) return -ERR_CONFIG;
   const N = c.N;
   const D = c.D;
   const A = c.A;
-  if (mlp) return mlpRollout(c, policy, T, params, hidden, nHidden, act, mlpScratch, seed, bufObs, bufMask, bufAct, bufLogp, bufVal, bufRew, bufDone, finalObs, finalMask, finalVal);
+  if (mlp) {
+    return mlpRollout(
+      c, policy, T, params, hidden, nHidden, act, mlpScratch, seed,
+      bufObs, bufMask, bufAct, bufLogp, bufVal, bufRew, bufDone, bufTeacher, finalObs, finalMask, finalVal,
+    );
+  }
   const obsScratch = c.scratch;
   const logpScratch = obsScratch + (<usize>(D + A) << 2);
   for (let i = 0; i < N; i++) {
@@ -1544,9 +1712,10 @@ export function envRollout(
       const row = t * N + i;
       if (bufObs) observe(c, e, bufObs + (<usize>row * <usize>D << 2));
       if (bufMask) memory.copy(bufMask + <usize>row * <usize>A, e.mask, <usize>A);
-      const action = builtinAction(e, policy);
+      const action = builtinAction(c, e, policy);
       if (bufLogp) store<f32>(bufLogp + (<usize>row << 2), 0);
       if (bufAct) setI32(bufAct, row, action);
+      if (bufTeacher) setI32(bufTeacher, row, teacherAction(c, e));
       if (bufVal) store<f32>(bufVal + (<usize>row << 2), 0);
       const writeOut = bufObs != 0 || bufMask != 0 || t == T - 1;
       const r = stepOne(c, e, action, bufRew ? bufRew + (<usize>row << 2) : 0, bufDone ? bufDone + <usize>row : 0, true, writeOut);
@@ -1560,13 +1729,22 @@ export function envRollout(
 }
 
 /**
- * Loads the schedule of replay mode: per device d the class indices ops[devStart[d] .. devStart[d+1]) (i32, each
- * c * 3 + kind, fused BW already split into B then W). Pass 0, 0 to unload. The caller keeps the memory alive.
+ * Loads the schedule of replay mode and of the teacher: per device d the class indices ops[devStart[d] ..
+ * devStart[d+1]) (i32, each c * 3 + kind, fused BW already split into B then W) and each op's micro-batch mbs[h].
+ * Pass 0, 0, 0 to unload. The caller keeps the memory alive.
  */
-export function envSetReplay(ctx: usize, ops: usize, devStart: usize): void {
+export function envSetReplay(ctx: usize, ops: usize, devStart: usize, mbs: usize): void {
   const c = changetype<Ctx>(ctx);
   c.replayOps = ops;
   c.replayStart = devStart;
+  c.replayMb = mbs;
+  if (ops == 0) return;
+  // every environment's teacher head back to the start of its lists (labels skip the ops that have started)
+  const P = changetype<Prob>(c.shared).P;
+  for (let i = 0; i <= c.N; i++) {
+    const e = envAt(c, i);
+    for (let d = 0; d < P; d++) setI32(e.replayHead, d, i32At(devStart, d));
+  }
 }
 
 /**

@@ -50,12 +50,20 @@ export interface DynamicView {
 export type DynamicPolicy = (view: DynamicView) => number;
 
 /**
- * How a forward is checked against the memory limit. `plain`: current + memF <= limit. `reserve` (default): also
- * keep room for the forwards still owed on later chunks by the lowest micro-batch already started on this device
- * (banker's rule), so a device cannot fill its memory with first-chunk forwards and trap itself; the same as
- * `plain` when V = 1.
+ * How a forward is checked against the memory limit (all three are the same as `plain` when V = 1).
+ * - `plain`: current + memF <= limit. With V > 1 a device can fill its memory with first-chunk forwards and trap
+ *   the pipeline (a deadlock).
+ * - `reserve` (default): also keep room for the forwards still owed on later chunks by the lowest micro-batch
+ *   already started on this device, or, when none is open, for the rest of this micro-batch's forwards (a
+ *   per-device banker's rule). Deadlock-free, but it blocks forwards that ZB-V and V-Half run.
+ * - `lowest`: let m0 be the lowest micro-batch whose forward has not started on every stage (the last stage's next
+ *   forward). Memory a device holds for micro-batches below m0 will be freed whatever happens (their forwards have
+ *   all started, and backward ops need no memory), so only the rest counts: F(m, s) on device d also needs
+ *   held(d, >= m0) + memF(s) + (m0's other forwards still owed on d) <= limit. Deadlock-free (see
+ *   `heldFromLowest`) and it admits every forward of ZB-V, V-Half and V-Min at their own peak memory.
  */
-export type MemoryRule = 'reserve' | 'plain';
+export type MemoryRule = 'reserve' | 'plain' | 'lowest';
+export const MEMORY_RULES: readonly MemoryRule[] = ['reserve', 'plain', 'lowest'];
 
 export interface DynamicOptions {
   /** Episode index: the noise draw (common random numbers with the static replay). Default 0. */
@@ -157,6 +165,34 @@ export function reservedBeyond(open: OpenForwards, reserve: boolean, fullF: Floa
   return open.lowestOpen >= 0 ? open.owed : fullF[d]! - memDelta[s]!;
 }
 
+/**
+ * Rule `lowest` for F(m, s) about to start on device d: the memory d holds for micro-batches >= m0 plus the forwards
+ * m0 still owes on d other than this one (add memF(s) and compare with the limit). nextMb[kind * S + s] and
+ * doneCnt[kind * S + s] (finished ops, in micro-batch order) per class slot; m0 = nextMb of the last stage's F.
+ *
+ * Why no deadlock (memF >= 0, memB <= 0, memW <= 0, limit >= every device's summed memF): let freeable(d) be the
+ * memory d holds for micro-batches < m0 and owed(d) what m0's unstarted forwards on d need. The rule keeps
+ * cur - freeable + owed <= limit on every device: forwards of m0 move memory from owed to cur, other forwards are
+ * admitted only within it, backward ops lower cur (and freeable alike), and when m0 advances, the finished forwards
+ * of the old m0 (a full micro-batch's forward memory on each device, none freed yet since its last stage has just
+ * started) join freeable while owed becomes at most that much. In a state where nothing runs or is in flight:
+ * if a micro-batch below m0 has backward work left, its next backward op is eligible; otherwise freeable = 0, so
+ * cur + owed <= limit and m0's next forward fits. Either way some op can start.
+ */
+export function heldFromLowest(devStages: Int32Array, nextMb: Int32Array, doneCnt: Int32Array, memDelta: Float64Array, S: number, V: number, d: number, s: number, m: number): number {
+  const m0 = nextMb[S - 1]!;
+  let held = 0;
+  for (let c = 0; c < V; c++) {
+    const st = devStages[d * V + c]!;
+    const f = nextMb[st]!;
+    const doneB = Math.max(0, doneCnt[S + st]! - m0);
+    const doneW = Math.max(0, doneCnt[2 * S + st]! - m0);
+    held += (f - m0) * memDelta[st]! + doneB * memDelta[S + st]! + doneW * memDelta[2 * S + st]!;
+    if (f === m0 && !(m === m0 && st === s)) held += memDelta[st]!;
+  }
+  return held;
+}
+
 /** A binary min-heap of event times (op ends and transfer arrivals); grows when full. */
 export class EventQueue {
   private heap: Float64Array;
@@ -242,9 +278,13 @@ export class DynamicExecutor {
   private readonly fullF: Float64Array;
   /** This run applies the reserve rule; `open` is set by `scanOpen` for one device. */
   private reserve = false;
+  /** This run applies the `lowest` rule. */
+  private lowest = false;
   private readonly open: OpenForwards = { lowestOpen: -1, owed: 0 };
 
   private readonly nextMb: Int32Array;
+  /** Finished ops per class slot kind * S + s (they finish in micro-batch order). */
+  private readonly doneCnt: Int32Array;
   private readonly endF: Float64Array;
   private readonly endB: Float64Array;
   /** arrF[s * M + m]: when F(m, s)'s output is available to stage s + 1; arrB: B(m, s)'s gradient to s - 1. */
@@ -271,6 +311,7 @@ export class DynamicExecutor {
     this.perDevice = 3 * V * M;
     ({ devStages: this.devStages, cost: this.cost, memDelta: this.memDelta, fullF: this.fullF, memCap: this.memCap } = dynamicTables(problem));
     this.nextMb = new Int32Array(3 * S);
+    this.doneCnt = new Int32Array(3 * S);
     this.endF = new Float64Array(S * M);
     this.endB = new Float64Array(S * M);
     this.arrF = new Float64Array(S * M);
@@ -308,8 +349,10 @@ export class DynamicExecutor {
     const { runKind, runStage, runMb, runEnd, orderLen, curMem, keys, events, view } = this;
     const { stageDevice, comm } = this.problem;
     const memoryRule = opts.memoryRule ?? 'reserve';
-    if (memoryRule !== 'reserve' && memoryRule !== 'plain') throw new RangeError(`memoryRule must be 'reserve' or 'plain' (got ${String(memoryRule)})`);
+    if (!MEMORY_RULES.includes(memoryRule)) throw new RangeError(`memoryRule must be one of ${MEMORY_RULES.join(', ')} (got ${String(memoryRule)})`);
     this.reserve = memoryRule === 'reserve' && V > 1 && memCap < Infinity;
+    this.lowest = memoryRule === 'lowest' && V > 1 && memCap < Infinity;
+    const doneCnt = this.doneCnt;
     const { cv, commCv, floor, anomalyProb, anomalyFactor, seed } = this.problem.noise;
     const computeNoisy = cv > 0 || anomalyProb > 0;
     const commNoisy = commCv > 0 || anomalyProb > 0;
@@ -319,6 +362,7 @@ export class DynamicExecutor {
     }
 
     nextMb.fill(0);
+    doneCnt.fill(0);
     endF.fill(Infinity);
     endB.fill(Infinity);
     arrF.fill(Infinity);
@@ -364,6 +408,7 @@ export class DynamicExecutor {
             if (kind === KIND_F) {
               ok = s === 0 || arrF[i - M]! <= t;
               if (ok && this.reserve) ok = curMem[d]! + memDelta[s]! + this.reservedBeyond(d, s, m) <= memCap;
+              if (ok && this.lowest) ok = heldFromLowest(devStages, nextMb, doneCnt, memDelta, S, V, d, s, m) + memDelta[s]! <= memCap;
             }
             else if (kind === KIND_B) ok = endF[i]! <= t && (s === S - 1 || arrB[i + M]! <= t);
             else ok = endB[i]! <= t;
@@ -414,6 +459,7 @@ export class DynamicExecutor {
       const i = s * M + m;
       runKind[d] = -1;
       done++;
+      doneCnt[kind * S + s] = doneCnt[kind * S + s]! + 1;
       if (kind === KIND_F) {
         endF[i] = end;
         if (s + 1 < S) {

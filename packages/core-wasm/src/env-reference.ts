@@ -7,22 +7,24 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
-import { dynamicTables, EventQueue, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
+import { dynamicTables, EventQueue, heldFromLowest, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
 import { configErrorFrom, resolveProblem, type Problem, type ProblemConfig } from './problem.js';
-import type { Op } from './schedule.js';
+import { compileSchedule, decodeOp, formatAction, type Op, type Schedule } from './schedule.js';
+import { ScheduleError } from './errors.js';
 
 const KIND_F = 0;
 const KIND_B = 1;
 const KIND_W = 2;
+const KIND_NAMES = ['F', 'B', 'W'] as const;
 
-/** Observation features that do not depend on the class (device, neighbours, global progress). */
-export const OBS_GLOBAL = 18;
+/** Observation features that do not depend on the class (device, neighbours, memory headroom, arrivals). */
+export const OBS_GLOBAL = 22;
 /** Features per op class (3 per local chunk). */
-export const OBS_PER_CLASS = 5;
+export const OBS_PER_CLASS = 6;
 /** A run of this many consecutive episodes without a single decision is an error (the problem has no choices). */
 export const MAX_SILENT_EPISODES = 100;
 
-/** Observation length for `maxChunks` (Vmax) chunks: 18 + 15 Vmax (33 for Vmax = 1, 48 for Vmax = 2). */
+/** Observation length for `maxChunks` (Vmax) chunks: 22 + 18 Vmax (40 for Vmax = 1, 58 for Vmax = 2). */
 export function envObsDim(maxChunks: number): number {
   return OBS_GLOBAL + 3 * maxChunks * OBS_PER_CLASS;
 }
@@ -30,6 +32,44 @@ export function envObsDim(maxChunks: number): number {
 /** Action count: 3 Vmax classes (index c * 3 + kind) plus wait (index 3 Vmax). */
 export function envNumActions(maxChunks: number): number {
   return 3 * maxChunks + 1;
+}
+
+/**
+ * A schedule as the environment's replay and teacher read it: per device the classes (c * 3 + kind, fused BW as B
+ * then W) of its ops in list order with their micro-batches. The environment runs a class's micro-batches in
+ * ascending order, so a list that breaks that order cannot be expressed: ScheduleError.
+ */
+export function scheduleClassLists(problem: Problem, schedule: Schedule, maxChunks: number): { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } {
+  const compiled = compileSchedule(problem, schedule);
+  const { stages: P, numStages: S } = problem;
+  const classes: number[] = [];
+  const mbs: number[] = [];
+  const devStart = new Int32Array(P + 1);
+  for (let d = 0; d < P; d++) {
+    devStart[d] = classes.length;
+    const next = new Int32Array(3 * maxChunks);
+    for (let h = compiled.devStart[d]!; h < compiled.devStart[d + 1]!; h++) {
+      const op = decodeOp(compiled.ops[h]!, S);
+      const c = Math.floor(op.stage / P);
+      const kinds = op.kind === 'BW' ? [KIND_B, KIND_W] : [{ F: KIND_F, B: KIND_B, W: KIND_W }[op.kind]];
+      for (const kind of kinds) {
+        const k = c * 3 + kind!;
+        if (next[k] !== op.mb) {
+          const name = formatAction({ kind: KIND_NAMES[kind!]!, stage: op.stage, mb: op.mb });
+          const want = formatAction({ kind: KIND_NAMES[kind!]!, stage: op.stage, mb: next[k]! });
+          throw new ScheduleError(
+            `device ${d} runs ${name} before ${want}: the environment runs each op class's micro-batches in ascending order, so this schedule cannot be replayed in it`,
+            [name],
+          );
+        }
+        next[k] = next[k]! + 1;
+        classes.push(k);
+        mbs.push(op.mb);
+      }
+    }
+  }
+  devStart[P] = classes.length;
+  return { classes: Int32Array.from(classes), mbs: Int32Array.from(mbs), devStart };
 }
 
 /**
@@ -244,9 +284,12 @@ export interface ReferenceEnvOptions {
   memoryRule?: MemoryRule;
   /** Record the ops each episode starts, per device in start order (`finishedEpisodeOrder`): timelines of learned policies. */
   recordOrder?: boolean;
+  /** The wait action (WasmEnvOptions.wait). Default false. */
+  wait?: boolean;
+  /** Feature groups written as zeros when false (WasmEnvOptions.features). */
+  features?: { arrival?: boolean; memory?: boolean };
 }
 
-const KIND_NAMES = ['F', 'B', 'W'] as const;
 
 /** An operation of the environment that cannot continue (deadlock, an action the mask forbids, no decisions). */
 export class EnvError extends Error {
@@ -269,6 +312,11 @@ export class ReferenceEnv {
   private readonly ranges: ProblemRanges | undefined;
   private readonly fixedProblem: Problem | undefined;
   private readonly recordOrder: boolean;
+  private readonly waitOn: boolean;
+  private readonly arrivalOn: boolean;
+  private readonly memoryOn: boolean;
+  private teacher: { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } | undefined;
+  private teacherHead = new Int32Array(0);
   private order: Op[][] = [];
   private finishedOrder: Op[][] = [];
   readonly log: EnvLogEntry = { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 };
@@ -292,6 +340,7 @@ export class ReferenceEnv {
   private meanCost = 0;
   private pathF0 = 0;
   private reserve = false;
+  private lowest = false;
   private readonly open: OpenForwards = { lowestOpen: -1, owed: 0 };
   private computeNoisy = false;
   private commNoisy = false;
@@ -306,6 +355,14 @@ export class ReferenceEnv {
   private runStage = new Int32Array(0);
   private runMb = new Int32Array(0);
   private runEnd = new Float64Array(0);
+  private runStart = new Float64Array(0);
+  private lastDone = new Float64Array(0);
+  /** Ops finished per class slot kind * S + s (they finish in micro-batch order). */
+  private doneCnt = new Int32Array(0);
+  private asleep = new Uint8Array(0);
+  /** Mask of each sleeping device when it chose to wait (P x A). */
+  private waitMask = new Uint8Array(0);
+  private canWait = false;
   private lastEnd = new Float64Array(0);
   private started = new Int32Array(0);
   private curMem = new Float64Array(0);
@@ -336,7 +393,43 @@ export class ReferenceEnv {
     if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
     this.fixedScale = opts.scale;
     this.memoryRule = opts.memoryRule ?? 'reserve';
+    this.waitOn = opts.wait ?? false;
+    this.arrivalOn = opts.features?.arrival ?? true;
+    this.memoryOn = opts.features?.memory ?? true;
     this.mask = new Uint8Array(this.numActions);
+  }
+
+  /**
+   * Sets the teacher (a schedule of the fixed problem): `teacherAction()` then gives its decision at the current
+   * state. Its heads restart at the list starts (labels skip the ops that have started).
+   */
+  setTeacher(schedule: Schedule): void {
+    if (!this.fixedProblem) throw new ConfigError('problem', 'a teacher needs a fixed problem, not ranges');
+    this.teacher = scheduleClassLists(this.fixedProblem, schedule, this.maxChunks);
+    this.teacherHead = this.teacher.devStart.slice(0, this.fixedProblem.stages);
+  }
+
+  /**
+   * The teacher's action at the current decision: the class of the deciding device's first op of its list that has
+   * not started, if eligible; else wait if waiting is possible; else -1 (also without a teacher).
+   */
+  teacherAction(): number {
+    const t = this.teacher;
+    if (!t) return -1;
+    const d = this.cursor;
+    const end = t.devStart[d + 1]!;
+    let h = this.teacherHead[d]!;
+    while (h < end) {
+      const k = t.classes[h]!;
+      const c = Math.floor(k / 3);
+      if (this.nextMb[(k - 3 * c) * this.S + this.devStages[d * this.V + c]!]! <= t.mbs[h]!) break;
+      h++;
+    }
+    this.teacherHead[d] = h;
+    if (h >= end) return -1;
+    const k = t.classes[h]!;
+    if (this.mask[k] === 1) return k;
+    return this.canWait ? 3 * this.maxChunks : -1;
   }
 
   /** Restarts at the first episode index (logs cleared) and runs to the first decision. */
@@ -428,8 +521,13 @@ export class ReferenceEnv {
       since / (1 + since),
       0.25 * Math.min(M / P, 4),
       V / maxChunks,
+      this.memoryOn ? this.headroom(d) : 0,
+      this.memoryOn && d > 0 ? this.headroom(d - 1) : 0,
+      this.memoryOn && d < P - 1 ? this.headroom(d + 1) : 0,
+      0, // 21: the nearest arrival, below
     ];
     for (let i = 0; i < OBS_GLOBAL; i++) obs[o + i] = g[i]!;
+    let soonest = Infinity;
     for (let k = 0; k < 3 * maxChunks; k++) {
       const b = o + OBS_GLOBAL + k * OBS_PER_CLASS;
       const c = Math.floor(k / 3);
@@ -452,8 +550,60 @@ export class ReferenceEnv {
       while (ready < P && m + ready < M && this.depsDoneAt(kind, s, m + ready)) ready++;
       obs[b + 3] = ready / P;
       obs[b + 4] = m < M && this.pathF0 > 0 ? this.path[kind * S + s]! / this.pathF0 : 0;
+      let eta = 0;
+      if (this.arrivalOn && m < M) {
+        const x = this.inputEta(d, kind, s, m);
+        if (x < 0) eta = 1;
+        else if (this.meanCost > 0) {
+          const r = x / this.meanCost;
+          eta = r / (1 + r);
+          if (x > 0 && r < soonest) soonest = r;
+        }
+      }
+      obs[b + 5] = eta;
     }
+    obs[o + 21] = this.arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0;
     mask.set(this.mask, maskOffset);
+  }
+
+  /** Memory headroom of device x in units of P of its forward activations, in [0, 2] (README "Observation"). */
+  private headroom(x: number): number {
+    const full = this.fullF[x]!;
+    if (!(this.problem.memLimit < Infinity) || !(full > 0)) return 2;
+    const h = (this.problem.memLimit - this.curMem[x]!) / (this.P * full);
+    return h < 0 ? 0 : h > 2 ? 2 : h;
+  }
+
+  /**
+   * Expected time until the inputs of op (kind, s, m) of idle device d are there, from what has happened and base
+   * costs only (README "Observation"); -1 when it waits for an op of d itself.
+   */
+  private inputEta(d: number, kind: number, s: number, m: number): number {
+    const { S, M, t } = this;
+    const i = s * M + m;
+    let q: number;
+    let producerEnd: number;
+    if (kind === KIND_W) return this.endB[i]! < Infinity ? 0 : -1;
+    if (kind === KIND_F) {
+      if (s === 0 || this.arrF[i - M]! <= t) return 0;
+      q = s - 1;
+      producerEnd = this.endF[i - M]!;
+    } else {
+      if (!(this.endF[i]! < Infinity)) return -1;
+      if (s === S - 1 || this.arrB[i + M]! <= t) return 0;
+      q = S + s + 1;
+      producerEnd = this.endB[i + M]!;
+    }
+    const ps = q >= S ? q - S : q;
+    const dp = this.problem.stageDevice[ps]!;
+    const hop = dp !== d ? this.problem.comm[kind === KIND_F ? ps : ps - 1]! : 0;
+    if (producerEnd < Infinity) return Math.max(0, this.lastDone[q]! + hop - t);
+    const base = this.cost[q]!;
+    const rk = this.runKind[dp]!;
+    if (rk === (q >= S ? KIND_B : KIND_F) && this.runStage[dp] === ps && this.runMb[dp] === m) return Math.max(0, this.runStart[dp]! + base + hop - t);
+    let free = t;
+    if (rk >= 0) free = Math.max(t, this.runStart[dp]! + this.cost[rk * S + this.runStage[dp]!]!);
+    return free - t + base + hop;
   }
 
   private depsDoneAt(kind: number, s: number, m: number): boolean {
@@ -471,6 +621,11 @@ export class ReferenceEnv {
     this.decisions++;
     const d = this.cursor;
     if (action !== 3 * this.maxChunks) this.start(d, action, this.t);
+    else {
+      // sleep until the eligible classes change (or nothing is left running or in flight)
+      this.asleep[d] = 1;
+      this.waitMask.set(this.mask, d * A);
+    }
     this.cursor = d + 1;
     if (this.advance()) {
       const reward = -(this.t - this.anchor) / this.scaleValue;
@@ -529,6 +684,7 @@ export class ReferenceEnv {
     this.meanCost = sum / (3 * S);
     this.scaleValue = this.fixedScale ?? idealTime(problem);
     this.reserve = this.memoryRule === 'reserve' && V > 1 && this.memCap < Infinity;
+    this.lowest = this.memoryRule === 'lowest' && V > 1 && this.memCap < Infinity;
     const { cv, commCv, anomalyProb } = problem.noise;
     this.computeNoisy = cv > 0 || anomalyProb > 0;
     this.commNoisy = commCv > 0 || anomalyProb > 0;
@@ -542,6 +698,11 @@ export class ReferenceEnv {
     this.runStage = new Int32Array(P);
     this.runMb = new Int32Array(P);
     this.runEnd = new Float64Array(P);
+    this.runStart = new Float64Array(P);
+    this.lastDone = new Float64Array(3 * S);
+    this.doneCnt = new Int32Array(3 * S);
+    this.asleep = new Uint8Array(P);
+    this.waitMask = new Uint8Array(P * this.numActions);
     this.lastEnd = new Float64Array(P);
     this.started = new Int32Array(P);
     this.curMem = new Float64Array(P);
@@ -564,6 +725,11 @@ export class ReferenceEnv {
     this.arrF.fill(Infinity);
     this.arrB.fill(Infinity);
     this.runKind.fill(-1);
+    this.lastDone.fill(0);
+    this.doneCnt.fill(0);
+    this.asleep.fill(0);
+    this.canWait = false;
+    if (this.teacher) this.teacherHead = this.teacher.devStart.slice(0, this.P);
     this.lastEnd.fill(0);
     this.started.fill(0);
     this.curMem.fill(0);
@@ -588,13 +754,19 @@ export class ReferenceEnv {
         if (this.runKind[d]! >= 0) continue;
         const count = this.fillMask(d, this.t);
         if (count === 0) continue;
-        if (count === 1) {
+        const canWait = this.waitOn && (this.events.size > 0 || this.otherCanStart(d));
+        if (this.asleep[d] === 1) {
+          if (canWait && this.sameClasses(d)) continue;
+          this.asleep[d] = 0;
+        }
+        if (count === 1 && !canWait) {
           let k = 0;
           while (this.mask[k] !== 1) k++;
           this.start(d, k, this.t);
           continue;
         }
-        this.mask[3 * maxChunks] = this.events.size > 0 ? 1 : 0;
+        this.mask[3 * maxChunks] = canWait ? 1 : 0;
+        this.canWait = canWait;
         this.cursor = d;
         return true;
       }
@@ -606,6 +778,29 @@ export class ReferenceEnv {
       if (this.done === this.total) return false;
       this.cursor = 0;
     }
+  }
+
+  /**
+   * Whether an idle device other than d can start an op now (eligible classes, not asleep over the same ones):
+   * waiting is possible while anything runs or is in flight or another device can start (README "Decisions").
+   */
+  private otherCanStart(d: number): boolean {
+    const saved = this.mask.slice();
+    let found = false;
+    for (let x = 0; x < this.P && !found; x++) {
+      if (x === d || this.runKind[x]! >= 0) continue;
+      if (this.fillMask(x, this.t) === 0) continue;
+      if (this.asleep[x] !== 1 || !this.sameClasses(x)) found = true;
+    }
+    this.mask.set(saved);
+    return found;
+  }
+
+  /** Whether device d's eligible classes are those it had when it chose to wait. */
+  private sameClasses(d: number): boolean {
+    const o = d * this.numActions;
+    for (let k = 0; k < 3 * this.V; k++) if (this.mask[k] !== this.waitMask[o + k]) return false;
+    return true;
   }
 
   private fillMask(d: number, t: number): number {
@@ -622,6 +817,7 @@ export class ReferenceEnv {
           if (kind === KIND_F) {
             ok = s === 0 || this.arrF[i - M]! <= t;
             if (ok && this.reserve) ok = curMem[d]! + memDelta[s]! + this.reservedBeyond(d, s, m) <= memCap;
+            if (ok && this.lowest) ok = heldFromLowest(devStages, nextMb, this.doneCnt, memDelta, S, V, d, s, m) + memDelta[s]! <= memCap;
           } else if (kind === KIND_B) ok = this.endF[i]! <= t && (s === S - 1 || this.arrB[i + M]! <= t);
           else ok = this.endB[i]! <= t;
         }
@@ -657,6 +853,7 @@ export class ReferenceEnv {
     this.runStage[d] = s;
     this.runMb[d] = m;
     this.runEnd[d] = end;
+    this.runStart[d] = t;
     this.started[d] = this.started[d]! + 1;
     if (end > this.maxEnd) this.maxEnd = end;
     this.events.push(end);
@@ -672,6 +869,8 @@ export class ReferenceEnv {
     const { stageDevice, comm, noise } = this.problem;
     this.runKind[d] = -1;
     this.lastEnd[d] = end;
+    this.lastDone[kind * S + s] = end;
+    this.doneCnt[kind * S + s] = this.doneCnt[kind * S + s]! + 1;
     this.done++;
     if (kind === KIND_F) {
       this.endF[i] = end;

@@ -2,7 +2,10 @@
 // module instance, observations / masks / rewards / dones written in place into WebAssembly memory and read here
 // through typed-array views (no copies). Semantics: src/env-reference.ts (the oracle) and the README section
 // "Environment".
-import type { MemoryRule } from './dynamic.js';
+import { MEMORY_RULES, type MemoryRule } from './dynamic.js';
+
+/** The module's memory rule codes (assembly/env.ts: 0 plain, 1 reserve, 2 lowest). */
+const MEMORY_RULE_CODE: Record<MemoryRule, number> = { plain: 0, reserve: 1, lowest: 2 };
 import {
   checkRanges,
   drawProblem,
@@ -11,12 +14,13 @@ import {
   EnvError,
   LOG_FIELDS,
   rangesToArray,
+  scheduleClassLists,
   type EnvLogEntry,
   type ProblemRanges,
 } from './env-reference.js';
 import { ConfigError, ScheduleError } from './errors.js';
 import type { Problem } from './problem.js';
-import { compileSchedule, decodeOp, formatAction, type Schedule } from './schedule.js';
+import type { Schedule } from './schedule.js';
 import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
 
 /** The exports of assembly/env.ts (pointers are byte offsets into the module's memory). */
@@ -24,9 +28,12 @@ export interface EnvExports {
   envObsDim(Vmax: number): number;
   envNumActions(Vmax: number): number;
   envBytes(N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number): number;
-  envInit(ctx: number, N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number, reserveRule: number, episodeStart: number, scale: number, ranges: number): number;
+  envInit(
+    ctx: number, N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number, reserveRule: number, episodeStart: number,
+    scale: number, ranges: number, waitOn: number, featureOff: number,
+  ): number;
   envSetProblem(ctx: number, P: number, V: number, M: number, stageDevice: number, cost: number, comm: number, mem: number, noise: number, memLimit: number): number;
-  envSetReplay(ctx: number, ops: number, devStart: number): void;
+  envSetReplay(ctx: number, ops: number, devStart: number, mbs: number): void;
   envReset(ctx: number, obs: number, mask: number): number;
   envObserve(ctx: number, obs: number, mask: number): number;
   envStep(ctx: number, actions: number, obs: number, mask: number, reward: number, done: number): number;
@@ -37,7 +44,7 @@ export interface EnvExports {
     ctx: number, policy: number, T: number,
     params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number,
     bufObs: number, bufMask: number, bufAct: number, bufLogp: number, bufVal: number, bufRew: number, bufDone: number,
-    finalObs: number, finalMask: number, finalVal: number,
+    bufTeacher: number, finalObs: number, finalMask: number, finalVal: number,
   ): number;
   envRolloutScratchBytes(ctx: number, hidden: number, nHidden: number): number;
   envSampleUniform(seed: number, env: number, counter: number): number;
@@ -50,9 +57,26 @@ export interface EnvExports {
 /** Built-in heuristics (packages/schedulers/src/heuristics.ts), run inside WebAssembly. */
 export type BuiltinPolicy = 'greedy-zb' | 'greedy-ffirst' | 'greedy-cp';
 export const BUILTIN_POLICIES: readonly BuiltinPolicy[] = ['greedy-zb', 'greedy-ffirst', 'greedy-cp'];
-const POLICY_CODE: Record<BuiltinPolicy | 'replay', number> = { 'greedy-zb': 0, 'greedy-ffirst': 1, 'greedy-cp': 2, replay: 3 };
+/**
+ * `teacher`: the loaded schedule's decisions (the class of each device's first op of its list that has not started,
+ * or wait; greedy-zb where that gives no label): needs `setReplaySchedule`.
+ */
+export type SchedulePolicy = 'replay' | 'teacher';
+const POLICY_CODE: Record<BuiltinPolicy | SchedulePolicy, number> = { 'greedy-zb': 0, 'greedy-ffirst': 1, 'greedy-cp': 2, replay: 3, teacher: 6 };
 const POLICY_MLP = 4;
 const POLICY_MLP_GREEDY = 5;
+
+/** Observation feature groups that can be switched off (their entries are then 0), for ablations. */
+export type FeatureGroup = 'arrival' | 'memory';
+export const FEATURE_GROUPS: readonly FeatureGroup[] = ['arrival', 'memory'];
+const FEATURE_BIT: Record<FeatureGroup, number> = { arrival: 1, memory: 2 };
+
+/** The module's featureOff bits of a features option (groups absent or true are on). */
+export function featureOffBits(features: Partial<Record<FeatureGroup, boolean>> | undefined): number {
+  let off = 0;
+  for (const g of FEATURE_GROUPS) if (features?.[g] === false) off |= FEATURE_BIT[g];
+  return off;
+}
 
 /** What the MLP rollout needs of a policy network in WebAssembly memory (`WasmMlp` of src/mlp.ts fits). */
 export interface MlpPolicyHandle {
@@ -88,6 +112,14 @@ export interface WasmEnvOptions {
   scale?: number;
   /** Default `reserve` (src/dynamic.ts). */
   memoryRule?: MemoryRule;
+  /**
+   * Offer the wait action: an idle device sleeps until its eligible classes change or nothing runs or is in flight
+   * any more; with it, a single eligible class is a decision too (start it or wait). Default false: no wait action,
+   * a single eligible class starts by itself.
+   */
+  wait?: boolean;
+  /** Observation feature groups; a group set to false is written as zeros (ablations). Default all on. */
+  features?: Partial<Record<FeatureGroup, boolean>>;
 }
 
 /** Aggregated episode log (PufferLib style: read in batches, cleared by default). */
@@ -112,7 +144,7 @@ const ERROR_NAMES = ['', 'invalid action', 'deadlock', 'no decisions', 'replay d
 /** Storage of a rollout, [T][N] step-major, in WebAssembly memory; read through the views (valid until dispose). */
 export class RolloutBuffers {
   private readonly block: number;
-  private readonly off: Record<'obs' | 'mask' | 'actions' | 'logProb' | 'value' | 'reward' | 'done' | 'finalObs' | 'finalMask' | 'finalValue', number>;
+  private readonly off: Record<'obs' | 'mask' | 'actions' | 'logProb' | 'value' | 'reward' | 'done' | 'teacher' | 'finalObs' | 'finalMask' | 'finalValue', number>;
   private disposed = false;
 
   constructor(
@@ -132,6 +164,7 @@ export class RolloutBuffers {
       value: 4 * TN,
       reward: 4 * TN,
       done: TN,
+      teacher: 4 * TN,
       finalObs: 4 * numEnvs * obsDim,
       finalMask: numEnvs * numActions,
       finalValue: 4 * numEnvs,
@@ -175,6 +208,8 @@ export class RolloutBuffers {
   get reward(): Float32Array { return new Float32Array(this.buffer, this.off.reward, this.T * this.numEnvs); }
   /** u8[T][N]: 1 when the step ended an episode (the next observation is a new episode's first). */
   get done(): Uint8Array { return new Uint8Array(this.buffer, this.off.done, this.T * this.numEnvs); }
+  /** i32[T][N]: the teacher's action of the step (the loaded schedule's; -1 without a label or a schedule). */
+  get teacher(): Int32Array { return new Int32Array(this.buffer, this.off.teacher, this.T * this.numEnvs); }
   /** f32[N][D]: observation after the last step (to bootstrap from). */
   get finalObs(): Float32Array { return new Float32Array(this.buffer, this.off.finalObs, this.numEnvs * this.obsDim); }
   get finalMask(): Uint8Array { return new Uint8Array(this.buffer, this.off.finalMask, this.numEnvs * this.numActions); }
@@ -199,6 +234,8 @@ export class WasmEnv {
   readonly obsDim: number;
   readonly numActions: number;
   readonly episodeStart: number;
+  /** Whether the wait action exists (option `wait`). */
+  readonly wait: boolean;
   readonly problem: Problem | undefined;
   readonly ranges: ProblemRanges | undefined;
   private readonly wasm: CoreExports & EnvExports;
@@ -230,8 +267,10 @@ export class WasmEnv {
       throw new ConfigError('episodeStart', `must be an integer in [0, 2^31) (got ${episodeStart})`);
     if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
     const memoryRule = opts.memoryRule ?? 'reserve';
-    if (memoryRule !== 'reserve' && memoryRule !== 'plain') throw new ConfigError('memoryRule', `must be 'reserve' or 'plain' (got ${String(memoryRule)})`);
+    if (!MEMORY_RULES.includes(memoryRule)) throw new ConfigError('memoryRule', `must be one of ${MEMORY_RULES.join(', ')} (got ${String(memoryRule)})`);
+    if (opts.features) for (const g of Object.keys(opts.features)) if (!FEATURE_GROUPS.includes(g as FeatureGroup)) throw new ConfigError('features', `unknown feature group "${g}" (known: ${FEATURE_GROUPS.join(', ')})`);
     this.numEnvs = N;
+    this.wait = opts.wait ?? false;
     this.problem = opts.problem;
     this.ranges = opts.ranges;
     this.episodeStart = episodeStart;
@@ -265,7 +304,10 @@ export class WasmEnv {
       log: take(8 * N * LOG_FIELDS),
       dump: take(8 * (8 + 8 * Pmax * Vmax)),
     };
-    this.wasm.envInit(this.ctx, N, Pmax, Vmax, Mmax, r ? 1 : 0, memoryRule === 'reserve' ? 1 : 0, episodeStart, opts.scale ?? 0, rangesPtr);
+    this.wasm.envInit(
+      this.ctx, N, Pmax, Vmax, Mmax, r ? 1 : 0, MEMORY_RULE_CODE[memoryRule], episodeStart, opts.scale ?? 0, rangesPtr,
+      this.wait ? 1 : 0, featureOffBits(opts.features),
+    );
     if (opts.problem) this.loadProblem(opts.problem);
     this.check(this.wasm.envReset(this.ctx, 0, 0));
     this.observeQuietly();
@@ -392,11 +434,11 @@ export class WasmEnv {
    * episode's result depends only on its index. Returns makespans [N][episodes] (env-major, a copy) and the
    * decisions taken (replay: ops started).
    */
-  runEpisodes(policy: BuiltinPolicy | 'replay' | MlpPolicy, episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
+  runEpisodes(policy: BuiltinPolicy | SchedulePolicy | MlpPolicy, episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
     this.live();
     if (typeof policy === 'string') {
-      if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay'].join(', ')})`);
-      if (policy === 'replay' && !this.hasReplay) throw new ConfigError('policy', 'replay needs a schedule: call setReplaySchedule first');
+      if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay', 'teacher'].join(', ')})`);
+      if ((policy === 'replay' || policy === 'teacher') && !this.hasReplay) throw new ConfigError('policy', `${policy} needs a schedule: call setReplaySchedule first`);
     } else this.checkMlp(policy.mlp);
     if (!(Number.isInteger(episodes) && episodes >= 1)) throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
     const last = start + (episodes - 1) * this.numEnvs + this.numEnvs - 1;
@@ -429,51 +471,30 @@ export class WasmEnv {
    * Loads a static schedule for `runEpisodes('replay', ...)`: each device runs its list's next op as soon as that
    * op's dependencies are done (no memory limit), a fused BW as its B then its W. The environment runs a class's
    * micro-batches in ascending order, so a list whose next op is not its class's next micro-batch cannot be
-   * expressed: ScheduleError. Needs a fixed problem.
+   * expressed: ScheduleError. Needs a fixed problem. The schedule is also the teacher: `rollout('teacher')`,
+   * `runEpisodes('teacher')` and the rollout buffers' `teacher` labels (the class of each deciding device's first
+   * op of its list that has not started, when eligible; else wait when the environment offers it; else -1).
    */
   setReplaySchedule(schedule: Schedule): void {
     this.live();
     const problem = this.problem;
     if (!problem) throw new ConfigError('problem', 'replay needs a fixed problem, not ranges');
-    const compiled = compileSchedule(problem, schedule);
-    const { stages: P, numStages: S } = problem;
-    const classes: number[] = [];
-    const devStart = new Int32Array(P + 1);
-    for (let d = 0; d < P; d++) {
-      devStart[d] = classes.length;
-      const next = new Int32Array(3 * this.maxChunks);
-      for (let h = compiled.devStart[d]!; h < compiled.devStart[d + 1]!; h++) {
-        const op = decodeOp(compiled.ops[h]!, S);
-        const c = Math.floor(op.stage / P);
-        const kinds = op.kind === 'BW' ? [1, 2] : [{ F: 0, B: 1, W: 2 }[op.kind]];
-        for (const kind of kinds) {
-          const k = c * 3 + kind!;
-          if (next[k] !== op.mb) {
-            const name = formatAction({ kind: (['F', 'B', 'W'] as const)[kind!]!, stage: op.stage, mb: op.mb });
-            const want = formatAction({ kind: (['F', 'B', 'W'] as const)[kind!]!, stage: op.stage, mb: next[k]! });
-            throw new ScheduleError(
-              `device ${d} runs ${name} before ${want}: the environment runs each op class's micro-batches in ascending order, so this schedule cannot be replayed in it`,
-              [name],
-            );
-          }
-          next[k] = next[k]! + 1;
-          classes.push(k);
-        }
-      }
-    }
-    devStart[P] = classes.length;
+    const { classes, mbs, devStart } = scheduleClassLists(problem, schedule, this.maxChunks);
+    const P = problem.stages;
     this.clearReplay();
     const ops = this.core.alloc(4 * classes.length);
     const starts = this.core.alloc(4 * (P + 1));
-    this.replayBlocks = [ops, starts];
+    const mbPtr = this.core.alloc(4 * classes.length);
+    this.replayBlocks = [ops, starts, mbPtr];
     this.core.i32(ops, classes.length).set(classes);
     this.core.i32(starts, P + 1).set(devStart);
-    this.wasm.envSetReplay(this.ctx, ops, starts);
+    this.core.i32(mbPtr, mbs.length).set(mbs);
+    this.wasm.envSetReplay(this.ctx, ops, starts, mbPtr);
     this.hasReplay = true;
   }
 
   private clearReplay(): void {
-    this.wasm.envSetReplay(this.ctx, 0, 0);
+    this.wasm.envSetReplay(this.ctx, 0, 0, 0);
     for (const b of this.replayBlocks) this.core.release(b);
     this.replayBlocks = [];
     this.hasReplay = false;
@@ -492,7 +513,7 @@ export class WasmEnv {
    * obs, mask, action, log-prob, value, reward and done ([T][N]) plus the final obs / mask / value; without, the
    * steps only advance the environments (and their logs). obs / mask views are refreshed afterwards.
    */
-  rollout(policy: BuiltinPolicy | MlpPolicy, T: number, buffers?: RolloutBuffers): void {
+  rollout(policy: BuiltinPolicy | 'teacher' | MlpPolicy, T: number, buffers?: RolloutBuffers): void {
     this.live();
     if (!(Number.isInteger(T) && T >= 0)) throw new RangeError(`T must be a non-negative integer (got ${T})`);
     if (buffers && (buffers.T < T || buffers.numEnvs !== this.numEnvs || buffers.obsDim !== this.obsDim))
@@ -505,7 +526,8 @@ export class WasmEnv {
     let scratch = 0;
     let seed = 0;
     if (typeof policy === 'string') {
-      if (!(policy in POLICY_CODE) || policy === ('replay' as string)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${BUILTIN_POLICIES.join(', ')})`);
+      if (!(policy in POLICY_CODE) || policy === ('replay' as string)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'teacher'].join(', ')})`);
+      if (policy === 'teacher' && !this.hasReplay) throw new ConfigError('policy', 'teacher needs a schedule: call setReplaySchedule first');
       code = POLICY_CODE[policy];
     } else {
       const { mlp } = policy;
@@ -525,7 +547,7 @@ export class WasmEnv {
       status = this.wasm.envRollout(
         this.ctx, code, T, params, hidden, nHidden, act, scratch, seed,
         b ? b.ptr('obs') : 0, b ? b.ptr('mask') : 0, b ? b.ptr('actions') : 0, b ? b.ptr('logProb') : 0, b ? b.ptr('value') : 0,
-        b ? b.ptr('reward') : 0, b ? b.ptr('done') : 0, b ? b.ptr('finalObs') : 0, b ? b.ptr('finalMask') : 0, b ? b.ptr('finalValue') : 0,
+        b ? b.ptr('reward') : 0, b ? b.ptr('done') : 0, b ? b.ptr('teacher') : 0, b ? b.ptr('finalObs') : 0, b ? b.ptr('finalMask') : 0, b ? b.ptr('finalValue') : 0,
       );
     } finally {
       if (scratch) this.core.release(scratch);

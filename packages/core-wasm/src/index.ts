@@ -6,6 +6,7 @@ export {
   withNoise,
   withLimit,
   withCommScale,
+  splitIntoChunks,
   deviceOfStage,
   configErrorFrom,
   type ProblemConfig,
@@ -44,7 +45,21 @@ export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
 export { loadCore, WasmCore, type CoreExports } from './wasm.js';
 export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
 export { runDynamic, DynamicExecutor, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
-export { WasmEnv, RolloutBuffers, BUILTIN_POLICIES, type WasmEnvOptions, type BuiltinPolicy, type MlpPolicy, type MlpPolicyHandle, type EnvLog, type EnvExports } from './env.js';
+export {
+  WasmEnv,
+  RolloutBuffers,
+  BUILTIN_POLICIES,
+  FEATURE_GROUPS,
+  featureOffBits,
+  type WasmEnvOptions,
+  type BuiltinPolicy,
+  type SchedulePolicy,
+  type FeatureGroup,
+  type MlpPolicy,
+  type MlpPolicyHandle,
+  type EnvLog,
+  type EnvExports,
+} from './env.js';
 export {
   ReferenceEnv,
   EnvError,
@@ -58,6 +73,7 @@ export {
   envNumActions,
   OBS_GLOBAL,
   OBS_PER_CLASS,
+  scheduleClassLists,
   type ProblemRanges,
   type ReferenceEnvOptions,
   type EnvLogEntry,

@@ -197,6 +197,32 @@ export function withLimit(problem: Problem, limit: number | null): Problem {
   return withProblem(problem, { memory: { ...problem.config.memory, limit } });
 }
 
+/**
+ * The same model and total work cut into V chunks per device: each of the P stages becomes V consecutive model
+ * stages with 1/V of its compute and memory; a transfer between two pieces carries the activation of the stage
+ * they came from, so it keeps that stage's transfer time (or bytes). The problem must have one chunk per device.
+ */
+export function splitIntoChunks(problem: Problem, chunks: number, placement: Placement): Problem {
+  const c = problem.config;
+  if (c.chunks !== 1) throw new ConfigError('chunks', `splitting needs a problem with 1 chunk per device (got ${c.chunks})`);
+  const S = c.stages * chunks;
+  // a list of 1 stays uniform; a list of P gets one entry per piece, piece j from stage floor(j / V)
+  const spread = (l: number[], scale: number) =>
+    l.length === 1 ? [l[0]! * scale] : Array.from({ length: S }, (_, j) => l[Math.floor(j / chunks)]! * scale);
+  const share = (l: number[]) => spread(l, 1 / chunks);
+  const comm: ParsedProblemConfig['comm'] = { ...c.comm };
+  if (c.comm.time !== undefined) comm.time = spread(c.comm.time, 1);
+  if (c.comm.bytes !== undefined) comm.bytes = spread(c.comm.bytes, 1);
+  return resolveProblem({
+    ...c,
+    chunks,
+    placement,
+    cost: { F: share(c.cost.F), B: share(c.cost.B), W: share(c.cost.W) },
+    comm,
+    memory: { ...c.memory, F: share(c.memory.F), B: share(c.memory.B), W: share(c.memory.W) },
+  });
+}
+
 /** Every transfer takes `factor` times as long (fixed times, or latency and bytes, scaled alike). */
 export function withCommScale(problem: Problem, factor: number): Problem {
   const comm = { ...problem.config.comm };

@@ -215,6 +215,45 @@ describe('memory', () => {
     expect(run.makespan).toBe(12);
   });
 
+  it('lowest rule: never exceeds the limit and never deadlocks, V = 1, 2 and 3, tight limits, with waits', () => {
+    const random = rng(11);
+    let binding = 0;
+    let chunked = 0;
+    for (let trial = 0; trial < 600; trial++) {
+      const config = limitedConfig(random);
+      // V = 3 on a third of the trials (loop placement), the limit down to one micro-batch's forwards
+      if (trial % 3 === 2) {
+        const P = config.stages;
+        const F = Array.from({ length: 3 * P }, () => 1 + Math.floor(random() * 3));
+        const B = F.map((f) => -Math.floor(random() * (f + 1)));
+        const W = F.map((f, s) => -f - B[s]!);
+        const full = new Array<number>(P).fill(0);
+        F.forEach((f, s) => (full[s % P]! += f));
+        const list = (lo: number, hi: number) => Array.from({ length: 3 * P }, () => lo + (hi - lo) * random());
+        Object.assign(config, {
+          chunks: 3, placement: 'loop', cost: { F: list(0.2, 3), B: list(0.2, 3), W: list(0.2, 3) }, comm: { time: list(0, 1) },
+          memory: { F, B, W, limit: Math.max(...full) + Math.floor(random() * 2 * P) },
+        });
+      }
+      const problem = resolveProblem(config);
+      const run = runDynamic(problem, randomPolicy(trial, 0.2), { episode: trial, memoryRule: 'lowest' });
+      for (const p of run.peakMemory) expect(p).toBeLessThanOrEqual(problem.memLimit);
+      if (run.peakMemory.some((p) => p === problem.memLimit)) binding++;
+      if (problem.chunks > 1) chunked++;
+    }
+    expect(binding).toBeGreaterThan(100);
+    expect(chunked).toBeGreaterThan(300);
+  });
+
+  it('lowest rule admits what ZB-V runs where reserve blocks it: one device, stages 0 and 1, room for 2', () => {
+    // under lowest, F(1, 0) at t = 1 must leave room for micro-batch 0's F(0, 1) (m0 = 0): 1 + 1 + 1 > 2, so the
+    // pipeline cannot trap itself; F(0, 1) fits (held 1 + 1 = 2)
+    const problem = resolveProblem({ stages: 1, chunks: 2, microBatches: 2, memory: { F: 1, B: 0, W: -1, limit: 2 } });
+    const run = runDynamic(problem, lowestIndex, { memoryRule: 'lowest' });
+    expect(run.schedule.devices[0]!.slice(0, 2).map((op) => `${op.stage}${op.kind}${op.mb}`)).toEqual(['0F0', '1F0']);
+    expect(Array.from(run.peakMemory)).toEqual([2]);
+  });
+
   it('a limit below one micro-batch of forwards is reported as a deadlock naming the blocked op', () => {
     const problem = resolveProblem({ stages: 1, chunks: 2, microBatches: 2, memory: { F: 1, B: 0, W: -1, limit: 1 } });
     expect(() => runDynamic(problem, lowestIndex)).toThrow(DeadlockError);

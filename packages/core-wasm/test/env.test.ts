@@ -171,15 +171,21 @@ describe('WebAssembly environment = TypeScript reference, step by step', () => {
       const N = 3;
       const episodeStart = trial * 10;
       const maxChunks = trial % 4 === 3 ? 3 : undefined; // Vmax above the problem's V: extra classes masked
-      const refs = Array.from({ length: N }, (_, i) => new ReferenceEnv({ problem, episodeStart: episodeStart + i, episodeStride: N, maxChunks }));
+      const wait = trial % 3 !== 2; // the wait action on two trials in three
+      // feature groups switched off on some trials (ablations): their entries are zeros on both sides
+      const features = trial % 5 === 1 ? { arrival: false } : trial % 5 === 3 ? { memory: false } : undefined;
+      const memoryRule = trial % 4 === 1 ? ('lowest' as const) : undefined;
+      const opts = { problem, maxChunks, wait, features, memoryRule };
+      const refs = Array.from({ length: N }, (_, i) => new ReferenceEnv({ ...opts, episodeStart: episodeStart + i, episodeStride: N }));
       try {
         refs.forEach((r) => r.reset());
       } catch (e) {
         expect((e as Error).message).toMatch(/without a decision/); // e.g. P = 1, M = 1: nothing to decide
         continue;
       }
-      const env = await WasmEnv.create({ problem, numEnvs: N, episodeStart, maxChunks });
+      const env = await WasmEnv.create({ ...opts, numEnvs: N, episodeStart });
       const r = differential(env, refs, 150, trial, 0.15);
+      if (!wait) expect(r.waits).toBe(0);
       compared++;
       dones += r.dones;
       waits += r.waits;
@@ -194,10 +200,11 @@ describe('WebAssembly environment = TypeScript reference, step by step', () => {
     for (const [k, scale] of [undefined, 10].entries()) {
       const ranges: ProblemRanges = { ...RANGES, seed: 7 + k };
       const N = 4;
-      const env = await WasmEnv.create({ ranges, numEnvs: N, scale });
-      const refs = Array.from({ length: N }, (_, i) => new ReferenceEnv({ ranges, episodeStart: i, episodeStride: N, scale }));
+      const wait = k === 1;
+      const env = await WasmEnv.create({ ranges, numEnvs: N, scale, wait });
+      const refs = Array.from({ length: N }, (_, i) => new ReferenceEnv({ ranges, episodeStart: i, episodeStride: N, scale, wait }));
       refs.forEach((r) => r.reset());
-      const { dones } = differential(env, refs, 600, 17 + k, 0.1);
+      const { dones } = differential(env, refs, wait ? 1500 : 600, 17 + k, 0.1);
       expect(dones).toBeGreaterThan(40);
       expect(env.readLog(false).silentEpisodes).toBeGreaterThan(0);
       env.dispose();
@@ -210,13 +217,13 @@ describe('WebAssembly environment = TypeScript reference, step by step', () => {
     let deadlocks = 0;
     for (let trial = 0; trial < 12; trial++) {
       const problem = resolveProblem(randomConfig(random, trial % 2 ? 1 : 3, 2));
-      const ref = new ReferenceEnv({ problem, memoryRule: 'plain' });
+      const ref = new ReferenceEnv({ problem, memoryRule: 'plain', wait: trial % 2 === 0 });
       try {
         ref.reset();
       } catch {
         continue; // no decision at all, or a deadlock before the first decision
       }
-      const env = await WasmEnv.create({ problem, numEnvs: 1, memoryRule: 'plain' });
+      const env = await WasmEnv.create({ problem, numEnvs: 1, memoryRule: 'plain', wait: trial % 2 === 0 });
       const pick = randomActions(trial, 0.1);
       const obs = new Float32Array(env.obsDim);
       const mask = new Uint8Array(env.numActions);
@@ -262,12 +269,13 @@ describe('built-in heuristics in WebAssembly = runHeuristic (TypeScript)', () =>
       const N = 3;
       const E = 2;
       const episodeStart = trial * 7;
-      const env = await WasmEnv.create({ problem, numEnvs: N, episodeStart });
+      const memoryRule = (['reserve', 'lowest', 'plain'] as const)[trial % 3 === 1 ? trial % 2 : 0]!;
+      const env = await WasmEnv.create({ problem, numEnvs: N, episodeStart, memoryRule });
       for (const h of HEURISTICS) {
         const { makespan } = env.runEpisodes(h.name as 'greedy-zb', E);
         for (let i = 0; i < N; i++)
           for (let k = 0; k < E; k++) {
-            expect(makespan[i * E + k]).toBe(runHeuristic(problem, h.name, { episode: episodeStart + i + k * N }).makespan);
+            expect(makespan[i * E + k]).toBe(runHeuristic(problem, h.name, { episode: episodeStart + i + k * N, memoryRule }).makespan);
             compared++;
           }
       }
@@ -359,12 +367,49 @@ describe('replaying a static schedule inside the environment', () => {
             // B then W sends the gradient after B instead of after the fused op: never later
             else expect(makespan[i * E + k]).toBeLessThanOrEqual(fused.makespan[index]!);
           }
+        // the same schedule as a teacher in decision mode with waiting: its decisions are exactly the replay
+        const taught = await WasmEnv.create({ problem, numEnvs: N, episodeStart: 50, wait: true });
+        taught.setReplaySchedule(schedule);
+        expect(taught.runEpisodes('teacher', E).makespan).toEqual(makespan);
+        taught.dispose();
         replayed.push(info.name);
         env.dispose();
       }
     }
     expect(replayed).toEqual(expect.arrayContaining(['gpipe', '1f1b', '1f1b-split', 'zb-h1', 'zb-h2', 'interleaved-1f1b', 'zb-v']));
     console.log(`replayed exactly: ${[...new Set(replayed)].join(', ')}; not expressible: ${[...new Set(rejected)].join(', ') || 'none'}`);
+  });
+
+  it('V-shape schedules as teachers at their own peak memory: exactly the replay under the lowest rule', async () => {
+    const base: ProblemConfig = { stages: 4, chunks: 2, placement: 'v', microBatches: 12, cost: { F: 1, B: 1.4, W: 0.9 }, comm: { time: 0.1 },
+      memory: { F: 2, B: -1.2, W: -0.8 }, noise: { cv: 0.3, anomalyProb: 0.02, seed: 3 } };
+    let taught = 0;
+    const blockedByReserve: string[] = [];
+    for (const name of ['zb-v', 'v-half', 'v-min']) {
+      const free = resolveProblem(base);
+      const schedule = SCHEDULES.find((s) => s.name === name)!.build(free);
+      const peak = Math.max(...sim.replay(free, schedule).peakMemory);
+      const problem = resolveProblem({ ...base, memory: { ...base.memory, limit: peak } });
+      const N = 4;
+      const E = 3;
+      const replayEnv = await WasmEnv.create({ problem, numEnvs: N });
+      replayEnv.setReplaySchedule(schedule);
+      const expected = replayEnv.runEpisodes('replay', E).makespan;
+      for (const memoryRule of ['lowest', 'reserve'] as const) {
+        const env = await WasmEnv.create({ problem, numEnvs: N, wait: true, memoryRule });
+        env.setReplaySchedule(schedule);
+        const got = env.runEpisodes('teacher', E).makespan;
+        if (memoryRule === 'lowest') {
+          expect(got).toEqual(expected);
+          taught++;
+        } else if (got.some((x, i) => x !== expected[i])) blockedByReserve.push(name);
+        env.dispose();
+      }
+      replayEnv.dispose();
+    }
+    expect(taught).toBe(3);
+    // the per-device reserve rule blocks some of ZB-V's forwards (why `lowest` exists)
+    expect(blockedByReserve).toContain('zb-v');
   });
 
   it('realized orders of random dynamic runs (with waits, noise, V = 1 and 2) replay to the simulator exactly', async () => {
@@ -520,6 +565,48 @@ describe('rollouts inside WebAssembly', () => {
     env.dispose();
   });
 
+  it('teacher labels (the decisions of the loaded schedule) in built-in and MLP rollouts equal the reference, waits included', async () => {
+    const cases: [ProblemConfig, string][] = [
+      [{ stages: 4, microBatches: 8, cost: { F: 1, B: 1.3, W: 0.8 }, comm: { time: 0.1 }, memory: { limit: 4 }, noise: { cv: 0.3, seed: 4 } }, 'zb-h1'],
+      [{ stages: 4, chunks: 2, placement: 'v', microBatches: 8, cost: { F: 1, B: 1.5, W: 0.7 }, comm: { time: 0.05 }, noise: { cv: 0.2, seed: 6 } }, 'zb-v'],
+    ];
+    let labelled = 0;
+    let waits = 0;
+    for (const [config, name] of cases) {
+      const problem = resolveProblem(config);
+      const schedule = SCHEDULES.find((s) => s.name === name)!.build(problem);
+      const N = 3;
+      const T = 160;
+      const env = await WasmEnv.create({ problem, numEnvs: N, wait: true });
+      env.setReplaySchedule(schedule);
+      const makeRef = (i: number) => {
+        const ref = new ReferenceEnv({ problem, episodeStart: i, episodeStride: N, wait: true });
+        ref.setTeacher(schedule);
+        return ref;
+      };
+      const buf = env.createRolloutBuffers(T);
+      // the teacher itself: its labels are its actions wherever it has one
+      env.rollout('teacher', T, buf);
+      for (let r = 0; r < N * T; r++) if (buf.teacher[r]! >= 0) expect(buf.actions[r]).toBe(buf.teacher[r]);
+      checkAgainstReference(env, buf, T, makeRef);
+      for (let r = 0; r < N * T; r++) if (buf.actions[r] === env.numActions - 1) waits++;
+      // a random MLP student: labels of states the teacher would not reach (DAgger)
+      const student = await WasmEnv.create({ problem, numEnvs: N, wait: true });
+      student.setReplaySchedule(schedule);
+      const layout = { obsDim: student.obsDim, hidden: [16], actions: student.numActions, activation: 'tanh' as const, shared: true };
+      const mlp = await WasmMlp.create(layout, orthogonalInit(layout, 9));
+      student.rollout({ mlp, seed: 2 }, T, buf);
+      checkAgainstReference(student, buf, T, makeRef);
+      for (let r = 0; r < N * T; r++) if (buf.teacher[r]! >= 0) labelled++;
+      mlp.dispose();
+      student.dispose();
+      buf.dispose();
+      env.dispose();
+    }
+    expect(labelled).toBeGreaterThan(600);
+    expect(waits).toBeGreaterThan(20);
+  });
+
   it('MLP rollout: forward, masked sampling with counter-based uniforms, log-prob, value; reproducible', async () => {
     const N = 4;
     const T = 150;
@@ -621,6 +708,7 @@ function checkAgainstReference(env: WasmEnv, buf: ReturnType<WasmEnv['createRoll
       ref.observe(obs, mask);
       expect(buf.obs.subarray(row * D, row * D + D)).toEqual(obs);
       expect(buf.mask.subarray(row * A, row * A + A)).toEqual(mask);
+      expect(buf.teacher[row]).toBe(ref.teacherAction());
       const { reward, done } = ref.step(buf.actions[row]!);
       expect(buf.reward[row]).toBe(Math.fround(reward));
       expect(buf.done[row]).toBe(done ? 1 : 0);

@@ -199,7 +199,7 @@ describe('README examples, run in the consumer project', () => {
   });
 
   it('rl ships its bundled checkpoints and training configs', () => {
-    for (const name of ['h200-6.2b-p4-m16', 'h200-14.6b-p8-m32'])
+    for (const name of ['h200-6.2b-p4-m16-v2', 'h200-14.6b-p8-m32-v2', 'h200-6.2b-p4-m16-v1', 'h200-14.6b-p8-m32-v1'])
       expect(contents.rl).toEqual(expect.arrayContaining([`checkpoints/${name}/meta.json`, `checkpoints/${name}/params.bin`, `configs/${name}.json`]));
   });
 

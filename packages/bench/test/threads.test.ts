@@ -2,7 +2,7 @@
 // reference rollout of the env suite takes the WebAssembly rollout's decisions. The workers run the build's
 // dist/worker.js (the package is built before its tests); no timing thresholds here.
 import { describe, expect, it } from 'vitest';
-import { WasmEnv } from '@pprl/core-wasm';
+import { OBS_GLOBAL, OBS_PER_CLASS, WasmEnv } from '@pprl/core-wasm';
 import { checkThreads, envWorkload, measureThreadScaling, ReferenceGreedyRollout, runEnvBench, runQualityBench, scalingPoints } from '../src/index.js';
 
 describe('thread scaling arithmetic', () => {
@@ -83,7 +83,10 @@ describe('env suite: the TypeScript reference beside the WebAssembly rollout', (
     const p = r.byEnvs[0]!;
     expect(p.ratio).toBeCloseTo(p.greedyRecorded!.median / p.reference!.median, 12);
     expect(r.reference).toEqual({ decisionsPerSec: p.reference!.median, greedyRecordedPerSec: p.greedyRecorded!.median, ratio: p.ratio });
-    expect(r.mlp.multiplyAdds).toBe(2 * (33 * 64 + 64 * 64) + 64 * 4 + 64);
-    expect(r.mlpShared.multiplyAdds).toBe(33 * 64 + 64 * 64 + 64 * 5);
+    // one chunk per device: D = OBS_GLOBAL + 3 OBS_PER_CLASS inputs (43), 4 actions (F, B, W, wait) and a value
+    const D = OBS_GLOBAL + 3 * OBS_PER_CLASS;
+    expect(D).toBe(43);
+    expect(r.mlp.multiplyAdds).toBe(2 * (D * 64 + 64 * 64) + 64 * 4 + 64);
+    expect(r.mlpShared.multiplyAdds).toBe(D * 64 + 64 * 64 + 64 * 5);
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import {
   type Timeline,
 } from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic, type ScheduleInfo } from '@pprl/schedulers';
-import { loadPolicy, policyMakespans, policySchedules } from '@pprl/rl';
+import { loadPolicy, planName, policyMakespans, policySchedules, type LoadedPolicy } from '@pprl/rl';
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -87,12 +87,36 @@ export function heuristicContender(name: string, problem: Problem): Contender {
 }
 
 /**
+ * The problem a trained policy runs for a model problem: the model split into the policy's chunks per device when it
+ * was trained with more than one and the model has one (as ZB-V runs it), else the problem itself.
+ */
+export function problemForPolicy(policy: LoadedPolicy, problem: Problem): Problem {
+  const trained = policy.problem;
+  if (!trained || trained.chunks === 1 || problem.chunks !== 1) return problem;
+  return splitIntoChunks(problem, trained.chunks, trained.placement);
+}
+
+/** The policy with its plan built for `problem`: a policy trained with a teacher observes the teacher's next op. */
+export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy & { plan?: Schedule } {
+  const name = planName(policy);
+  if (name === undefined) return policy;
+  try {
+    return { ...policy, plan: findSchedule(name).build(problem) };
+  } catch (e) {
+    if (e instanceof UserError) throw new ConfigError('--policy', `its plan ${name} cannot be built for this problem: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
  * A trained PPO policy (greedy) from a checkpoint or run directory. Makespans come from the WebAssembly environment;
  * busy time, peak memory and timelines from replaying each episode's per-device order, which reproduces the episode
  * (the policies cannot wait unless trained with allowWait).
  */
-export function ppoContender(label: string, dir: string, problem: Problem): Contender {
-  const policy = loadPolicy(dir);
+export function ppoContender(label: string, dir: string, model: Problem): Contender {
+  const loaded = loadPolicy(dir);
+  const problem = problemForPolicy(loaded, model);
+  const policy = withPlan(loaded, problem);
   return {
     name: label,
     kind: 'learned',

@@ -1,4 +1,4 @@
-// The problem options every command shares (DESIGN.md section 5), turned into a validated problem.
+// The problem options every command shares (docs/SEMANTICS.md section 5), turned into a validated problem.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {

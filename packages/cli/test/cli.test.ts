@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bin, expectUserError, pprl } from './helpers.js';
 
 describe('pprl simulate', () => {
-  it('prints the JSON contract of DESIGN.md section 5 for a named schedule', () => {
+  it('prints the JSON contract of docs/SEMANTICS.md section 5 for a named schedule', () => {
     const r = pprl('simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);

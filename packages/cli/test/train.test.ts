@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bin, expectUserError, pprl } from './helpers.js';
 
 const tinyConfig = fileURLToPath(new URL('../../rl/configs/tiny.json', import.meta.url));
-const bundled = fileURLToPath(new URL('../../rl/checkpoints/h200-6.2b-p4-m16', import.meta.url));
+const bundled = fileURLToPath(new URL('../../rl/checkpoints/h200-6.2b-p4-m16-v2', import.meta.url));
 
 describe('pprl train', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pprl-train-'));
@@ -63,6 +63,55 @@ describe('pprl train', () => {
   }, 60_000);
 });
 
+describe('pprl train with a teacher', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pprl-teacher-'));
+  const cloneOnly = (name: string, problem: object, teacher: string) => {
+    const config = join(dir, `${name}.json`);
+    writeFileSync(
+      config,
+      JSON.stringify({
+        problem: { ...problem, cost: { F: 1, B: 1.2, W: 0.8 }, comm: { time: 0.05 }, noise: { cv: 0, seed: 5 } },
+        envs: 16,
+        stepsPerRollout: 32,
+        totalSteps: 0,
+        minibatches: 4,
+        evalInterval: 5,
+        evalEpisodes: 8,
+        allowWait: true,
+        memoryRule: 'lowest',
+        teacher: { schedule: teacher, cloneSteps: 60 * 16 * 32, studentShare: 0.3, cloneLearningRate: 3e-3 },
+      }),
+    );
+    const out = join(dir, name);
+    const r = pprl('train', '--config', config, '--out', out, '--json');
+    expect(r.code).toBe(0);
+    return { out, result: JSON.parse(r.stdout) };
+  };
+
+  it.each([
+    ['zb-h1', { stages: 3, microBatches: 6 }],
+    ['zb-v', { stages: 3, microBatches: 6, chunks: 2, placement: 'v' }],
+  ])('cloning %s at cv 0 reproduces its makespan, and the best evaluation is kept in best/', (teacher, problem) => {
+    const { out, result } = cloneOnly(teacher, problem, teacher);
+    expect(result).toMatchObject({ finished: true, updates: 60, cloneUpdates: 60 });
+    // every episode is the same at cv 0: the cloned greedy policy takes exactly its teacher's time
+    expect(result.eval.policy).toBe(result.eval.baselines[teacher]);
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const evals = log.filter((l) => l.eval).map((l) => l.eval.policy as number);
+    expect(result.best.policy).toBe(Math.min(...evals));
+    const meta = JSON.parse(readFileSync(join(out, 'best', 'meta.json'), 'utf8'));
+    expect(meta.evalMakespan).toBe(result.best.policy);
+    expect(existsSync(join(out, 'best', 'params.bin'))).toBe(true);
+    // and it evaluates from best/ with its plan rebuilt for the problem: at cv 0 every episode takes the makespan its
+    // run recorded (best/ may hold a policy from mid-cloning that is faster than the teacher on this small problem)
+    const e = pprl('evaluate', '--policy', join(out, 'best'), '--noise', '0', '--episodes', '4', '--schedulers', teacher, '--json');
+    expect(e.code).toBe(0);
+    const evaluated = JSON.parse(e.stdout);
+    expect(evaluated.policy.makespan.mean).toBeCloseTo(result.best.policy, 9);
+    expect(evaluated.baselines[teacher].makespan.mean).toBeCloseTo(result.eval.baselines[teacher], 9);
+  }, 300_000);
+});
+
 describe('pprl evaluate', () => {
   it('prints the JSON contract for the bundled policy', () => {
     const r = pprl('evaluate', '--policy', bundled, '--noise', '0.2', '--episodes', '100', '--schedulers', 'zb-h1,zb-v,greedy-zb', '--json');
@@ -71,6 +120,11 @@ describe('pprl evaluate', () => {
     expect(out).toMatchObject({ episodes: 100, noise: 0.2, stages: 4, microBatches: 16, seed: 0, heldOut: true });
     expect(Object.keys(out.policy.makespan)).toEqual(['mean', 'p50', 'p95', 'p99', 'min', 'max']);
     expect(Object.keys(out.baselines)).toEqual(['zb-h1', 'zb-v', 'greedy-zb']);
+    // every scheduler at the policy's memory limit (P activations of the 6.2B profile), each peak within it
+    expect(out.memLimitBytes).toBe(2116304896);
+    expect(out.peakMemoryBytes.policy).toBeLessThanOrEqual(out.memLimitBytes);
+    for (const name of ['zb-h1', 'zb-v', 'greedy-zb']) expect(out.peakMemoryBytes.baselines[name]).toBeLessThanOrEqual(out.memLimitBytes * (1 + 1e-9));
+    expect(out.peakMemoryBytes.baselines['zb-h1']).toBeCloseTo(out.memLimitBytes, -3);
     for (const b of Object.values(out.baselines) as { makespan: { mean: number }; diffToPolicy: { mean: number; ci95: [number, number] } }[]) {
       expect(b.diffToPolicy.mean).toBeCloseTo(b.makespan.mean - out.policy.makespan.mean, 6);
       expect(b.diffToPolicy.ci95[0]).toBeLessThanOrEqual(b.diffToPolicy.mean);

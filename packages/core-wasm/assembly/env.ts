@@ -1,4 +1,4 @@
-// The RL environment (DESIGN.md section 4): N scheduling environments in one module instance, all state in flat
+// The RL environment (docs/SEMANTICS.md section 4): N scheduling environments in one module instance, all state in flat
 // memory that the TypeScript side allocates (src/env.ts). Semantics mirror src/dynamic.ts exactly and the
 // TypeScript reference src/env-reference.ts bit for bit (same noise keys, f64 operations in the same order):
 // - a class (F, B or W of one local chunk, index c * 3 + kind) is eligible on an idle device when its next
@@ -43,10 +43,11 @@ const ERR_CONFIG: i32 = 5;
 const ERR_PENDING: i32 = 6;
 
 const OBS_GLOBAL: i32 = 22;
-const OBS_PER_CLASS: i32 = 6;
+const OBS_PER_CLASS: i32 = 7;
 // feature groups that can be switched off (observations keep their length; the group's entries are 0)
 const FEATURES_ARRIVAL: i32 = 1;
 const FEATURES_MEMORY: i32 = 2;
+const FEATURES_PLAN: i32 = 4;
 const LOG_FIELDS: i32 = 6;
 const MAX_SILENT: i32 = 100;
 const RANGE_FIELDS: i32 = 24;
@@ -277,7 +278,7 @@ function layoutEnv(ptr: usize, Pmax: i32, Smax: i32, Mmax: i32, A: i32): usize {
   return at;
 }
 
-/** Observation length for Vmax chunks: 22 + 18 Vmax. */
+/** Observation length for Vmax chunks: 22 + 21 Vmax. */
 export function envObsDim(Vmax: i32): i32 {
   return OBS_GLOBAL + 3 * Vmax * OBS_PER_CLASS;
 }
@@ -1263,6 +1264,14 @@ function criticalPath(e: Env, p: Prob): i32 {
  * list has started exactly when its class's next micro-batch is past it.
  */
 function teacherAction(c: Ctx, e: Env): i32 {
+  const k = teacherNext(c, e);
+  if (k < 0) return -1;
+  if (((e.bits >> <u64>k) & 1) != 0) return k;
+  return e.canWait ? 3 * c.Vmax : -1;
+}
+
+/** The class of the deciding device's first op of the loaded schedule that has not started (-1: none, or no schedule). */
+function teacherNext(c: Ctx, e: Env): i32 {
   if (c.replayOps == 0) return -1;
   const p = changetype<Prob>(e.prob);
   const d = e.cursor;
@@ -1278,10 +1287,7 @@ function teacherAction(c: Ctx, e: Env): i32 {
     h++;
   }
   setI32(e.replayHead, d, h);
-  if (h >= end) return -1;
-  const k = i32At(c.replayOps, h);
-  if (((e.bits >> <u64>k) & 1) != 0) return k;
-  return e.canWait ? 3 * c.Vmax : -1;
+  return h < end ? i32At(c.replayOps, h) : -1;
 }
 
 function builtinAction(c: Ctx, e: Env, policy: i32): i32 {
@@ -1401,6 +1407,7 @@ function observe(c: Ctx, e: Env, out: usize): void {
   put(out, 19, memoryOn && d > 0 ? headroom(e, p, d - 1) : 0);
   put(out, 20, memoryOn && d < P - 1 ? headroom(e, p, d + 1) : 0);
   let soonest: f64 = Infinity; // the nearest arrival among the classes still waiting for theirs
+  const planned = (c.featureOff & FEATURES_PLAN) == 0 ? teacherNext(c, e) : -1;
   for (let k = 0; k < 3 * Vmax; k++) {
     const b = OBS_GLOBAL + k * OBS_PER_CLASS;
     const ch = k / 3;
@@ -1432,6 +1439,7 @@ function observe(c: Ctx, e: Env, out: usize): void {
       }
     }
     put(out, b + 5, eta);
+    put(out, b + 6, k == planned ? 1 : 0);
   }
   put(out, 21, arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0);
 }

@@ -1,5 +1,5 @@
 // Static-schedule replay: the hot loop. All state lives in caller-provided flat memory.
-// Semantics (DESIGN.md section 1): an op starts at max(device free, dependencies done + transfer);
+// Semantics (docs/SEMANTICS.md section 1): an op starts at max(device free, dependencies done + transfer);
 // a device runs its list in order, one op at a time. Results do not depend on processing order.
 import { episodeKey, stageKey, mbKey, factor } from './noise';
 

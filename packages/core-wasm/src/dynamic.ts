@@ -1,4 +1,4 @@
-// The dynamic executor (DESIGN.md section 4, RL environment): no fixed order; whenever a device is idle and more
+// The dynamic executor (docs/SEMANTICS.md section 4, RL environment): no fixed order; whenever a device is idle and more
 // than one op class is eligible, a policy picks one. This plain TypeScript version is the reference that the
 // WebAssembly environment mirrors, so it uses the replay's duration formulas and noise keys exactly.
 import { DeadlockError } from './errors.js';

@@ -1,4 +1,4 @@
-// The RL environment (DESIGN.md section 4) in plain TypeScript: one environment, stepped decision by decision.
+// The RL environment (docs/SEMANTICS.md section 4) in plain TypeScript: one environment, stepped decision by decision.
 // It is the oracle of the WebAssembly environment (assembly/env.ts, driven by src/env.ts): the same event loop as
 // src/dynamic.ts (same noise keys, eligibility, 'reserve' memory rule, event order, idle devices visited in
 // ascending order, decisions only when two or more classes are eligible), made resumable at each decision, plus the
@@ -20,11 +20,11 @@ const KIND_NAMES = ['F', 'B', 'W'] as const;
 /** Observation features that do not depend on the class (device, neighbours, memory headroom, arrivals). */
 export const OBS_GLOBAL = 22;
 /** Features per op class (3 per local chunk). */
-export const OBS_PER_CLASS = 6;
+export const OBS_PER_CLASS = 7;
 /** A run of this many consecutive episodes without a single decision is an error (the problem has no choices). */
 export const MAX_SILENT_EPISODES = 100;
 
-/** Observation length for `maxChunks` (Vmax) chunks: 22 + 18 Vmax (40 for Vmax = 1, 58 for Vmax = 2). */
+/** Observation length for `maxChunks` (Vmax) chunks: 22 + 21 Vmax (43 for Vmax = 1, 64 for Vmax = 2). */
 export function envObsDim(maxChunks: number): number {
   return OBS_GLOBAL + 3 * maxChunks * OBS_PER_CLASS;
 }
@@ -287,7 +287,7 @@ export interface ReferenceEnvOptions {
   /** The wait action (WasmEnvOptions.wait). Default false. */
   wait?: boolean;
   /** Feature groups written as zeros when false (WasmEnvOptions.features). */
-  features?: { arrival?: boolean; memory?: boolean };
+  features?: { arrival?: boolean; memory?: boolean; plan?: boolean };
 }
 
 
@@ -315,6 +315,7 @@ export class ReferenceEnv {
   private readonly waitOn: boolean;
   private readonly arrivalOn: boolean;
   private readonly memoryOn: boolean;
+  private readonly planOn: boolean;
   private teacher: { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } | undefined;
   private teacherHead = new Int32Array(0);
   private order: Op[][] = [];
@@ -396,6 +397,7 @@ export class ReferenceEnv {
     this.waitOn = opts.wait ?? false;
     this.arrivalOn = opts.features?.arrival ?? true;
     this.memoryOn = opts.features?.memory ?? true;
+    this.planOn = opts.features?.plan ?? true;
     this.mask = new Uint8Array(this.numActions);
   }
 
@@ -414,6 +416,14 @@ export class ReferenceEnv {
    * not started, if eligible; else wait if waiting is possible; else -1 (also without a teacher).
    */
   teacherAction(): number {
+    const k = this.teacherNext();
+    if (k < 0) return -1;
+    if (this.mask[k] === 1) return k;
+    return this.canWait ? 3 * this.maxChunks : -1;
+  }
+
+  /** The class of the deciding device's first op of the teacher's list that has not started (-1: none). */
+  private teacherNext(): number {
     const t = this.teacher;
     if (!t) return -1;
     const d = this.cursor;
@@ -426,10 +436,7 @@ export class ReferenceEnv {
       h++;
     }
     this.teacherHead[d] = h;
-    if (h >= end) return -1;
-    const k = t.classes[h]!;
-    if (this.mask[k] === 1) return k;
-    return this.canWait ? 3 * this.maxChunks : -1;
+    return h < end ? t.classes[h]! : -1;
   }
 
   /** Restarts at the first episode index (logs cleared) and runs to the first decision. */
@@ -528,6 +535,7 @@ export class ReferenceEnv {
     ];
     for (let i = 0; i < OBS_GLOBAL; i++) obs[o + i] = g[i]!;
     let soonest = Infinity;
+    const planned = this.planOn ? this.teacherNext() : -1;
     for (let k = 0; k < 3 * maxChunks; k++) {
       const b = o + OBS_GLOBAL + k * OBS_PER_CLASS;
       const c = Math.floor(k / 3);
@@ -561,6 +569,7 @@ export class ReferenceEnv {
         }
       }
       obs[b + 5] = eta;
+      obs[b + 6] = k === planned ? 1 : 0;
     }
     obs[o + 21] = this.arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0;
     mask.set(this.mask, maskOffset);

@@ -66,10 +66,13 @@ const POLICY_CODE: Record<BuiltinPolicy | SchedulePolicy, number> = { 'greedy-zb
 const POLICY_MLP = 4;
 const POLICY_MLP_GREEDY = 5;
 
-/** Observation feature groups that can be switched off (their entries are then 0), for ablations. */
-export type FeatureGroup = 'arrival' | 'memory';
-export const FEATURE_GROUPS: readonly FeatureGroup[] = ['arrival', 'memory'];
-const FEATURE_BIT: Record<FeatureGroup, number> = { arrival: 1, memory: 2 };
+/**
+ * Observation feature groups that can be switched off (their entries are then 0), for ablations: `arrival` (when
+ * inputs are expected), `memory` (headroom of the device and its neighbours), `plan` (the loaded schedule's next op).
+ */
+export type FeatureGroup = 'arrival' | 'memory' | 'plan';
+export const FEATURE_GROUPS: readonly FeatureGroup[] = ['arrival', 'memory', 'plan'];
+const FEATURE_BIT: Record<FeatureGroup, number> = { arrival: 1, memory: 2, plan: 4 };
 
 /** The module's featureOff bits of a features option (groups absent or true are on). */
 export function featureOffBits(features: Partial<Record<FeatureGroup, boolean>> | undefined): number {

@@ -44,7 +44,7 @@ export { referenceReplay } from './reference.js';
 export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
 export { loadCore, WasmCore, type CoreExports } from './wasm.js';
 export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
-export { runDynamic, DynamicExecutor, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
+export { runDynamic, DynamicExecutor, MEMORY_RULES, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
 export {
   WasmEnv,
   RolloutBuffers,

@@ -277,9 +277,10 @@ export class WasmMlp {
     this.live();
     const { obsDim: D, hidden, actions: A } = this.layout;
     if (obs.length < n * D) throw new RangeError(`expected ${n} observations of ${D} floats, got ${obs.length} floats`);
+    const input = this.reattach(obs);
     const block = this.core.alloc(4 * n * (D + A));
     try {
-      this.f32(block, n * D).set(obs.subarray(0, n * D));
+      this.f32(block, n * D).set(input().subarray(0, n * D));
       const out = block + 4 * n * D;
       const values = new Float32Array(n);
       const forward = this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward;
@@ -305,9 +306,10 @@ export class WasmMlp {
     const scratchBytes = this.wasm.mlpBatchScratchBytes(this.hiddenPtr, hidden.length, n);
     // obs f32[n][D] | logits f32[n][A] | values f32[n] | scratch
     const ioBytes = Math.ceil((4 * n * (D + A + 1)) / 16) * 16;
+    const input = this.reattach(obs);
     const block = this.core.alloc(ioBytes + scratchBytes);
     try {
-      this.f32(block, n * D).set(obs.subarray(0, n * D));
+      this.f32(block, n * D).set(input().subarray(0, n * D));
       const logits = block + 4 * n * D;
       const values = logits + 4 * n * A;
       const scratch = block + ioBytes;
@@ -316,6 +318,16 @@ export class WasmMlp {
     } finally {
       this.core.release(block);
     }
+  }
+
+  /**
+   * `obs` again after an allocation: a view into this module's memory (a rollout buffer) is detached when the
+   * memory grows, so it is re-created at the same place.
+   */
+  private reattach(obs: Float32Array): () => Float32Array {
+    if (obs.buffer !== this.core.memory.buffer) return () => obs;
+    const { byteOffset, length } = obs;
+    return () => new Float32Array(this.core.memory.buffer, byteOffset, length);
   }
 
   private setMask(mask: ArrayLike<number | boolean>): void {

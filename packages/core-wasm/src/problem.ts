@@ -1,4 +1,4 @@
-// The problem model (DESIGN.md section 1): config as validated JSON, resolved into flat per-stage arrays.
+// The problem model (docs/SEMANTICS.md section 1): config as validated JSON, resolved into flat per-stage arrays.
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 

@@ -1,4 +1,4 @@
-// The schedule IR (DESIGN.md section 4): per-device op lists, with PyTorch's action text form.
+// The schedule IR (docs/SEMANTICS.md section 4): per-device op lists, with PyTorch's action text form.
 import { ScheduleError } from './errors.js';
 import type { Placement, Problem } from './problem.js';
 

@@ -1,4 +1,4 @@
-// Summary statistics of replay results (DESIGN.md section 3 metrics, section 5 JSON fields).
+// Summary statistics of replay results (docs/SEMANTICS.md section 3 metrics, section 5 JSON fields).
 import type { Problem } from './problem.js';
 import type { ReplayResult } from './result.js';
 

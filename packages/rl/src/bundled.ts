@@ -2,7 +2,7 @@
 // each are in the package README).
 import { fileURLToPath } from 'node:url';
 
-export const BUNDLED_POLICIES = ['h200-6.2b-p4-m16', 'h200-14.6b-p8-m32', 'h200-6.2b-p4-m16-1p', 'h200-14.6b-p8-m32-1p'] as const;
+export const BUNDLED_POLICIES = ['h200-6.2b-p4-m16-v2', 'h200-14.6b-p8-m32-v2', 'h200-6.2b-p4-m16-v1', 'h200-14.6b-p8-m32-v1'] as const;
 export type BundledPolicy = (typeof BUNDLED_POLICIES)[number];
 
 /** The checkpoint directory of a bundled policy (for loadPolicy, `pprl evaluate --policy`, `ppo:<dir>`). */

@@ -31,6 +31,8 @@ export interface CheckpointMeta {
   /** Seconds of training so far (wall clock, summed over resumed sessions). */
   seconds: number;
   createdAt: string;
+  /** In the `best` checkpoint: the greedy policy's mean makespan on the training run's evaluation episodes. */
+  evalMakespan?: number;
 }
 
 export interface Checkpoint {
@@ -96,6 +98,21 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string 
   writeFileAtomic(path.join(dir, LATEST), `${JSON.stringify({ checkpoint: name, iteration: ckpt.meta.iteration })}\n`);
   const older = readdirSync(dir).filter((f) => /^ckpt-\d+$/.test(f) && f !== name).sort();
   for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) rmSync(path.join(dir, old), { recursive: true, force: true });
+  return final;
+}
+
+/**
+ * A policy-only checkpoint into `dir/name` (no optimizer or environment state): written to a temporary directory
+ * and renamed, so a reader sees the old one or the new one. Returns its path.
+ */
+export function savePolicyCheckpoint(dir: string, name: string, ckpt: Checkpoint): string {
+  const final = path.join(dir, name);
+  const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeCheckpointFiles(tmp, { meta: ckpt.meta, params: ckpt.params });
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
   return final;
 }
 

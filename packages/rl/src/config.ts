@@ -9,7 +9,12 @@ import {
   problemRangesSchema,
   problemSchema,
   resolveProblem,
+  splitIntoChunks,
   withCommScale,
+  MEMORY_RULES,
+  FEATURE_GROUPS,
+  type FeatureGroup,
+  type MemoryRule,
   type Problem,
   type ProblemConfig,
   type ProblemRanges,
@@ -32,8 +37,36 @@ const profileProblemSchema = z.strictObject({
   }),
   stages: z.number().int().min(1).max(1024),
   microBatches: z.number().int().min(1).max(65536),
+  /**
+   * The model cut into this many chunks per device (each profile stage becomes V consecutive model stages with 1/V
+   * of its compute and memory; splitIntoChunks of @pprl/core-wasm), as ZB-V runs it.
+   */
+  chunks: z.number().int().min(1).max(16).default(1),
+  placement: z.enum(['loop', 'v']).default('loop'),
+  /** Per device, in bytes, for the whole device (all its chunks). */
   memLimit: z.number().finite().positive().nullable().default(null),
   noise: problemSchema.shape.noise,
+});
+
+/**
+ * Behaviour cloning from a static schedule, then PPO from the cloned weights. The schedule is built by the caller
+ * (the CLI builds it by name for the config's problem) and passed to `train` as `TrainOptions.teacher`.
+ */
+const teacherSchema = z.strictObject({
+  /** A schedule name of @pprl/schedulers (e.g. zb-v for two chunks per device, zb-h1 for one). */
+  schedule: z.string().min(1),
+  /** Environment steps of cloning before PPO (0: no cloning; PPO then starts from scratch, pulled by `coef`). */
+  cloneSteps: z.number().int().min(0).max(1e12).default(0),
+  /**
+   * Share of the cloning updates whose rollouts follow the student (sampling), labelled by the teacher (DAgger);
+   * the others follow the teacher itself. The teacher's come first.
+   */
+  studentShare: z.number().finite().min(0).max(1).default(0.5),
+  /** Adam step size while cloning (default: learningRate). */
+  cloneLearningRate: z.number().finite().positive().max(1).optional(),
+  /** Weight of the cross-entropy to the teacher's action during PPO (0: none), annealed by `coefSchedule`. */
+  coef: z.number().finite().min(0).max(100).default(0),
+  coefSchedule: z.enum(['linear', 'constant']).default('linear'),
 });
 
 export const trainConfigSchema = z
@@ -54,7 +87,7 @@ export const trainConfigSchema = z
     /** Steps per environment per rollout T (a batch is N * T decisions). */
     stepsPerRollout: z.number().int().min(1).max(65536).default(128),
     /** Total environment steps (decisions) of the run. */
-    totalSteps: z.number().int().min(1).max(1e12).default(2_000_000),
+    totalSteps: z.number().int().min(0).max(1e12).default(2_000_000),
     /** Passes over each batch. */
     epochs: z.number().int().min(1).max(100).default(2),
     /** Minibatches per epoch. */
@@ -95,6 +128,18 @@ export const trainConfigSchema = z
      * at P = 8, M = 32). Off removes the action: its logit is pinned far below the others.
      */
     allowWait: z.boolean().default(false),
+    /**
+     * How the environment checks forwards against the memory limit with several chunks per device (src/dynamic.ts
+     * of @pprl/core-wasm): `reserve` (per-device banker's rule), `lowest` (deadlock-free and admits ZB-V's order:
+     * the rule to learn from a V-shape teacher), `plain` (can deadlock).
+     */
+    memoryRule: z.enum(MEMORY_RULES as unknown as [MemoryRule, ...MemoryRule[]]).default('reserve'),
+    /** Observation feature groups; false writes the group as zeros (ablations). */
+    features: z
+      .strictObject(Object.fromEntries(FEATURE_GROUPS.map((g) => [g, z.boolean().default(true)])) as Record<FeatureGroup, z.ZodDefault<z.ZodBoolean>>)
+      .default({ arrival: true, memory: true, plan: true }),
+    /** Behaviour cloning from a static schedule before (and optionally during) PPO. */
+    teacher: teacherSchema.optional(),
     /** Seeds everything: initial weights, minibatch order, sampling, training episodes. */
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Evaluate (greedy policy, held-out episodes) every this many updates; 0: only at the end. */
@@ -111,6 +156,10 @@ export const trainConfigSchema = z
     if (c.noiseLevels && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: 'needs a fixed problem (ranges draw their own cv)' });
     if (c.noiseLevels && c.envs % c.noiseLevels.length !== 0)
       ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: `envs (${c.envs}) must be a multiple of the number of levels (${c.noiseLevels.length})` });
+    if (c.totalSteps === 0 && !(c.teacher && c.teacher.cloneSteps > 0))
+      ctx.addIssue({ code: 'custom', path: ['totalSteps'], message: 'must be at least 1 (0 only for a cloning-only run: teacher.cloneSteps > 0)' });
+    if (c.teacher && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'needs a fixed problem (a schedule is built for one problem)' });
+    if (c.teacher && c.noiseLevels) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'cannot be combined with noiseLevels' });
     const batch = c.envs * c.stepsPerRollout;
     if (c.minibatches > batch) ctx.addIssue({ code: 'custom', path: ['minibatches'], message: `must not exceed the batch envs * stepsPerRollout = ${batch}` });
   });
@@ -125,9 +174,24 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   return parsed.data;
 }
 
-/** Updates of a run: its total steps in whole batches of envs x stepsPerRollout, rounded up. */
-export function updateCount(config: Pick<TrainConfig, 'totalSteps' | 'envs' | 'stepsPerRollout'>): number {
+/** PPO updates of a run: its total steps in whole batches of envs x stepsPerRollout, rounded up. */
+export function ppoUpdateCount(config: Pick<TrainConfig, 'totalSteps' | 'envs' | 'stepsPerRollout'>): number {
   return Math.ceil(config.totalSteps / (config.envs * config.stepsPerRollout));
+}
+
+/** Cloning updates of a run (before PPO): its teacher's cloneSteps in whole batches, rounded up. */
+export function cloneUpdateCount(config: Pick<TrainConfig, 'teacher' | 'envs' | 'stepsPerRollout'>): number {
+  return Math.ceil((config.teacher?.cloneSteps ?? 0) / (config.envs * config.stepsPerRollout));
+}
+
+/** Updates of a run: cloning, then PPO. */
+export function updateCount(config: Pick<TrainConfig, 'totalSteps' | 'envs' | 'stepsPerRollout' | 'teacher'>): number {
+  return cloneUpdateCount(config) + ppoUpdateCount(config);
+}
+
+/** The environment options a config trains (and its policy is evaluated) with. */
+export function envOptionsOf(config: Pick<TrainConfig, 'allowWait' | 'memoryRule' | 'features'>): { wait: boolean; memoryRule: MemoryRule; features: Record<FeatureGroup, boolean> } {
+  return { wait: config.allowWait, memoryRule: config.memoryRule, features: { ...config.features } };
 }
 
 /** Reads and validates a JSON config file. */
@@ -153,6 +217,18 @@ export function configProblem(config: Pick<TrainConfig, 'problem' | 'commScale'>
   return base === undefined || config.commScale === 1 ? base : withCommScale(base, config.commScale);
 }
 
+/**
+ * The model of a config's fixed problem with one chunk per device (a profile problem before `chunks` splits it; any
+ * other problem as it is): the problem that static one-chunk schedules such as ZB-H1 run, and from which two-chunk
+ * schedules split theirs, for comparisons at equal memory.
+ */
+export function modelProblem(config: Pick<TrainConfig, 'problem' | 'commScale'>): Problem | undefined {
+  const p = config.problem;
+  if (p === undefined) return undefined;
+  const whole = 'profile' in p ? baseProblem({ ...p, chunks: 1 }) : baseProblem(p);
+  return whole === undefined || config.commScale === 1 ? whole : withCommScale(whole, config.commScale);
+}
+
 function baseProblem(p: TrainConfig['problem']): Problem | undefined {
   if (p === undefined) return undefined;
   if ('profile' in p) {
@@ -164,13 +240,14 @@ function baseProblem(p: TrainConfig['problem']): Problem | undefined {
       throw new ConfigError('problem.profile.file', `cannot read ${String(file)} as JSON (${(e as Error).message})`);
     }
     const entry = findProfile(json, p.profile.model, p.profile.microBatchSize);
-    return problemFromProfile(entry, {
+    const whole = problemFromProfile(entry, {
       stages: p.stages,
       microBatches: p.microBatches,
       link: { bandwidthGBps: p.profile.bandwidthGBps, latencyUs: p.profile.latencyUs },
       memLimit: p.memLimit,
       noise: p.noise,
     });
+    return p.chunks > 1 ? splitIntoChunks(whole, p.chunks, p.placement) : whole;
   }
   return resolveProblem(p as ProblemConfig);
 }

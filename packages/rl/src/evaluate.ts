@@ -1,7 +1,8 @@
-// Paired evaluation (DESIGN.md section 2): the trained policy (greedy), static schedules replayed and the dynamic
+// Paired evaluation (docs/SEMANTICS.md section 2): the trained policy (greedy), static schedules replayed and the dynamic
 // heuristics all run the same episode indices inside the WebAssembly environment, so episode e meets the same
 // realized durations in every one of them; differences are reported per paired episode with a 95% CI.
 import {
+  UserError,
   createSimulator,
   pairedDifference,
   summarize,
@@ -12,9 +13,12 @@ import {
   type Problem,
   type Schedule,
   type Summary,
+  type WasmEnvOptions,
+  OBS_GLOBAL,
+  OBS_PER_CLASS,
 } from '@pprl/core-wasm';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { configProblem, parseTrainConfig, type TrainConfig } from './config.js';
+import { configProblem, envOptionsOf, parseTrainConfig, type TrainConfig } from './config.js';
 
 /** Episode indices from here on are never used for training (a run would need 2^30 episodes to reach them). */
 export const EVAL_EPISODE_START = 2 ** 30;
@@ -38,9 +42,39 @@ export function loadPolicy(dir: string): LoadedPolicy {
   return { dir, meta: ckpt.meta, config, layout: ckpt.meta.layout, params: ckpt.params, problem: configProblem(config) };
 }
 
-/** Vmax of an environment whose observations a network of this layout reads (D = 18 + 15 Vmax). */
+/** Vmax of an environment whose observations a network of this layout reads (D = OBS_GLOBAL + 3 OBS_PER_CLASS Vmax). */
 export function chunksOfLayout(layout: MlpLayout): number {
-  return (layout.obsDim - 18) / 15;
+  return (layout.obsDim - OBS_GLOBAL) / (3 * OBS_PER_CLASS);
+}
+
+/**
+ * What evaluating a policy needs: its network, and the environment options it was trained with (the wait action,
+ * the memory rule, the feature groups; defaults when absent).
+ */
+export type PolicyLike = Pick<LoadedPolicy, 'layout' | 'params'> & {
+  config?: Pick<TrainConfig, 'allowWait' | 'memoryRule' | 'features' | 'teacher'>;
+  /**
+   * The plan the policy observes (its teacher's schedule, `config.teacher.schedule`, built for the problem it runs
+   * on): required for a policy trained with a teacher, whose observations show the plan's next op.
+   */
+  plan?: Schedule;
+};
+
+/** The plan's name of a policy trained with a teacher (undefined: it needs none). */
+export function planName(policy: PolicyLike): string | undefined {
+  return policy.config?.teacher?.schedule;
+}
+
+/** Throws unless a policy that observes a plan has one. */
+function checkPlan(policy: PolicyLike): void {
+  const name = planName(policy);
+  if (name !== undefined && !policy.plan)
+    throw new UserError(`this policy observes the plan of its teacher ${name}: give that schedule, built for the problem it runs on, as \`plan\``);
+}
+
+/** The environment options a policy runs with. */
+export function policyEnvOptions(policy: PolicyLike): Pick<WasmEnvOptions, 'wait' | 'memoryRule' | 'features'> {
+  return policy.config ? envOptionsOf(policy.config) : {};
 }
 
 /** Makespans of episode indices start .. start + count - 1, in index order, from runEpisodes' env-major output. */
@@ -53,11 +87,20 @@ function inIndexOrder(makespan: Float64Array, N: number, perEnv: number, count: 
 type Runner = (env: WasmEnv, perEnv: number, start: number) => Float64Array;
 
 /** Runs `count` episodes from index `start` on `problem` (enough environments to share the work). */
-async function runOn(problem: Problem, maxChunks: number, count: number, start: number, run: Runner): Promise<Float64Array> {
+async function runOn(
+  problem: Problem,
+  maxChunks: number,
+  count: number,
+  start: number,
+  run: Runner,
+  options: Pick<WasmEnvOptions, 'wait' | 'memoryRule' | 'features'> = {},
+  plan?: Schedule,
+): Promise<Float64Array> {
   const N = Math.min(count, 256);
   const perEnv = Math.ceil(count / N);
-  const env = await WasmEnv.create({ numEnvs: N, problem, maxChunks: Math.max(maxChunks, problem.chunks) });
+  const env = await WasmEnv.create({ ...options, numEnvs: N, problem, maxChunks: Math.max(maxChunks, problem.chunks) });
   try {
+    if (plan) env.setReplaySchedule(plan);
     return inIndexOrder(run(env, perEnv, start), N, perEnv, count);
   } finally {
     env.dispose();
@@ -85,7 +128,7 @@ export interface EvaluateOptions {
   baselines: Record<string, Baseline>;
 }
 
-/** DESIGN.md section 5: `pprl evaluate --json`. diffToPolicy = baseline - policy per paired episode. */
+/** docs/SEMANTICS.md section 5: `pprl evaluate --json`. diffToPolicy = baseline - policy per paired episode. */
 export interface EvaluationReport {
   policy: { makespan: Summary };
   baselines: Record<string, { makespan: Summary; diffToPolicy: { mean: number; ci95: [number, number] } }>;
@@ -94,10 +137,12 @@ export interface EvaluationReport {
 }
 
 /** Makespans of the policy (greedy) on `problem`, episodes start .. start + count - 1 in index order. */
-export async function policyMakespans(policy: Pick<LoadedPolicy, 'layout' | 'params'>, problem: Problem, count: number, start = 0): Promise<Float64Array> {
+export async function policyMakespans(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Float64Array> {
+  checkPlan(policy);
   const mlp = await WasmMlp.create(policy.layout, policy.params);
   try {
-    return await runOn(problem, chunksOfLayout(policy.layout), count, start, (env, perEnv, s) => env.runEpisodes({ mlp, greedy: true }, perEnv, s).makespan);
+    const run: Runner = (env, perEnv, s) => env.runEpisodes({ mlp, greedy: true }, perEnv, s).makespan;
+    return await runOn(problem, chunksOfLayout(policy.layout), count, start, run, policyEnvOptions(policy), policy.plan);
   } finally {
     mlp.dispose();
   }
@@ -112,7 +157,7 @@ export async function baselineMakespans(baseline: Baseline, problem: Problem, co
   return sim.replay(own, baseline.schedule, { episodes: count, episodeStart: start }).makespan;
 }
 
-export async function evaluatePolicy(policy: Pick<LoadedPolicy, 'layout' | 'params'>, opts: EvaluateOptions): Promise<EvaluationReport> {
+export async function evaluatePolicy(policy: PolicyLike, opts: EvaluateOptions): Promise<EvaluationReport> {
   const { problem, episodes } = opts;
   const start = opts.start ?? 0;
   const mine = await policyMakespans(policy, problem, episodes, start);

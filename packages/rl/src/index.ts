@@ -1,14 +1,30 @@
 // @pprl/rl: PPO that learns to schedule pipeline-parallel training, on TensorFlow.js with rollouts inside the
 // @pprl/core-wasm environment.
 export { train, type TrainOptions, type TrainResult, type UpdateLog } from './ppo.js';
-export { trainConfigSchema, parseTrainConfig, readTrainConfig, configProblem, configRanges, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
+export {
+  trainConfigSchema,
+  parseTrainConfig,
+  readTrainConfig,
+  configProblem,
+  configRanges,
+  modelProblem,
+  updateCount,
+  ppoUpdateCount,
+  cloneUpdateCount,
+  envOptionsOf,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './config.js';
 export {
   evaluatePolicy,
   policyMakespans,
   baselineMakespans,
   loadPolicy,
   chunksOfLayout,
+  policyEnvOptions,
+  planName,
   EVAL_EPISODE_START,
+  type PolicyLike,
   type Baseline,
   type EvaluateOptions,
   type EvaluationReport,

@@ -12,8 +12,8 @@ import { mlpLayers, orthogonalInit, summarize, UserError, WasmEnv, WasmMlp, type
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { loadCheckpoint, removeTemporaries, saveCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint.js';
-import { configProblem, configRanges, parseTrainConfig, updateCount, type TrainConfig, type TrainConfigInput } from './config.js';
+import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint.js';
+import { cloneUpdateCount, configProblem, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import type { BackendName } from './backends.js';
 import { TrainingEnvs } from './vector.js';
@@ -23,6 +23,10 @@ import { createTfUpdater, type LossCoefs } from './update.js';
 export interface UpdateLog {
   update: number;
   updates: number;
+  /** `clone`: behaviour cloning from the teacher; `ppo`: PPO (with the teacher's pull when teacher.coef > 0). */
+  phase: 'clone' | 'ppo';
+  /** The rollout followed the teacher (cloning) instead of the student. */
+  followedTeacher: boolean;
   globalStep: number;
   learningRate: number;
   /** Training episodes finished during this update's rollout, and their mean makespan / return. */
@@ -36,6 +40,10 @@ export interface UpdateLog {
   clipFraction: number;
   explainedVariance: number;
   gradNorm: number;
+  /** Weight of the cross-entropy to the teacher in this update's loss, its value and the argmax agreement. */
+  cloneCoef: number;
+  cloneLoss: number | null;
+  cloneAccuracy: number | null;
   /** Environment steps per second over this update (rollout + update). */
   stepsPerSec: number;
   rolloutSeconds: number;
@@ -51,6 +59,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Static schedules evaluated on the same held-out episodes, for the log (fixed problems only). */
   baselines?: Record<string, Schedule>;
+  /** The schedule `config.teacher.schedule` names, built for the config's problem (required with a teacher). */
+  teacher?: Schedule;
   /** After every update (progress displays). */
   onUpdate?: (log: UpdateLog) => void;
   /** Checked after every update: true stops the run there with a checkpoint (SIGINT). */
@@ -64,6 +74,8 @@ export interface TrainResult {
   /** True when all updates are done (false: stopped early, resumable). */
   finished: boolean;
   updates: number;
+  /** Of which cloning updates (before PPO). */
+  cloneUpdates: number;
   globalStep: number;
   seconds: number;
   /** Environment steps per second over the whole run (rollouts and updates). */
@@ -74,6 +86,11 @@ export interface TrainResult {
   backend: BackendName;
   eval?: UpdateLog['eval'];
   checkpoint: string;
+  /**
+   * The evaluation with the lowest policy makespan and its policy-only checkpoint (`<out>/best`): model selection
+   * on the run's evaluation episodes, which are disjoint from the episodes `pprl evaluate` and `compare` run.
+   */
+  best?: { update: number; policy: number; checkpoint: string };
 }
 
 /**
@@ -105,10 +122,16 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const T = config.stepsPerRollout;
   const batch = N * T;
   const minibatch = Math.floor(batch / config.minibatches);
-  const updates = updateCount(config);
-  const envs = await TrainingEnvs.create(N, T, problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! });
+  const cloneUpdates = cloneUpdateCount(config);
+  const ppoUpdates = ppoUpdateCount(config);
+  const updates = cloneUpdates + ppoUpdates;
+  if (config.teacher && !opts.teacher)
+    throw new UserError(`teacher.schedule "${config.teacher.schedule}": train() needs the schedule built for the problem (TrainOptions.teacher; pprl train builds it)`);
+  const envOptions = envOptionsOf(config);
+  const envs = await TrainingEnvs.create(N, T, problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! }, envOptions);
+  if (opts.teacher) envs.setTeacher(opts.teacher);
   // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes levels
-  const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });
+  const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });
   const D = envs.obsDim;
   const A = envs.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
@@ -147,23 +170,24 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
   };
 
+  const checkpointMeta = (): CheckpointMeta => ({
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    iteration: update,
+    globalStep,
+    logLines,
+    layout,
+    config,
+    rngState: rng.state(),
+    adamStep: updater.optimizerState().step,
+    backend,
+    seconds,
+    createdAt: new Date().toISOString(),
+  });
   const checkpoint = (): string => {
     const moments = updater.optimizerState();
     return saveCheckpoint(dir, {
-      meta: {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
-        iteration: update,
-        globalStep,
-        logLines,
-        layout,
-        config,
-        rngState: rng.state(),
-        adamStep: moments.step,
-        backend,
-        seconds,
-        createdAt: new Date().toISOString(),
-      },
+      meta: checkpointMeta(),
       params: updater.flatParams(),
       resume: { adamM: moments.m, adamV: moments.v, envState: envs.saveState() },
     });
@@ -173,29 +197,44 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   let updateTotal = 0;
   let lastEval: UpdateLog['eval'];
   let lastCheckpoint = '';
+  const bestDir = path.join(dir, BEST);
+  let best: TrainResult['best'] = existsSync(path.join(bestDir, 'meta.json')) ? bestOf(bestDir) : undefined;
   const sessionStart = update;
   const adv = new Float32Array(batch);
   const returns = new Float32Array(batch);
   const allowed = new Uint8Array(batch * A);
-  const coefs: LossCoefs = {
-    policy: 1,
-    entropy: config.entropyCoef,
-    value: config.valueCoef,
-    clone: 0,
-    clip: config.clip,
-    clipValueLoss: config.clipValueLoss,
-    normalizeAdvantages: config.normalizeAdvantages,
-    maxGradNorm: config.maxGradNorm,
-  };
+  const teacher = config.teacher;
 
   try {
-    // ---- 2. updates ----------------------------------------------------------------------------------------
+    // ---- 2. updates: cloning (with a teacher), then PPO ---------------------------------------------------
     while (update < updates) {
-      const lr = config.lrSchedule === 'linear' ? config.learningRate * (1 - update / updates) : config.learningRate;
+      // the phase, and this update's place in it (learning rate and teacher pull anneal within a phase)
+      const cloning = update < cloneUpdates;
+      const k = cloning ? update : update - cloneUpdates;
+      const phaseUpdates = cloning ? cloneUpdates : ppoUpdates;
+      const baseLr = cloning ? (teacher!.cloneLearningRate ?? config.learningRate) : config.learningRate;
+      const lr = config.lrSchedule === 'linear' ? baseLr * (1 - k / phaseUpdates) : baseLr;
+      const pull = teacher ? (teacher.coefSchedule === 'linear' ? teacher.coef * (1 - k / phaseUpdates) : teacher.coef) : 0;
+      const coefs: LossCoefs = {
+        policy: cloning ? 0 : 1,
+        entropy: cloning ? 0 : config.entropyCoef,
+        value: config.valueCoef,
+        clone: cloning ? 1 : pull,
+        clip: config.clip,
+        clipValueLoss: config.clipValueLoss,
+        normalizeAdvantages: config.normalizeAdvantages,
+        maxGradNorm: config.maxGradNorm,
+      };
+      // cloning rollouts follow the teacher first (its own states), then the student labelled by it (DAgger)
+      const followTeacher = cloning && k < Math.round(cloneUpdates * (1 - teacher!.studentShare));
 
       // rollout: T steps of N environments inside WebAssembly, stored [T][N]
       const t0 = performance.now();
-      envs.rollout(rolloutPolicy, config.seed);
+      envs.rollout(followTeacher ? 'teacher' : rolloutPolicy, config.seed);
+      // the teacher's rollouts carry no values, so the critic's are computed for their observations (before the
+      // rollout's views are taken: a forward may grow the module's memory)
+      const teacherValues = followTeacher ? rolloutPolicy.forwardMany(envs.fields().obs, batch).values : undefined;
+      const teacherFinal = followTeacher ? rolloutPolicy.forwardMany(envs.fields().finalObs, N).values : undefined;
       const buffers = envs.fields();
       const episodeLog = envs.readLog();
       globalStep += batch;
@@ -204,8 +243,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       // bootstrap and generalized advantage estimation, one reverse loop (nextnonterminal = 1 - done of the step)
       const reward = buffers.reward;
       const done = buffers.done;
-      const value = buffers.value;
-      const finalValue = buffers.finalValue;
+      const value = teacherValues ?? buffers.value;
+      const finalValue = teacherFinal ?? buffers.finalValue;
       for (let i = 0; i < N; i++) {
         let lastGae = 0;
         for (let t = T - 1; t >= 0; t--) {
@@ -228,8 +267,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         advantages: adv,
         returns,
         values: value,
+        ...(coefs.clone > 0 ? { teacher: buffers.teacher } : {}),
       });
-      const stats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, minibatches: 0 };
+      const stats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, cloneLoss: 0, cloneAccuracy: 0, minibatches: 0 };
       const order = Int32Array.from({ length: batch }, (_, k) => k);
       let stopEarly = false;
       for (let epoch = 0; epoch < config.epochs && !stopEarly; epoch++) {
@@ -244,6 +284,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
           stats.approxKl += s.approxKl;
           stats.clipFraction += s.clipFraction;
           stats.gradNorm += s.gradNorm;
+          stats.cloneLoss += s.cloneLoss;
+          stats.cloneAccuracy += s.cloneAccuracy;
           stats.minibatches++;
           epochKl += s.approxKl;
           epochMinibatches++;
@@ -262,6 +304,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       const entry: UpdateLog = {
         update,
         updates,
+        phase: cloning ? 'clone' : 'ppo',
+        followedTeacher: followTeacher,
         globalStep,
         learningRate: lr,
         episodes: episodeLog.episodes,
@@ -274,12 +318,21 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         clipFraction: stats.clipFraction / n,
         explainedVariance: explainedVariance(buffers.value, returns),
         gradNorm: stats.gradNorm / n,
+        cloneCoef: coefs.clone,
+        cloneLoss: coefs.clone > 0 ? stats.cloneLoss / n : null,
+        cloneAccuracy: coefs.clone > 0 ? stats.cloneAccuracy / n : null,
         stepsPerSec: batch / ((t2 - t0) / 1000),
         rolloutSeconds: (t1 - t0) / 1000,
         updateSeconds: (t2 - t1) / 1000,
       };
       const last = update === updates;
-      if (last || (config.evalInterval > 0 && update % config.evalInterval === 0)) entry.eval = lastEval = evaluate();
+      if (last || (config.evalInterval > 0 && update % config.evalInterval === 0)) {
+        entry.eval = lastEval = evaluate();
+        if (best === undefined || entry.eval.policy < best.policy) {
+          const meta = { ...checkpointMeta(), evalMakespan: entry.eval.policy };
+          best = { update, policy: entry.eval.policy, checkpoint: savePolicyCheckpoint(dir, BEST, { meta, params: updater.flatParams() }) };
+        }
+      }
       appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
       logLines++;
       opts.onUpdate?.(entry);
@@ -297,6 +350,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       outDir: dir,
       finished,
       updates: update,
+      cloneUpdates: Math.min(update, cloneUpdates),
       globalStep,
       seconds,
       stepsPerSec: globalStep / Math.max(seconds, 1e-9),
@@ -305,6 +359,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       backend,
       ...(lastEval ? { eval: lastEval } : {}),
       checkpoint: lastCheckpoint,
+      ...(best ? { best } : {}),
     };
     if (finished) writeFileAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -314,6 +369,14 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     envs.dispose();
     updater.dispose();
   }
+}
+
+/** The policy-only checkpoint of the best evaluation so far, in a run directory. */
+const BEST = 'best';
+
+function bestOf(bestDir: string): NonNullable<TrainResult['best']> {
+  const meta = JSON.parse(readFileSync(path.join(bestDir, 'meta.json'), 'utf8')) as CheckpointMeta;
+  return { update: meta.iteration, policy: meta.evalMakespan ?? Number.POSITIVE_INFINITY, checkpoint: bestDir };
 }
 
 /** CleanRL's orthogonal initialization, with the wait action's logit bias set (the last action). */

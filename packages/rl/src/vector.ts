@@ -2,7 +2,21 @@
 // none), rolled out with the same policy and presented as a single [T][N] rollout, environment i of the whole batch
 // being environment i mod n of vector floor(i / n) of each row. With one vector the rollout fields are the
 // module's own views (no copies); with several, each row's slices are copied side by side.
-import { ConfigError, WasmEnv, withNoise, type EnvLog, type Problem, type ProblemRanges, type RolloutBuffers, type WasmMlp } from '@pprl/core-wasm';
+import {
+  ConfigError,
+  WasmEnv,
+  withNoise,
+  type EnvLog,
+  type Problem,
+  type ProblemRanges,
+  type RolloutBuffers,
+  type Schedule,
+  type WasmEnvOptions,
+  type WasmMlp,
+} from '@pprl/core-wasm';
+
+/** Options every training vector is created with (the wait action, the memory rule, the feature groups). */
+export type TrainingEnvOptions = Pick<WasmEnvOptions, 'wait' | 'memoryRule' | 'features'>;
 
 export interface RolloutFields {
   obs: Float32Array;
@@ -12,6 +26,10 @@ export interface RolloutFields {
   value: Float32Array;
   reward: Float32Array;
   done: Uint8Array;
+  /** The teacher's action per row (-1: none, or no teacher). */
+  teacher: Int32Array;
+  /** [N][D]: the observation after the last step, and its value (MLP rollouts; 0 otherwise). */
+  finalObs: Float32Array;
   finalValue: Float32Array;
 }
 
@@ -20,6 +38,7 @@ export class TrainingEnvs {
   readonly numActions: number;
   private readonly buffers: RolloutBuffers[];
   private readonly combined: RolloutFields | undefined;
+  private teacher: Schedule | undefined;
 
   private constructor(
     private readonly vectors: WasmEnv[],
@@ -41,29 +60,45 @@ export class TrainingEnvs {
             value: new Float32Array(TN),
             reward: new Float32Array(TN),
             done: new Uint8Array(TN),
+            teacher: new Int32Array(TN),
+            finalObs: new Float32Array(numEnvs * this.obsDim),
             finalValue: new Float32Array(numEnvs),
           };
   }
 
   /** N environments of `problem` (split evenly over `noiseLevels` when given) or of fresh problems from `ranges`. */
-  static async create(numEnvs: number, steps: number, source: { problem: Problem; noiseLevels?: readonly number[] } | { ranges: ProblemRanges }): Promise<TrainingEnvs> {
+  static async create(
+    numEnvs: number,
+    steps: number,
+    source: { problem: Problem; noiseLevels?: readonly number[] } | { ranges: ProblemRanges },
+    options: TrainingEnvOptions = {},
+  ): Promise<TrainingEnvs> {
     let vectors: WasmEnv[];
-    if ('ranges' in source) vectors = [await WasmEnv.create({ numEnvs, ranges: source.ranges })];
+    if ('ranges' in source) vectors = [await WasmEnv.create({ ...options, numEnvs, ranges: source.ranges })];
     else {
       const levels = source.noiseLevels;
-      if (!levels || levels.length === 0) vectors = [await WasmEnv.create({ numEnvs, problem: source.problem })];
+      if (!levels || levels.length === 0) vectors = [await WasmEnv.create({ ...options, numEnvs, problem: source.problem })];
       else {
         const n = numEnvs / levels.length;
         // disjoint episode indices per vector: every level meets its own noise draws
-        vectors = await Promise.all(levels.map((cv, g) => WasmEnv.create({ numEnvs: n, problem: withNoise(source.problem, cv), episodeStart: g * n })));
+        vectors = await Promise.all(levels.map((cv, g) => WasmEnv.create({ ...options, numEnvs: n, problem: withNoise(source.problem, cv), episodeStart: g * n })));
       }
     }
     return new TrainingEnvs(vectors, numEnvs, steps);
   }
 
-  /** T steps of every environment under the MLP policy (sampling); then `fields()` holds the rollout. */
-  rollout(mlp: WasmMlp, seed: number): void {
-    this.vectors.forEach((v, g) => v.rollout({ mlp, seed }, this.steps, this.buffers[g]!));
+  /** The teacher whose decisions label every rollout row (and whom `rollout('teacher')` follows). */
+  setTeacher(schedule: Schedule): void {
+    this.teacher = schedule;
+    for (const v of this.vectors) v.setReplaySchedule(schedule);
+  }
+
+  /**
+   * T steps of every environment under the MLP policy (sampling) or the teacher; then `fields()` holds the
+   * rollout (with the teacher's labels when one is set).
+   */
+  rollout(policy: WasmMlp | 'teacher', seed: number): void {
+    this.vectors.forEach((v, g) => v.rollout(policy === 'teacher' ? 'teacher' : { mlp: policy, seed }, this.steps, this.buffers[g]!));
     if (!this.combined) return;
     const { obsDim: D, numActions: A, steps: T } = this;
     const c = this.combined;
@@ -71,7 +106,7 @@ export class TrainingEnvs {
     this.vectors.forEach((v, g) => {
       const b = this.buffers[g]!;
       const n = v.numEnvs;
-      const [obs, mask, actions, logProb, value, reward, done] = [b.obs, b.mask, b.actions, b.logProb, b.value, b.reward, b.done];
+      const [obs, mask, actions, logProb, value, reward, done, teacher] = [b.obs, b.mask, b.actions, b.logProb, b.value, b.reward, b.done, b.teacher];
       for (let t = 0; t < T; t++) {
         const from = t * n;
         const to = t * this.numEnvs + at;
@@ -82,7 +117,9 @@ export class TrainingEnvs {
         c.value.set(value.subarray(from, from + n), to);
         c.reward.set(reward.subarray(from, from + n), to);
         c.done.set(done.subarray(from, from + n), to);
+        c.teacher.set(teacher.subarray(from, from + n), to);
       }
+      c.finalObs.set(b.finalObs, at * D);
       c.finalValue.set(b.finalValue, at);
       at += n;
     });
@@ -92,7 +129,7 @@ export class TrainingEnvs {
   fields(): RolloutFields {
     if (this.combined) return this.combined;
     const b = this.buffers[0]!;
-    return { obs: b.obs, mask: b.mask, actions: b.actions, logProb: b.logProb, value: b.value, reward: b.reward, done: b.done, finalValue: b.finalValue };
+    return { obs: b.obs, mask: b.mask, actions: b.actions, logProb: b.logProb, value: b.value, reward: b.reward, done: b.done, teacher: b.teacher, finalObs: b.finalObs, finalValue: b.finalValue };
   }
 
   /** Episodes finished since the last call, over all vectors. */
@@ -130,6 +167,8 @@ export class TrainingEnvs {
       at += v.stateBytes;
     }
     if (at !== state.length) throw new ConfigError('state', `holds ${state.length} bytes; these environments have ${at}`);
+    // restoring unloads a vector's schedule (its memory is not part of the state): load the teacher again
+    if (this.teacher) this.setTeacher(this.teacher);
   }
 
   /** The first vector (built-in evaluation when there is one vector). */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint.js';
 import { parseTrainConfig, type TrainConfigInput } from '../src/config.js';
 import { BUNDLED_POLICIES, bundledPolicyDir } from '../src/bundled.js';
-import { configProblem } from '../src/config.js';
+import { envOptionsOf } from '../src/config.js';
 import { evaluatePolicy, loadPolicy } from '../src/evaluate.js';
 import { train, type UpdateLog } from '../src/ppo.js';
 
@@ -169,13 +169,17 @@ describe('config and checkpoint errors', () => {
 });
 
 describe('bundled policies', () => {
-  it.each(BUNDLED_POLICIES)('%s: loads, and its saved environment state fits the current environment (it can resume)', async (name) => {
-    const ckpt = loadCheckpoint(bundledPolicyDir(name), true);
-    const config = parseTrainConfig(ckpt.meta.config);
-    expect(ckpt.meta.iteration).toBe(Math.ceil(config.totalSteps / (config.envs * config.stepsPerRollout)));
-    const env = await WasmEnv.create({ numEnvs: config.envs, problem: configProblem(config)! });
-    env.restoreState(ckpt.resume!.envState);
-    expect(env.episodeOf(0)).toBeGreaterThan(0);
+  it.each(BUNDLED_POLICIES)('%s: loads, fits the current environment, and is the best evaluation of its run', async (name) => {
+    const dir = bundledPolicyDir(name);
+    const policy = loadPolicy(dir);
+    const result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
+    expect(result.finished).toBe(true);
+    expect(policy.meta.evalMakespan).toBe(result.best.policy);
+    expect(policy.meta.iteration).toBe(result.best.update);
+    // the observation layout of today's environment, with the options it was trained with
+    const env = await WasmEnv.create({ ...envOptionsOf(policy.config), numEnvs: 1, problem: policy.problem! });
+    expect(env.obsDim).toBe(policy.layout.obsDim);
+    expect(env.numActions).toBe(policy.layout.actions);
     env.dispose();
   });
 });

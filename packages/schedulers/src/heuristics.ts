@@ -1,4 +1,4 @@
-// Dynamic heuristics: priority rules over the eligible op classes of an idle device (DESIGN.md section 4).
+// Dynamic heuristics: priority rules over the eligible op classes of an idle device (docs/SEMANTICS.md section 4).
 // They run in the dynamic executor of @pprl/core-wasm and become built-in policies of the RL environment, so each
 // rule is stated exactly. None of them ever waits, so their realized orders replay statically to the same times.
 import { envRemainingPath, runDynamic, UserError, type DynamicOptions, type DynamicPolicy, type DynamicResult, type Problem } from '@pprl/core-wasm';

@@ -1,4 +1,4 @@
-// Every static schedule by its CLI name (DESIGN.md section 5).
+// Every static schedule by its CLI name (docs/SEMANTICS.md section 5).
 import { UserError } from '@pprl/core-wasm';
 import { dualPipeV } from './generators/dualpipe-v.js';
 import { gpipe, interleaved1F1B, loopedBfs, oneFOneB, oneFOneBSplit } from './generators/classic.js';

@@ -1,5 +1,6 @@
 // pprl demo: the main job on built-in defaults. A realistic problem from the bundled H200 profile, the known
-// schedules and the dynamic heuristics at noise cv 0, 0.1, 0.2, 0.3 and at x0.5 to x8 the communication time
+// schedules, the dynamic heuristics and the bundled learned policies, all at the same memory limit (P activations
+// per device), at noise cv 0, 0.1, 0.2, 0.3 and at x0.5 to x8 the communication time
 // (cv 0.2), on common random numbers: tables, an HTML report (report.html), and Gantt charts (SVG) and Chrome
 // traces (open in Perfetto) of one episode per scheduler.
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, H200_PROFILES_URL, findProfile, pairedDifference, problemFromProfile, withLimit, withNoise, type Problem } from '@pprl/core-wasm';
 import { timelineToChromeTrace, timelineToSvg } from '@pprl/schedulers';
-import { bundledPolicyDir, BUNDLED_POLICIES } from '@pprl/rl';
+import { bundledPolicyDir, BUNDLED_POLICIES, type BundledPolicy } from '@pprl/rl';
 import { asVProblem, heuristicContender, ppoContender, staticContender, type Contender, type ContenderRun } from '../contenders.js';
 import { numberOption } from '../problem-options.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
@@ -31,15 +32,24 @@ export interface DemoOptions {
   policy?: string;
 }
 
+type PolicyRef = { dir: string; label: string };
+
 /**
- * The bundled policy trained on this problem (model, P, M), or the 6.2B P = 4 M = 16 one, which then runs a problem
- * it was not trained on (observations do not depend on P or M).
+ * The learned schedulers of the demo: the given policy, or the bundled V = 2 and V = 1 policies of this problem
+ * (model, P, M), else the 6.2B P = 4 M = 16 ones, which then run a problem they were not trained on (observations
+ * do not depend on P or M).
  */
-export function demoPolicy(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model' | 'policy'>): { dir: string; label: string } {
-  if (o.policy) return { dir: o.policy, label: 'ppo' };
+export function demoPolicies(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model' | 'policy'>): PolicyRef[] {
+  if (o.policy) return [{ dir: o.policy, label: 'ppo' }];
   const own = `h200-${o.model.toLowerCase()}-p${o.stages}-m${o.microBatches}`;
-  const name = BUNDLED_POLICIES.find((n) => n === own);
-  return name ? { dir: bundledPolicyDir(name), label: 'ppo' } : { dir: bundledPolicyDir('h200-6.2b-p4-m16'), label: 'ppo (6.2B P4 M16)' };
+  const bundled = (v: 1 | 2) => BUNDLED_POLICIES.find((n) => n === `${own}-v${v}`);
+  const ours = bundled(1) !== undefined && bundled(2) !== undefined;
+  const pick = (v: 1 | 2): BundledPolicy => bundled(v) ?? (v === 1 ? 'h200-6.2b-p4-m16-v1' : 'h200-6.2b-p4-m16-v2');
+  const suffix = ours ? '' : ' 6.2B P4 M16';
+  return [
+    { dir: bundledPolicyDir(pick(1)), label: `ppo (V=1${suffix})` },
+    { dir: bundledPolicyDir(pick(2)), label: `ppo (V=2${suffix})` },
+  ];
 }
 
 export function demoProblem(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model'>): Problem {
@@ -47,24 +57,27 @@ export function demoProblem(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'mo
   return problemFromProfile(findProfile(profiles, o.model, 1), { stages: o.stages, microBatches: o.microBatches, link: { bandwidthGBps: 50 } });
 }
 
-/** The demo's schedulers, each built on whichever variant of the problem a sweep hands it. */
-export function demoSpecs(problem: Problem, policy?: { dir: string; label: string }): ContenderSpec[] {
-  const memF = problem.memF[0]!;
-  const oneP = problem.stages * memF;
-  const twoP = 2 * oneP;
-  const learned: ContenderSpec[] = policy ? [{ name: policy.label, make: (p) => ppoContender(policy.label, policy.dir, withLimit(p, twoP)) }] : [];
+/**
+ * The demo's schedulers, each built on whichever variant of the problem a sweep hands it, all at the same memory:
+ * at most P activations per device (the budget of 1F1B and ZB-H1, which zb-v also holds with its half-size chunks).
+ */
+export function demoSpecs(problem: Problem, policies: PolicyRef[] = []): ContenderSpec[] {
+  const limit = demoMemoryLimit(problem);
   return [
     { name: '1f1b', make: (p) => staticContender('1f1b', '1f1b', p) },
     { name: 'zb-h1', make: (p) => staticContender('zb-h1', 'zb-h1', p) },
-    { name: 'zb-h2', make: (p) => staticContender('zb-h2', 'zb-h2', p) },
-    { name: 'zb-auto (1p)', make: (p) => staticContender('zb-auto (1p)', 'zb-auto', withLimit(p, oneP)) },
-    { name: 'zb-auto (2p)', make: (p) => staticContender('zb-auto (2p)', 'zb-auto', withLimit(p, twoP)) },
-    { name: 'zb-v', make: (p) => staticContender('zb-v', 'zb-v', withLimit(asVProblem(p), oneP)) },
-    { name: 'greedy-zb', make: (p) => heuristicContender('greedy-zb', withLimit(p, twoP)) },
-    { name: 'greedy-ffirst', make: (p) => heuristicContender('greedy-ffirst', withLimit(p, twoP)) },
-    { name: 'greedy-cp', make: (p) => heuristicContender('greedy-cp', withLimit(p, twoP)) },
-    ...learned,
+    { name: 'zb-auto', make: (p) => staticContender('zb-auto', 'zb-auto', withLimit(p, limit)) },
+    { name: 'zb-v', make: (p) => staticContender('zb-v', 'zb-v', withLimit(asVProblem(p), limit)) },
+    { name: 'greedy-zb', make: (p) => heuristicContender('greedy-zb', withLimit(p, limit)) },
+    { name: 'greedy-ffirst', make: (p) => heuristicContender('greedy-ffirst', withLimit(p, limit)) },
+    { name: 'greedy-cp', make: (p) => heuristicContender('greedy-cp', withLimit(p, limit)) },
+    ...policies.map(({ dir, label }) => ({ name: label, make: (p: Problem) => ppoContender(label, dir, withLimit(p, limit)) })),
   ];
+}
+
+/** The demo's common memory limit per device: P activations of one micro-batch (1F1B's and ZB-H1's peak). */
+export function demoMemoryLimit(problem: Problem): number {
+  return problem.stages * problem.memF[0]!;
 }
 
 export function demoContenders(problem: Problem): Contender[] {
@@ -89,7 +102,7 @@ function levelSummary(run: ContenderRun, stages: number): ByLevel[string] {
 
 export async function runDemo(o: DemoOptions, log: (line: string) => void, showProgress = false) {
   const problem = demoProblem(o);
-  const specs = demoSpecs(problem, demoPolicy(o));
+  const specs = demoSpecs(problem, demoPolicies(o));
   const progress = createProgress({ label: 'demo', total: specs.length * (NOISE_LEVELS.length + COMM_SCALES.length), enabled: showProgress });
   const baseline = 'zb-h1';
   const noiseSweep = await runSweep({
@@ -127,8 +140,14 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
   }
   const worst = NOISE_LEVELS.length - 1;
   const base = noiseSweep.runs.get(baseline)![worst]!.makespan;
+  const zbV = noiseSweep.runs.get('zb-v')![worst]!.makespan;
   const diffs: Record<string, { mean: number; ci95: [number, number] }> = {};
-  for (const { name } of specs) if (name !== baseline) diffs[name] = pairedDifference(noiseSweep.runs.get(name)![worst]!.makespan, base);
+  const diffsToZbV: Record<string, { mean: number; ci95: [number, number] }> = {};
+  for (const { name } of specs) {
+    const own = noiseSweep.runs.get(name)![worst]!.makespan;
+    if (name !== baseline) diffs[name] = pairedDifference(own, base);
+    if (name !== 'zb-v') diffsToZbV[name] = pairedDifference(own, zbV);
+  }
   const reportPath = join(o.out, 'report.html');
   const summary = {
     problem: {
@@ -137,11 +156,13 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
       microBatches: problem.microBatches,
       costUs: { F: problem.costF[0], B: problem.costB[0], W: problem.costW[0], comm: problem.comm[0] },
       memFBytes: problem.memF[0],
+      memLimitBytes: demoMemoryLimit(problem),
     },
     episodes: o.episodes,
     noiseLevels: NOISE_LEVELS,
     results,
     pairedDifferenceToZbH1AtCv03: diffs,
+    pairedDifferenceToZbVAtCv03: diffsToZbV,
     commSweep: { noise: COMM_SWEEP_NOISE, scales: COMM_SCALES, results: byCommScale },
     // beside results.json
     report: 'report.html',
@@ -153,18 +174,22 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
   log(
     `Problem: ${o.model} stages from the H200 profile, P=${problem.stages}, M=${problem.microBatches}, F ${fmt(problem.costF[0]!)} us, B ${fmt(problem.costB[0]!)} us, W ${fmt(problem.costW[0]!)} us, comm ${fmt(problem.comm[0]!)} us (50 GB/s); ${o.episodes} episodes per noise level, common random numbers.`,
   );
+  log(
+    `Equal memory: every scheduler holds at most ${(demoMemoryLimit(problem) / 2 ** 30).toFixed(2)} GiB of activations per device (P = ${problem.stages} micro-batches' worth, the budget of 1F1B and ZB-H1; zb-v and ppo (V=2) run two half-size chunks per device).`,
+  );
+  const ci = (d: { mean: number; ci95: [number, number] } | undefined) => (d ? `${ms(d.mean)} [${ms(d.ci95[0])}, ${ms(d.ci95[1])}]` : '(baseline)');
   const rows = specs.map(({ name }) => {
     const r = results[name]!;
-    const d = diffs[name];
     return [
       name,
       (r.peakMemoryBytes / 2 ** 30).toFixed(2),
       ...NOISE_LEVELS.map((cv) => ms(r.byNoise[String(cv)]!.mean)),
       `${(100 * r.byNoise['0']!.bubbleRate).toFixed(1)}%`,
-      d ? `${ms(d.mean)} [${ms(d.ci95[0])}, ${ms(d.ci95[1])}]` : '(baseline)',
+      ci(diffs[name]),
+      ci(diffsToZbV[name]),
     ];
   });
-  log(table(['scheduler', 'peak GiB', ...NOISE_LEVELS.map((cv) => `ms @cv ${cv}`), 'bubble @0', 'vs zb-h1 @0.3 (ms, 95% CI)'], rows));
+  log(table(['scheduler', 'peak GiB', ...NOISE_LEVELS.map((cv) => `ms @cv ${cv}`), 'bubble @0', 'vs zb-h1 @0.3 (ms, 95% CI)', 'vs zb-v @0.3'], rows));
   log(`Rising communication time at noise cv ${COMM_SWEEP_NOISE} (mean makespan, ms):`);
   const commRows = specs.map(({ name }) => [name, ...COMM_SCALES.map((k) => ms(byCommScale[name]![String(k)]!.mean))]);
   log(table(['scheduler', ...COMM_SCALES.map((k) => `comm x${k}`)], commRows));
@@ -175,21 +200,21 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
 
 function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: SweepResult, gantts: GanttChart[]): string {
   const GiB = 2 ** 30;
-  const oneP = problem.stages * problem.memF[0]!;
+  const oneP = demoMemoryLimit(problem);
   return renderReport({
     title: 'PPRL demo: pipeline schedules under fluctuation and rising communication delay',
     intro: [
       `The two experiments of the project note, on ${o.model} stages measured on an H200 (bundled profile): known schedules (1F1B, zero-bubble H1, H2, automatic and V) and dynamic heuristics that decide as the episode unfolds.`,
       `Every scheduler meets the same random draws in episode e (common random numbers), so the differences to ${noise.baseline} are paired and their confidence intervals are narrow.`,
-      'zb-auto (1p) may hold P activations per device like 1F1B, zb-auto (2p), the greedy heuristics and the PPO policy twice that; zb-v runs the same model as two half-size chunks per device.',
-      'ppo is a policy learned with PPO (packages/rl; bundled checkpoint, trained at noise cv 0.3 on another noise seed than these episodes), run greedily: it decides which op class each idle device runs next, like the heuristics.',
+      `Equal memory: every scheduler holds at most P activations per device (${(oneP / GiB).toFixed(2)} GiB), the budget of 1F1B and ZB-H1. zb-v and ppo (V=2) run the same model as two half-size chunks per device in V placement.`,
+      'ppo (V=1) and ppo (V=2) are policies learned with PPO (bundled checkpoints of @pprl/rl, cloned from ZB-H1 and zb-v, then fine-tuned at noise cv 0.3 on another noise seed than these episodes), run greedily: they decide which op class each idle device runs next, like the heuristics.',
     ],
     problem: [
       ['model stage (H200 profile)', `${o.model}, micro-batch size 1`],
       ['devices P, micro-batches M', `${problem.stages}, ${problem.microBatches}`],
       ['compute F / B / W per stage', `${(problem.costF[0]! / 1000).toFixed(3)} / ${(problem.costB[0]! / 1000).toFixed(3)} / ${(problem.costW[0]! / 1000).toFixed(3)} ms`],
       ['one transfer (50 GB/s link)', `${(problem.comm[0]! / 1000).toFixed(3)} ms`],
-      ['activation memory per micro-batch and stage', `${(problem.memF[0]! / GiB).toFixed(3)} GiB; 1p limit ${(oneP / GiB).toFixed(2)} GiB`],
+      ['activation memory per micro-batch and stage', `${(problem.memF[0]! / GiB).toFixed(3)} GiB; limit for every scheduler ${(oneP / GiB).toFixed(2)} GiB (P activations)`],
       ['noise', `normal, relative standard deviation cv on every compute and transfer time (floor 0.05), seed ${problem.noise.seed}`],
       ['episodes per point', String(o.episodes)],
     ],
@@ -215,13 +240,13 @@ function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: 
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('compare the known schedules and heuristics on a realistic H200 problem under rising noise and communication delay; writes report.html')
+    .description('compare the known schedules, heuristics and learned policies at equal memory on a realistic H200 problem under rising noise and communication delay; writes report.html')
     .option('--out <dir>', 'where to write report.html, charts, traces and results.json', 'pprl-report')
     .option('--episodes <K>', 'episodes per noise level and per comm scale', '500')
     .option('--stages <P>', 'pipeline devices', '4')
     .option('--micro-batches <M>', 'micro-batches', '16')
     .option('--model <name>', 'profile entry of the bundled H200 profile (1.5B, 6.2B, 14.6B)', '6.2B')
-    .option('--policy <dir>', 'a trained PPO policy to include (default: the bundled policy of this problem, else the 6.2B P=4 M=16 one)')
+    .option('--policy <dir>', 'a trained PPO policy to include (default: the bundled V=1 and V=2 policies of this problem, else the 6.2B P=4 M=16 ones)')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', '\nExample:\n  pprl demo --out report --episodes 1000')
     .action(async (opts: { out: string; episodes: string; stages: string; microBatches: string; model: string; policy?: string; json?: boolean }) => {

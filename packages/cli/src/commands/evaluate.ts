@@ -1,10 +1,10 @@
 // pprl evaluate: a trained policy against every static schedule and heuristic on common random numbers
-// (DESIGN.md section 5 for the JSON).
+// (docs/SEMANTICS.md section 5 for the JSON).
 import { Command } from 'commander';
 import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem } from '@pprl/core-wasm';
-import { evaluatePolicy, loadPolicy, type Baseline, type EvaluationReport } from '@pprl/rl';
+import { evaluatePolicy, loadPolicy, modelProblem, type Baseline, type EvaluationReport } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { contenderNames, problemForSchedule } from '../contenders.js';
+import { contenderNames, heuristicContender, ppoContender, problemForPolicy, problemForSchedule, staticContender, withPlan, type Contender } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
@@ -44,6 +44,19 @@ export function baselinesFor(names: string[] | undefined, problem: Problem): { b
   return { baselines, skipped };
 }
 
+/**
+ * Each scheduler's peak activation memory (bytes, the largest over devices and episodes). A static schedule's is one
+ * replay (a device's memory follows its own op order, whatever the timing); the policy's comes from replaying the
+ * op orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
+ */
+export async function peakMemories(policyDir: string, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
+  const peak = async (c: Contender, k: number) => Math.max(...(await c.run(undefined, k)).peakMemory);
+  const out: { policy: number; baselines: Record<string, number> } = { policy: await peak(ppoContender('ppo', policyDir, model), episodes), baselines: {} };
+  for (const [name, b] of Object.entries(baselines))
+    out.baselines[name] = typeof b === 'string' ? await peak(heuristicContender(name, problem), episodes) : await peak(staticContender(name, name, b.problem ?? problem), 1);
+  return out;
+}
+
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('evaluate a trained policy (greedy) against static schedules and heuristics, paired on common random numbers')
@@ -55,19 +68,22 @@ export function evaluateCommand(): Command {
   return cmd
     .addHelpText(
       'after',
-      "\nWithout problem options the policy's own training problem is used (with --noise and --seed applied).\nEpisodes are 0..K-1 at the given noise seed (default 0): the same episodes `pprl compare` runs; train on another noise seed to keep them held out.\n\nExamples:\n  pprl evaluate --policy packages/rl/checkpoints/h200-6.2b-p4-m16 --noise 0.3 --episodes 2000\n  pprl evaluate --policy runs/p4 --stages 8 --micro-batches 32 --noise 0.2 --schedulers zb-h1,zb-auto,greedy-zb --json",
+      "\nWithout problem options the policy's own training problem is used (with --noise and --seed applied).\nEpisodes are 0..K-1 at the given noise seed (default 0): the same episodes `pprl compare` runs; train on another noise seed to keep them held out.\n\nExamples:\n  pprl evaluate --policy packages/rl/checkpoints/h200-6.2b-p4-m16-v2 --noise 0.3 --episodes 2000\n  pprl evaluate --policy runs/p4 --stages 8 --micro-batches 32 --noise 0.2 --schedulers zb-h1,zb-auto,greedy-zb --json",
     )
     .action(async (opts: EvaluateOptions) => {
       const episodes = episodesOption(opts.episodes, 1000);
       if (episodes < 2) throw new ConfigError('--episodes', 'must be at least 2 for a confidence interval');
       const policy = loadPolicy(opts.policy!);
       const ownProblem = !PROBLEM_FLAGS.some((k) => opts[k] !== undefined);
-      let problem: Problem;
+      // the model with one chunk per device: static schedules build their problems from it (ZB-V splits it), the
+      // policy runs it split into its own chunks, the heuristics run the policy's problem
+      let model: Problem;
       if (ownProblem) {
-        if (!policy.problem) throw new ConfigError('--stages', 'this policy was trained on problem ranges: give the problem to evaluate on (--stages, --micro-batches, costs or --profile)');
-        const cv = numberOption('--noise', opts.noise) ?? policy.problem.noise.cv;
-        const base = policy.problem.config;
-        problem = resolveProblem({
+        const own = modelProblem(policy.config);
+        if (!own) throw new ConfigError('--stages', 'this policy was trained on problem ranges: give the problem to evaluate on (--stages, --micro-batches, costs or --profile)');
+        const cv = numberOption('--noise', opts.noise) ?? own.noise.cv;
+        const base = own.config;
+        model = resolveProblem({
           ...base,
           noise: {
             ...base.noise,
@@ -76,20 +92,26 @@ export function evaluateCommand(): Command {
             seed: numberOption('--seed', opts.seed) ?? 0,
           },
         });
-      } else problem = problemFromOptions(opts);
+      } else model = problemFromOptions(opts);
+      const problem = problemForPolicy(policy, model);
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      const { baselines, skipped } = baselinesFor(names, problem);
-      const report: EvaluationReport = await evaluatePolicy(policy, { problem, episodes, baselines });
+      const { baselines, skipped } = baselinesFor(names, model);
+      const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
+      const peaks = await peakMemories(opts.policy!, model, problem, baselines, episodes);
+      const limit = Number.isFinite(problem.memLimit) ? problem.memLimit : null;
       const trainingSeed = policy.problem?.noise.seed;
       const heldOut = trainingSeed === undefined || trainingSeed !== problem.noise.seed || !ownProblem;
-      if (opts.json) return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped });
+      if (opts.json)
+        return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped, memLimitBytes: limit, peakMemoryBytes: peaks });
       console.log(`policy ${policy.dir} (trained ${policy.meta.globalStep} steps); P=${problem.stages} M=${problem.microBatches}, noise cv ${problem.noise.cv}, ${episodes} episodes from seed ${problem.noise.seed}, common random numbers`);
       if (!heldOut) console.log('note: this noise seed is the one the policy was trained on, so these episodes are not held out (use --seed)');
       const m = report.policy.makespan;
-      const rows = [['ppo (greedy)', fmt(m.mean), fmt(m.p50), fmt(m.p95), '(reference)']];
+      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
+      const rows = [['ppo (greedy)', fmt(m.mean), fmt(m.p50), fmt(m.p95), gib(peaks.policy), '(reference)']];
       for (const [name, b] of Object.entries(report.baselines))
-        rows.push([name, fmt(b.makespan.mean), fmt(b.makespan.p50), fmt(b.makespan.p95), `${fmt(b.diffToPolicy.mean)} [${fmt(b.diffToPolicy.ci95[0])}, ${fmt(b.diffToPolicy.ci95[1])}]`]);
-      console.log(table(['scheduler', 'mean makespan', 'p50', 'p95', 'baseline - policy [95% CI]'], rows));
+        rows.push([name, fmt(b.makespan.mean), fmt(b.makespan.p50), fmt(b.makespan.p95), gib(peaks.baselines[name]!), `${fmt(b.diffToPolicy.mean)} [${fmt(b.diffToPolicy.ci95[0])}, ${fmt(b.diffToPolicy.ci95[1])}]`]);
+      if (limit !== null) console.log(`memory limit per device: ${gib(limit)} GiB`);
+      console.log(table(['scheduler', 'mean makespan', 'p50', 'p95', 'peak GiB', 'baseline - policy [95% CI]'], rows));
       console.log('positive differences: the policy is faster than that baseline');
       if (skipped.length > 0) console.log(`not buildable for this problem: ${skipped.join(', ')}`);
     });

@@ -12,7 +12,7 @@ interface SimulateOptions extends ProblemOptions {
   json?: boolean;
 }
 
-/** The JSON object of DESIGN.md section 5. */
+/** The JSON object of docs/SEMANTICS.md section 5. */
 export interface SimulateOutput extends ReplaySummary {
   schedule: string;
   stages: number;
@@ -85,7 +85,7 @@ export function simulateCommand(): Command {
     .description('replay a schedule (name, .json or torch .csv file) or run a heuristic for K episodes under noise')
     .argument('<schedule>', 'schedule name, heuristic name (greedy-*), or a .json / .csv schedule file')
     .option('--episodes <K>', 'episodes (noise draws); default 1 without noise, 1000 with noise')
-    .option('--json', 'print one JSON object (DESIGN.md section 5)');
+    .option('--json', 'print one JSON object (fields in docs/SEMANTICS.md section 5)');
   addProblemOptions(cmd);
   cmd.addHelpText('after', '\nExample:\n  pprl simulate zb-h1 --stages 4 --micro-batches 16 --cost-f 1 --cost-b 1.2 --cost-w 0.9 --comm 0.1 --noise 0.2 --episodes 1000 --json');
   cmd.action(async (name: string, opts: SimulateOptions) => {

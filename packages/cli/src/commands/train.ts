@@ -13,11 +13,16 @@ interface TrainOptions {
   json?: boolean;
 }
 
-/** Static schedules logged beside the policy at each evaluation (those that can be built for the problem). */
-function logBaselines(problem: ReturnType<typeof configProblem>): Record<string, Schedule> {
+/**
+ * Static schedules logged beside the policy at each evaluation (those that can be built for the problem): 1F1B and
+ * ZB-H1 with one chunk per device, ZB-V with two in V placement, and the teacher.
+ */
+function logBaselines(problem: ReturnType<typeof configProblem>, teacher: string | undefined): Record<string, Schedule> {
   const out: Record<string, Schedule> = {};
-  if (!problem || problem.chunks !== 1) return out;
-  for (const name of ['1f1b', 'zb-h1']) {
+  if (!problem) return out;
+  const names = problem.chunks === 1 ? ['1f1b', 'zb-h1'] : problem.chunks === 2 && problem.placement === 'v' ? ['zb-v'] : [];
+  if (teacher && !names.includes(teacher)) names.push(teacher);
+  for (const name of names) {
     try {
       out[name] = findSchedule(name).build(problem);
     } catch {
@@ -25,6 +30,36 @@ function logBaselines(problem: ReturnType<typeof configProblem>): Record<string,
     }
   }
   return out;
+}
+
+/** The teacher's schedule, built for the config's problem; errors name the config field. */
+function teacherSchedule(name: string | undefined, problem: ReturnType<typeof configProblem>): Schedule | undefined {
+  if (name === undefined || !problem) return undefined;
+  let info;
+  try {
+    info = findSchedule(name);
+  } catch (e) {
+    throw new ConfigError('teacher.schedule', (e as Error).message);
+  }
+  try {
+    return info.build(problem);
+  } catch (e) {
+    throw new ConfigError('teacher.schedule', `${name} cannot be built for this problem: ${(e as Error).message}`);
+  }
+}
+
+/** The progress bar's text after an update: the phase, training makespan and speed, and at evaluations the
+ * greedy policy against the teacher (or ZB-H1 / ZB-V) on the held-out episodes. */
+function progressLine(log: UpdateLog, teacher: string | undefined): string {
+  const parts: string[] = [log.phase === 'clone' ? `cloning${log.followedTeacher ? ' (teacher rollouts)' : ''}` : 'ppo'];
+  if (log.meanMakespan !== null) parts.push(`makespan ${fmt(log.meanMakespan)}`);
+  if (log.cloneAccuracy !== null) parts.push(`agrees with teacher ${(100 * log.cloneAccuracy).toFixed(1)}%`);
+  if (log.eval) {
+    const ref = teacher && log.eval.baselines[teacher] !== undefined ? teacher : Object.keys(log.eval.baselines).find((b) => b === 'zb-h1' || b === 'zb-v');
+    parts.push(`eval: policy ${fmt(log.eval.policy)}${ref ? ` vs ${ref} ${fmt(log.eval.baselines[ref]!)}` : ''}`);
+  }
+  parts.push(`${Math.round(log.stepsPerSec)} steps/s`);
+  return parts.join(', ');
 }
 
 export function trainCommand(): Command {
@@ -36,13 +71,14 @@ export function trainCommand(): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16.json --out runs/p4\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16.json --out runs/p4 --resume   # after an interruption\n\nCtrl-C stops after the current update with a checkpoint; --resume continues exactly where it stopped.',
+      '\nExamples:\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4 --resume   # after an interruption\n\nCtrl-C stops after the current update with a checkpoint; --resume continues exactly where it stopped.',
     )
     .action(async (opts: TrainOptions) => {
       if (!opts.config) throw new ConfigError('--config', 'is required');
       if (!opts.out) throw new ConfigError('--out', 'is required');
       const config = readTrainConfig(opts.config);
       const problem = configProblem(config);
+      const teacher = teacherSchedule(config.teacher?.schedule, problem);
       const progress = createProgress({ label: 'train', total: updateCount(config), enabled: progressWanted(opts.json) });
       let interrupted = false;
       const onSigint = () => {
@@ -54,8 +90,9 @@ export function trainCommand(): Command {
         result = await train(config, {
           outDir: opts.out,
           resume: opts.resume ?? false,
-          baselines: logBaselines(problem),
-          onUpdate: (log: UpdateLog) => progress.tick(log.meanMakespan !== null ? `makespan ${fmt(log.meanMakespan)}, ${Math.round(log.stepsPerSec)} steps/s` : ''),
+          baselines: logBaselines(problem, config.teacher?.schedule),
+          ...(teacher ? { teacher } : {}),
+          onUpdate: (log: UpdateLog) => progress.tick(progressLine(log, config.teacher?.schedule)),
           shouldStop: () => interrupted,
         });
       } finally {
@@ -78,6 +115,7 @@ export function trainCommand(): Command {
         }
         console.log(table(['run', opts.out], rows));
         console.log(`checkpoint: ${result.checkpoint}`);
+        if (result.best) console.log(`best evaluation: update ${result.best.update}, mean makespan ${fmt(result.best.policy)}; policy in ${result.best.checkpoint}`);
       }
       if (interrupted && !result.finished) process.exitCode = 130;
     });

@@ -65,7 +65,7 @@ describe('pprl train', () => {
 
 describe('pprl train with a teacher', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pprl-teacher-'));
-  const cloneOnly = (name: string, problem: object, teacher: string) => {
+  const cloneOnly = (name: string, problem: object, teacher: string, extra: object) => {
     const config = join(dir, `${name}.json`);
     writeFileSync(
       config,
@@ -80,6 +80,7 @@ describe('pprl train with a teacher', () => {
         allowWait: true,
         memoryRule: 'lowest',
         teacher: { schedule: teacher, cloneSteps: 60 * 16 * 32, studentShare: 0.3, cloneLearningRate: 3e-3 },
+        ...extra,
       }),
     );
     const out = join(dir, name);
@@ -89,10 +90,12 @@ describe('pprl train with a teacher', () => {
   };
 
   it.each([
-    ['zb-h1', { stages: 3, microBatches: 6 }],
-    ['zb-v', { stages: 3, microBatches: 6, chunks: 2, placement: 'v' }],
-  ])('cloning %s at cv 0 reproduces its makespan, and the best evaluation is kept in best/', (teacher, problem) => {
-    const { out, result } = cloneOnly(teacher, problem, teacher);
+    ['zb-h1', 'zb-h1', { stages: 3, microBatches: 6 }, {}],
+    ['zb-v', 'zb-v', { stages: 3, microBatches: 6, chunks: 2, placement: 'v' }, {}],
+    // two vectors of environments (noise levels, here both 0): evaluation runs in a vector of its own, with the plan
+    ['zb-v on two noise levels', 'zb-v', { stages: 3, microBatches: 6, chunks: 2, placement: 'v' }, { noiseLevels: [0, 0] }],
+  ])('cloning %s at cv 0 reproduces its makespan, and the best evaluation is kept in best/', (name, teacher, problem, extra) => {
+    const { out, result } = cloneOnly(name.replace(/ /g, '-'), problem, teacher, extra);
     expect(result).toMatchObject({ finished: true, updates: 60, cloneUpdates: 60 });
     // every episode is the same at cv 0: the cloned greedy policy takes exactly its teacher's time
     expect(result.eval.policy).toBe(result.eval.baselines[teacher]);

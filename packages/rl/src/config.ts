@@ -159,7 +159,6 @@ export const trainConfigSchema = z
     if (c.totalSteps === 0 && !(c.teacher && c.teacher.cloneSteps > 0))
       ctx.addIssue({ code: 'custom', path: ['totalSteps'], message: 'must be at least 1 (0 only for a cloning-only run: teacher.cloneSteps > 0)' });
     if (c.teacher && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'needs a fixed problem (a schedule is built for one problem)' });
-    if (c.teacher && c.noiseLevels) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'cannot be combined with noiseLevels' });
     const batch = c.envs * c.stepsPerRollout;
     if (c.minibatches > batch) ctx.addIssue({ code: 'custom', path: ['minibatches'], message: `must not exceed the batch envs * stepsPerRollout = ${batch}` });
   });

@@ -132,6 +132,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   if (opts.teacher) envs.setTeacher(opts.teacher);
   // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes levels
   const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });
+  // a policy with a teacher observes the teacher's plan: the evaluation vector of its own needs it too
+  if (opts.teacher && evalEnv !== envs.first) evalEnv.setReplaySchedule(opts.teacher);
   const D = envs.obsDim;
   const A = envs.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };

@@ -207,7 +207,7 @@ function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: 
       `The two experiments of the project note, on ${o.model} stages measured on an H200 (bundled profile): known schedules (1F1B, zero-bubble H1, H2, automatic and V) and dynamic heuristics that decide as the episode unfolds.`,
       `Every scheduler meets the same random draws in episode e (common random numbers), so the differences to ${noise.baseline} are paired and their confidence intervals are narrow.`,
       `Equal memory: every scheduler holds at most P activations per device (${(oneP / GiB).toFixed(2)} GiB), the budget of 1F1B and ZB-H1. zb-v and ppo (V=2) run the same model as two half-size chunks per device in V placement.`,
-      'ppo (V=1) and ppo (V=2) are policies learned with PPO (bundled checkpoints of @pprl/rl, cloned from ZB-H1 and zb-v, then fine-tuned at noise cv 0.3 on another noise seed than these episodes), run greedily: they decide which op class each idle device runs next, like the heuristics.',
+      'ppo (V=1) and ppo (V=2) are policies learned with PPO (bundled checkpoints of @pprl/rl, cloned from ZB-H1 and zb-v, then fine-tuned under noise, at cv 0.3 or at cv 0 and 0.3 together, on another noise seed than these episodes), run greedily: they decide which op class each idle device runs next, like the heuristics.',
     ],
     problem: [
       ['model stage (H200 profile)', `${o.model}, micro-batch size 1`],

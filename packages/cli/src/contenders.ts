@@ -114,7 +114,11 @@ export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy &
  * (the policies cannot wait unless trained with allowWait).
  */
 export function ppoContender(label: string, dir: string, model: Problem): Contender {
-  const loaded = loadPolicy(dir);
+  return loadedPolicyContender(label, loadPolicy(dir), model);
+}
+
+/** As ppoContender, for a policy already loaded. */
+export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model: Problem): Contender {
   const problem = problemForPolicy(loaded, model);
   const policy = withPlan(loaded, problem);
   return {

@@ -88,13 +88,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string {
   mkdirSync(dir, { recursive: true });
   const name = `ckpt-${String(ckpt.meta.iteration).padStart(6, '0')}`;
-  const final = path.join(dir, name);
-  const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeCheckpointFiles(tmp, ckpt);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  const final = writeCheckpointDir(dir, name, ckpt);
   writeFileAtomic(path.join(dir, LATEST), `${JSON.stringify({ checkpoint: name, iteration: ckpt.meta.iteration })}\n`);
   const older = readdirSync(dir).filter((f) => /^ckpt-\d+$/.test(f) && f !== name).sort();
   for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) rmSync(path.join(dir, old), { recursive: true, force: true });
@@ -106,11 +100,17 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string 
  * and renamed, so a reader sees the old one or the new one. Returns its path.
  */
 export function savePolicyCheckpoint(dir: string, name: string, ckpt: Checkpoint): string {
+  mkdirSync(dir, { recursive: true });
+  return writeCheckpointDir(dir, name, { meta: ckpt.meta, params: ckpt.params });
+}
+
+/** Checkpoint `ckpt` as directory `dir/name`, written under a temporary name and renamed over the old one. */
+function writeCheckpointDir(dir: string, name: string, ckpt: Checkpoint): string {
   const final = path.join(dir, name);
   const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeCheckpointFiles(tmp, { meta: ckpt.meta, params: ckpt.params });
+  mkdirSync(tmp);
+  writeCheckpointFiles(tmp, ckpt);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   return final;

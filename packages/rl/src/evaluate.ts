@@ -66,7 +66,7 @@ export function planName(policy: PolicyLike): string | undefined {
 }
 
 /** Throws unless a policy that observes a plan has one. */
-function checkPlan(policy: PolicyLike): void {
+export function checkPlan(policy: PolicyLike): void {
   const name = planName(policy);
   if (name !== undefined && !policy.plan)
     throw new UserError(`this policy observes the plan of its teacher ${name}: give that schedule, built for the problem it runs on, as \`plan\``);

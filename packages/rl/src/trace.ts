@@ -1,14 +1,15 @@
 // What a trained policy did in an episode, as a static schedule: each device's ops in the order the (greedy)
 // policy started them. Replaying that schedule on the episode's noise reproduces the episode exactly when the
 // policy cannot wait (the default), which gives timelines, busy time and peak memory through the simulator.
-import { ReferenceEnv, UserError, WasmMlp, type Problem, type Schedule } from '@pprl/core-wasm';
-import { chunksOfLayout, planName, policyEnvOptions, type PolicyLike } from './evaluate.js';
+import { ReferenceEnv, WasmMlp, type Problem, type Schedule } from '@pprl/core-wasm';
+import { checkPlan, chunksOfLayout, policyEnvOptions, type PolicyLike } from './evaluate.js';
 
 /**
  * The greedy policy's per-device op orders in episodes start .. start + count - 1 of `problem`, stepped in the
  * TypeScript reference environment with the WebAssembly forward (the same decisions as `runEpisodes`).
  */
 export async function policySchedules(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Schedule[]> {
+  checkPlan(policy);
   const env = new ReferenceEnv({
     ...policyEnvOptions(policy),
     problem,
@@ -16,7 +17,6 @@ export async function policySchedules(policy: PolicyLike, problem: Problem, coun
     episodeStart: start,
     recordOrder: true,
   });
-  if (planName(policy) !== undefined && !policy.plan) throw new UserError(`this policy observes the plan of its teacher ${planName(policy)}: give it as \`plan\``);
   if (policy.plan) env.setTeacher(policy.plan);
   const mlp = await WasmMlp.create(policy.layout, policy.params);
   const obs = new Float32Array(env.obsDim);

@@ -2,9 +2,9 @@
 // (docs/SEMANTICS.md section 5 for the JSON).
 import { Command } from 'commander';
 import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem } from '@pprl/core-wasm';
-import { evaluatePolicy, loadPolicy, modelProblem, type Baseline, type EvaluationReport } from '@pprl/rl';
+import { evaluatePolicy, loadPolicy, modelProblem, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { contenderNames, heuristicContender, ppoContender, problemForPolicy, problemForSchedule, staticContender, withPlan, type Contender } from '../contenders.js';
+import { contenderNames, heuristicContender, loadedPolicyContender, problemForPolicy, problemForSchedule, staticContender, withPlan, type Contender } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
@@ -49,9 +49,9 @@ export function baselinesFor(names: string[] | undefined, problem: Problem): { b
  * replay (a device's memory follows its own op order, whatever the timing); the policy's comes from replaying the
  * op orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
  */
-export async function peakMemories(policyDir: string, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
+export async function peakMemories(policy: LoadedPolicy, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
   const peak = async (c: Contender, k: number) => Math.max(...(await c.run(undefined, k)).peakMemory);
-  const out: { policy: number; baselines: Record<string, number> } = { policy: await peak(ppoContender('ppo', policyDir, model), episodes), baselines: {} };
+  const out: { policy: number; baselines: Record<string, number> } = { policy: await peak(loadedPolicyContender('ppo', policy, model), episodes), baselines: {} };
   for (const [name, b] of Object.entries(baselines))
     out.baselines[name] = typeof b === 'string' ? await peak(heuristicContender(name, problem), episodes) : await peak(staticContender(name, name, b.problem ?? problem), 1);
   return out;
@@ -97,7 +97,7 @@ export function evaluateCommand(): Command {
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const { baselines, skipped } = baselinesFor(names, model);
       const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
-      const peaks = await peakMemories(opts.policy!, model, problem, baselines, episodes);
+      const peaks = await peakMemories(policy, model, problem, baselines, episodes);
       const limit = Number.isFinite(problem.memLimit) ? problem.memLimit : null;
       const trainingSeed = policy.problem?.noise.seed;
       const heldOut = trainingSeed === undefined || trainingSeed !== problem.noise.seed || !ownProblem;

@@ -20,6 +20,10 @@ const pprl = join(root, 'packages/cli/bin/pprl.js');
 const NOISE = [0, 0.1, 0.2, 0.3];
 const BASELINES = ['1f1b', 'zb-h1', 'zb-auto', 'zb-v', 'greedy-zb', 'greedy-ffirst', 'greedy-cp'];
 const GiB = 2 ** 30;
+// the gap columns: at this noise level, the oracle on this many episodes
+const GAP_NOISE = 0.3;
+const ORACLE_EPISODES = 8;
+const gapText = (x) => (x === null || x === undefined ? '-' : `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(2)}%`);
 
 // what each bundled policy is measured against, and the targets it was trained for (relative to that reference)
 const POLICIES = [
@@ -52,8 +56,9 @@ const ms = (us) => (us / 1000).toFixed(2);
 const signed = (us) => `${us >= 0 ? '+' : '-'}${Math.abs(us / 1000).toFixed(2)}`;
 const pct = (x) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)}%`;
 
-function evaluate(dir, cv, baselines) {
-  const args = [pprl, 'evaluate', '--policy', dir, '--noise', String(cv), '--episodes', String(episodes), '--schedulers', baselines.join(','), '--json'];
+/** `oracleEpisodes`: episodes that also get the clairvoyant oracle for the gap column (0: lower bound only). */
+function evaluate(dir, cv, baselines, oracleEpisodes = 0) {
+  const args = [pprl, 'evaluate', '--policy', dir, '--noise', String(cv), '--episodes', String(episodes), '--schedulers', baselines.join(','), '--oracle-episodes', String(oracleEpisodes), '--json'];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`pprl evaluate failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -91,10 +96,12 @@ for (const p of POLICIES) {
   const dir = join(root, 'packages/rl/checkpoints', p.name);
   const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
   const config = JSON.parse(readFileSync(join(root, 'packages/rl/configs', `${p.name}.json`), 'utf8'));
-  const byCv = NOISE.map((cv) => evaluate(dir, cv, BASELINES));
+  const byCv = NOISE.map((cv) => evaluate(dir, cv, BASELINES, cv === GAP_NOISE ? ORACLE_EPISODES : 0));
+  const atGap = byCv[NOISE.indexOf(GAP_NOISE)];
+  const gapCells = (g) => `${gapText(g.toLowerBound)} | ${gapText(g.toOracle)}`;
   const peak = (name) => Math.max(...byCv.map((e) => (name === 'ppo' ? e.peakMemoryBytes.policy : e.peakMemoryBytes.baselines[name])));
   const rows = [
-    `| ppo (greedy) | ${(peak('ppo') / GiB).toFixed(2)} | ${byCv.map((e) => `${ms(e.policy.makespan.mean)} | (policy)`).join(' | ')} |`,
+    `| ppo (greedy) | ${(peak('ppo') / GiB).toFixed(2)} | ${byCv.map((e) => `${ms(e.policy.makespan.mean)} | (policy)`).join(' | ')} | ${gapCells(atGap.gaps.policy)} |`,
     ...BASELINES.map(
       (b) =>
         `| ${b} | ${(peak(b) / GiB).toFixed(2)} | ${byCv
@@ -103,7 +110,7 @@ for (const p of POLICIES) {
             const d = x.diffToPolicy;
             return `${ms(x.makespan.mean)} | ${signed(d.mean)} [${signed(d.ci95[0])}, ${signed(d.ci95[1])}]`;
           })
-          .join(' | ')} |`,
+          .join(' | ')} | ${gapCells(atGap.gaps.baselines[b])} |`,
     ),
   ];
   // the verdict per noise level, from the confidence intervals (no hand-written claims)
@@ -128,10 +135,10 @@ for (const p of POLICIES) {
     [
       `## ${p.title} (\`packages/rl/checkpoints/${p.name}\`)`,
       '',
-      `Trained by \`pprl train --config packages/rl/configs/${p.name}.json\` in ${result.seconds.toFixed(0)} s (${trainedBy}; ${Math.round(result.stepsPerSec).toLocaleString('en-US')} steps/s, TensorFlow.js backend \`${result.backend}\`), ${config.noiseLevels ? `on noise cv ${config.noiseLevels.join(' and ')} (the environments split evenly)` : `at noise cv ${config.problem.noise.cv}`} with noise seed ${config.problem.noise.seed}.${selected} Evaluated on noise seed 0 (held out), ${episodes} episodes per noise level, memory limit ${(limit / GiB).toFixed(2)} GiB per device (P activations) for every scheduler. Mean makespan in ms; "vs policy" is baseline minus policy per paired episode with its 95% CI (positive: the policy is faster); peak GiB is the largest activation memory any device held in any episode.`,
+      `Trained by \`pprl train --config packages/rl/configs/${p.name}.json\` in ${result.seconds.toFixed(0)} s (${trainedBy}; ${Math.round(result.stepsPerSec).toLocaleString('en-US')} steps/s, TensorFlow.js backend \`${result.backend}\`), ${config.noiseLevels ? `on noise cv ${config.noiseLevels.join(' and ')} (the environments split evenly)` : `at noise cv ${config.problem.noise.cv}`} with noise seed ${config.problem.noise.seed}.${selected} Evaluated on noise seed 0 (held out), ${episodes} episodes per noise level, memory limit ${(limit / GiB).toFixed(2)} GiB per device (P activations) for every scheduler. Mean makespan in ms; "vs policy" is baseline minus policy per paired episode with its 95% CI (positive: the policy is faster); peak GiB is the largest activation memory any device held in any episode. The gaps at cv ${GAP_NOISE} are mean makespan over the mean lower bound (all episodes) or the clairvoyant oracle (episodes 0..${ORACLE_EPISODES - 1}) minus 1, each on the problem that scheduler runs (V = 1, or the model in two chunks).`,
       '',
-      `| scheduler | peak GiB | ${NOISE.map((cv) => `cv ${cv} | vs policy`).join(' | ')} |`,
-      `| --- | --- | ${NOISE.map(() => '--- | ---').join(' | ')} |`,
+      `| scheduler | peak GiB | ${NOISE.map((cv) => `cv ${cv} | vs policy`).join(' | ')} | gap to bound @${GAP_NOISE} | gap to oracle @${GAP_NOISE} |`,
+      `| --- | --- | ${NOISE.map(() => '--- | ---').join(' | ')} | --- | --- |`,
       ...rows,
       '',
       ...verdicts,
@@ -140,7 +147,7 @@ for (const p of POLICIES) {
       '',
       ...targets,
       '',
-      `\`\`\`sh\n${NOISE.map((cv) => `pprl evaluate --policy packages/rl/checkpoints/${p.name} --noise ${cv} --episodes ${episodes} --schedulers ${BASELINES.join(',')} --json`).join('\n')}\n\`\`\``,
+      `\`\`\`sh\n${NOISE.map((cv) => `pprl evaluate --policy packages/rl/checkpoints/${p.name} --noise ${cv} --episodes ${episodes} --schedulers ${BASELINES.join(',')} --oracle-episodes ${cv === GAP_NOISE ? ORACLE_EPISODES : 0} --json`).join('\n')}\n\`\`\``,
     ].join('\n'),
   );
 }
@@ -188,6 +195,12 @@ const ablation = [
   '```',
 ].join('\n');
 
+// the room section is written by scripts/room.mjs; keep it as it is
+const ROOM_START = '<!-- room:start';
+const ROOM_END = '<!-- room:end -->';
+const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+const room = previous.includes(ROOM_START) ? previous.slice(previous.indexOf(ROOM_START), previous.indexOf(ROOM_END) + ROOM_END.length) : '';
+
 const text = `# Results: learned scheduling against static schedules and heuristics, at equal memory
 
 Generated by \`node scripts/results.mjs\` (after the build); the commands of each table are listed under it. The
@@ -214,6 +227,8 @@ ${summaryRows.join('\n')}
 ${sections.join('\n\n')}
 
 ${ablation}
+
+${room}
 
 ${NOTES}
 `;

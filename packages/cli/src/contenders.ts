@@ -13,6 +13,7 @@ import {
 } from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic, type ScheduleInfo } from '@pprl/schedulers';
 import { loadPolicy, planName, policyMakespans, policySchedules, type LoadedPolicy } from '@pprl/rl';
+import { optimalSchedule, robustSchedule } from '@pprl/opt';
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -43,23 +44,54 @@ const withOptionalNoise = (problem: Problem, cv: number | undefined) => (cv === 
 
 export function staticContender(label: string, scheduleName: string, problem: Problem): Contender {
   const schedule: Schedule = findSchedule(scheduleName).build(problem);
+  return replayContender(label, problem, async () => schedule);
+}
+
+/** A static contender: the schedule `scheduleAt` gives for the problem at each noise level, replayed in WebAssembly. */
+function replayContender(name: string, problem: Problem, scheduleAt: (p: Problem) => Promise<Schedule>): Contender {
   return {
-    name: label,
+    name,
     kind: 'static',
     problem,
     async run(cv, episodes) {
+      const p = withOptionalNoise(problem, cv);
       const sim = await createSimulator();
-      const r = sim.replay(withOptionalNoise(problem, cv), schedule, { episodes });
+      const r = sim.replay(p, await scheduleAt(p), { episodes });
       const P = problem.stages;
       const busy = new Float64Array(episodes);
       for (let e = 0; e < episodes; e++) for (let d = 0; d < P; d++) busy[e] = busy[e]! + r.busy[e * P + d]!;
       return { makespan: r.makespan, busy, peakMemory: Array.from(r.peakMemory) };
     },
     async timeline(cv, episode) {
+      const p = withOptionalNoise(problem, cv);
       const sim = await createSimulator();
-      return sim.replay(withOptionalNoise(problem, cv), schedule, { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
+      return sim.replay(p, await scheduleAt(p), { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
     },
   };
+}
+
+/** Static schedules found by search (@pprl/opt): built on first use, `robust` once per noise level. */
+export const SEARCHED_SCHEDULES = [
+  { name: 'optimal', description: 'the best static orders found for the noise-free problem (local search from every known schedule, under the memory limit)' },
+  { name: 'robust', description: 'the static orders with the lowest mean makespan over 32 sampled noise scenarios (held out from evaluation episodes)' },
+] as const;
+
+/** The schedule `optimal` or `robust` builds for a problem (robust at the problem's own noise). */
+export async function searchedSchedule(name: string, problem: Problem): Promise<Schedule> {
+  if (name === 'optimal') return (await optimalSchedule(problem)).schedule;
+  if (name === 'robust') return (await robustSchedule(problem)).schedule;
+  throw new Error(`not a searched schedule: ${name}`);
+}
+
+export function searchedContender(name: string, problem: Problem, label = name): Contender {
+  const built = new Map<number, Promise<Schedule>>();
+  // optimal ignores the noise; robust is optimized for the noise it will be judged at
+  return replayContender(label, problem, (p) => {
+    const key = name === 'optimal' ? 0 : p.noise.cv;
+    let s = built.get(key);
+    if (!s) built.set(key, (s = searchedSchedule(name, p)));
+    return s;
+  });
 }
 
 export function heuristicContender(name: string, problem: Problem): Contender {
@@ -159,7 +191,7 @@ export function problemForSchedule(info: ScheduleInfo, problem: Problem): Proble
 
 /** Every name `contenderFor` accepts: the static schedules, then the dynamic heuristics. */
 export function contenderNames(): string[] {
-  return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
+  return [...SCHEDULES.map((s) => s.name), ...SEARCHED_SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
 }
 
 /**
@@ -177,6 +209,7 @@ export function contenderFor(name: string, problem: Problem): Contender {
     }
   }
   if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
+  if (SEARCHED_SCHEDULES.some((s) => s.name === name)) return searchedContender(name, problem);
   const info = SCHEDULES.find((s) => s.name === name);
   if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
   try {

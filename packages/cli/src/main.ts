@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { runTrainBench } from '@pprl/bench';
 import { benchCommand, type ExternalBenchSuite } from './commands/bench.js';
+import { boundCommand } from './commands/bound.js';
 import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -24,8 +25,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`pprl: ${text.replace(/^error: /, 'error: ')}`) })
-    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand([TRAIN_BENCH])]) program.addCommand(cmd);
+    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bound --stages 4 --micro-batches 8 --mem-limit 4 --noise 0.3\n  pprl bench replay');
+  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), boundCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand([TRAIN_BENCH])]) program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

@@ -43,7 +43,7 @@ export type { ReplayOptions, ReplayResult, Timeline, TimelineOp, Transfer, Memor
 export { referenceReplay } from './reference.js';
 export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
 export { loadCore, WasmCore, type CoreExports } from './wasm.js';
-export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
+export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, meanWithCi95, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
 export { runDynamic, DynamicExecutor, MEMORY_RULES, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
 export {
   WasmEnv,

@@ -21,14 +21,18 @@ export class PreparedReplay {
   private readonly p: Record<'stageDevice' | 'cost' | 'comm' | 'mem' | 'noise' | 'ops' | 'devStart' | 'scratch' | 'makespan' | 'span' | 'busy' | 'peak' | 'timeline', number>;
   private lastEpisodes = 0;
   private disposed = false;
+  /** The order currently in WebAssembly memory. */
+  readonly schedule: CompiledSchedule;
 
   constructor(
     private readonly core: WasmCore,
     readonly problem: Problem,
-    readonly schedule: CompiledSchedule,
+    schedule: CompiledSchedule,
     /** Most episodes one `run` may hold. */
     readonly capacity: number,
   ) {
+    // a private copy: setOrder rewrites it, and the caller's schedule stays as it was
+    this.schedule = { ops: Int32Array.from(schedule.ops), devStart: Int32Array.from(schedule.devStart) };
     const { stages: P, numStages: S, microBatches: M } = problem;
     const N = schedule.ops.length;
     const take = (bytes: number) => {
@@ -91,6 +95,31 @@ export class PreparedReplay {
       const heads = this.core.i32(p.scratch + 2 * S * M * 8 + 4 * P * 8, P);
       throw deadlockError(this.problem, this.schedule, Int32Array.from(heads));
     }
+  }
+
+  /**
+   * Replaces the op order in place with another order of the same ops per device (same `devStart`), for searches
+   * that replay many candidate orders without copying the problem again.
+   */
+  setOrder(ops: Int32Array): void {
+    if (this.disposed) throw new Error('PreparedReplay used after dispose()');
+    if (ops.length !== this.schedule.ops.length) throw new RangeError(`order has ${ops.length} ops, expected ${this.schedule.ops.length}`);
+    this.core.i32(this.p.ops, ops.length).set(ops);
+    this.schedule.ops.set(ops);
+  }
+
+  /** Like `run` without a timeline, but returns false on a deadlock instead of building the error (for searches). */
+  tryRun(episodeStart: number, episodes: number): boolean {
+    if (this.disposed) throw new Error('PreparedReplay used after dispose()');
+    if (episodes > this.capacity) throw new RangeError(`episodes ${episodes} exceeds the capacity ${this.capacity}`);
+    const { stages: P, numStages: S, microBatches: M } = this.problem;
+    const p = this.p;
+    const status = this.core.exports.replay(
+      P, S, M, p.stageDevice, p.cost, p.comm, p.mem, p.noise, p.ops, p.devStart,
+      episodeStart, episodes, p.scratch, p.makespan, p.span, p.busy, p.peak, 0, -1,
+    );
+    this.lastEpisodes = episodes;
+    return status === 0;
   }
 
   /** Per-episode makespans of the last run (a view into WebAssembly memory). */

@@ -73,15 +73,22 @@ export interface PairedDifference {
   n: number;
 }
 
+/** Mean of a sample with its 95% confidence interval (normal approximation; Infinity half-width for n = 1). */
+export function meanWithCi95(values: ArrayLike<number>): PairedDifference {
+  const n = values.length;
+  if (n === 0) throw new RangeError('a mean needs at least one value');
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const mean = sum / n;
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (values[i]! - mean) ** 2;
+  const half = n > 1 ? 1.959963984540054 * Math.sqrt(sq / (n - 1) / n) : Infinity;
+  return { mean, ci95: [mean - half, mean + half], n };
+}
+
 /** Paired difference a - b on common random numbers (episode e of both met the same noise). */
 export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>): PairedDifference {
   const n = a.length;
   if (n !== b.length || n === 0) throw new RangeError(`paired samples need equal, non-zero lengths (got ${a.length} and ${b.length})`);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += a[i]! - b[i]!;
-  const mean = sum / n;
-  let sq = 0;
-  for (let i = 0; i < n; i++) sq += (a[i]! - b[i]! - mean) ** 2;
-  const half = n > 1 ? 1.959963984540054 * Math.sqrt(sq / (n - 1) / n) : Infinity;
-  return { mean, ci95: [mean - half, mean + half], n };
+  return meanWithCi95(Float64Array.from({ length: n }, (_, i) => a[i]! - b[i]!));
 }

@@ -7,6 +7,7 @@ import { contenderFor, contenderNames } from '../contenders.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { createProgress, progressWanted } from '../progress.js';
+import { addSweepGaps, oracleEpisodesOption, oracleWork, pct, RoomCache } from '../room.js';
 import { displayScales, num, renderReport, type ReportUnits } from '../report/html.js';
 import { parseSweep, runSweep, sweepLabel, type ContenderSpec, type Sweep, type SweepResult } from '../report/sweep.js';
 
@@ -18,6 +19,7 @@ interface CompareOptions extends ProblemOptions {
   sweep?: string;
   out?: string;
   json?: boolean;
+  oracleEpisodes?: string;
 }
 
 export function parseSchedulers(text: string): string[] {
@@ -64,6 +66,7 @@ export function compareJson(problem: Problem, units: ReportUnits, r: SweepResult
 /** One row per scheduler and sweep value, in display units. */
 export function compareTable(r: SweepResult, units: ReportUnits): string {
   const s = displayScales(units);
+  const withGaps = r.schedulers.some((sch) => sch.points.some((p) => p.gap !== undefined));
   const t = s.time;
   const rows = r.schedulers.flatMap((sch) =>
     sch.points.map((p) => {
@@ -76,10 +79,13 @@ export function compareTable(r: SweepResult, units: ReportUnits): string {
         p.throughput.mean * s.throughput.factor,
         `${(100 * p.bubbleRate.mean).toFixed(1)}%`,
         d ? `${fmt(d.mean * t.factor)} [${fmt(d.ci95[0] * t.factor)}, ${fmt(d.ci95[1] * t.factor)}]` : '(baseline)',
+        ...(withGaps ? [pct(p.gap?.toLowerBound), pct(p.gap?.toOracle)] : []),
       ];
     }),
   );
-  return table(['scheduler', r.factor, `mean (${t.label})`, 'p95', `M/T (${s.throughput.short})`, 'bubble', `vs ${r.baseline} (95% CI)`], rows);
+  const n = r.schedulers[0]?.points[0]?.gap?.oracleEpisodes ?? 0;
+  const gapHead = withGaps ? ['gap to lower bound', n > 0 ? `gap to oracle (${n} ep)` : 'gap to oracle'] : [];
+  return table(['scheduler', r.factor, `mean (${t.label})`, 'p95', `M/T (${s.throughput.short})`, 'bubble', `vs ${r.baseline} (95% CI)`, ...gapHead], rows);
 }
 
 function problemRows(problem: Problem, opts: CompareOptions, sweep: Sweep, episodes: number, units: ReportUnits): [string, string][] {
@@ -115,6 +121,7 @@ export function compareCommand(): Command {
     .option('--episodes <K>', 'episodes per scheduler and sweep value (default 200)')
     .option('--sweep <factor=values>', 'noise=0,0.1,0.2 sets the noise cv; comm=0.5,1,2 scales the communication time')
     .option('--out <dir>', 'write report.html and results.json into this directory')
+    .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap columns (default 8; 0: lower bound only)')
     .option('--json', 'print one JSON object');
   addProblemOptions(cmd);
   cmd.addHelpText(
@@ -127,6 +134,7 @@ export function compareCommand(): Command {
     const base = problemFromOptions(opts);
     const sweep = parseSweep(opts.sweep, base);
     const episodes = compareEpisodes(opts.episodes);
+    const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
     const units: ReportUnits = opts.profile ? { time: 'us', memory: 'bytes' } : { time: null, memory: null };
     const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem) }));
     // build every scheduler once up front, so a schedule that cannot be built fails before any work is done
@@ -141,6 +149,13 @@ export function compareCommand(): Command {
       progress.done();
     }
     const { result, gantts } = run;
+    const gapSettings = { oracleEpisodes, evaluations: 20000 };
+    const oracleProgress = createProgress({ label: 'oracle', total: oracleWork(run, gapSettings), enabled: progressWanted(opts.json) });
+    try {
+      await addSweepGaps(run, new RoomCache(gapSettings, () => oracleProgress.tick()));
+    } finally {
+      oracleProgress.done();
+    }
 
     const files: Record<string, string> = {};
     if (opts.out) {

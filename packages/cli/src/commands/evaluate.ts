@@ -8,12 +8,16 @@ import { contenderNames, heuristicContender, loadedPolicyContender, problemForPo
 import { fmt, printJson, table } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
+import { createProgress, progressWanted } from '../progress.js';
+import { oracleEpisodesOption, pct, RoomCache } from '../room.js';
+import type { PointGap } from '../report/sweep.js';
 
 interface EvaluateOptions extends ProblemOptions {
   policy?: string;
   episodes?: string;
   schedulers?: string;
   json?: boolean;
+  oracleEpisodes?: string;
 }
 
 /** Options that describe the problem itself (the noise and seed flags only change the noise of the policy's own problem). */
@@ -45,15 +49,19 @@ export function baselinesFor(names: string[] | undefined, problem: Problem): { b
 }
 
 /**
- * Each scheduler's peak activation memory (bytes, the largest over devices and episodes). A static schedule's is one
- * replay (a device's memory follows its own op order, whatever the timing); the policy's comes from replaying the
- * op orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
+ * Every scheduler run again through the CLI's contenders, for what the evaluation report lacks: peak activation
+ * memory (bytes, the largest over devices and episodes) and the per-episode makespans the gap columns need. A
+ * static schedule's memory follows its own op order whatever the timing; the policy's comes from replaying the op
+ * orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
  */
-export async function peakMemories(policy: LoadedPolicy, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
-  const peak = async (c: Contender, k: number) => Math.max(...(await c.run(undefined, k)).peakMemory);
-  const out: { policy: number; baselines: Record<string, number> } = { policy: await peak(loadedPolicyContender('ppo', policy, model), episodes), baselines: {} };
+export async function contenderRuns(policy: LoadedPolicy, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
+  const runOf = async (c: Contender) => ({ run: await c.run(undefined, episodes), problem: c.problem });
+  const out: { policy: Awaited<ReturnType<typeof runOf>>; baselines: Record<string, Awaited<ReturnType<typeof runOf>>> } = {
+    policy: await runOf(loadedPolicyContender('ppo', policy, model)),
+    baselines: {},
+  };
   for (const [name, b] of Object.entries(baselines))
-    out.baselines[name] = typeof b === 'string' ? await peak(heuristicContender(name, problem), episodes) : await peak(staticContender(name, name, b.problem ?? problem), 1);
+    out.baselines[name] = await runOf(typeof b === 'string' ? heuristicContender(name, problem) : staticContender(name, name, b.problem ?? problem));
   return out;
 }
 
@@ -63,6 +71,7 @@ export function evaluateCommand(): Command {
     .requiredOption('--policy <dir>', 'a checkpoint directory, or a training run directory (its latest checkpoint)')
     .option('--episodes <K>', 'episodes (default 1000)')
     .option('--schedulers <names>', 'comma-separated baselines (default: every schedule that can be built, then every heuristic)')
+    .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap column (default 8; 0: lower bound only)')
     .option('--json', 'print one JSON object');
   addProblemOptions(cmd);
   return cmd
@@ -73,6 +82,7 @@ export function evaluateCommand(): Command {
     .action(async (opts: EvaluateOptions) => {
       const episodes = episodesOption(opts.episodes, 1000);
       if (episodes < 2) throw new ConfigError('--episodes', 'must be at least 2 for a confidence interval');
+      const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
       const policy = loadPolicy(opts.policy!);
       const ownProblem = !PROBLEM_FLAGS.some((k) => opts[k] !== undefined);
       // the model with one chunk per device: static schedules build their problems from it (ZB-V splits it), the
@@ -97,21 +107,30 @@ export function evaluateCommand(): Command {
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const { baselines, skipped } = baselinesFor(names, model);
       const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
-      const peaks = await peakMemories(policy, model, problem, baselines, episodes);
+      const runs = await contenderRuns(policy, model, problem, baselines, episodes);
+      const peakOf = (r: { run: { peakMemory: number[] } }) => Math.max(...r.run.peakMemory);
+      const peaks = { policy: peakOf(runs.policy), baselines: Object.fromEntries(Object.entries(runs.baselines).map(([n, r]) => [n, peakOf(r)])) };
+      const oracleProgress = createProgress({ label: 'oracle', total: 2 * oracleEpisodes, enabled: progressWanted(opts.json) });
+      const cache = new RoomCache({ oracleEpisodes, evaluations: 20000 }, () => oracleProgress.tick());
+      const gaps: { policy: PointGap; baselines: Record<string, PointGap> } = { policy: await cache.gap(runs.policy.problem, runs.policy.run), baselines: {} };
+      for (const [name, r] of Object.entries(runs.baselines)) gaps.baselines[name] = await cache.gap(r.problem, r.run);
+      oracleProgress.done();
       const limit = Number.isFinite(problem.memLimit) ? problem.memLimit : null;
       const trainingSeed = policy.problem?.noise.seed;
       const heldOut = trainingSeed === undefined || trainingSeed !== problem.noise.seed || !ownProblem;
       if (opts.json)
-        return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped, memLimitBytes: limit, peakMemoryBytes: peaks });
+        return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped, memLimitBytes: limit, peakMemoryBytes: peaks, gaps });
       console.log(`policy ${policy.dir} (trained ${policy.meta.globalStep} steps); P=${problem.stages} M=${problem.microBatches}, noise cv ${problem.noise.cv}, ${episodes} episodes from seed ${problem.noise.seed}, common random numbers`);
       if (!heldOut) console.log('note: this noise seed is the one the policy was trained on, so these episodes are not held out (use --seed)');
       const m = report.policy.makespan;
       const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
-      const rows = [['ppo (greedy)', fmt(m.mean), fmt(m.p50), fmt(m.p95), gib(peaks.policy), '(reference)']];
+      const gapCells = (g: PointGap) => [pct(g.toLowerBound), pct(g.toOracle)];
+      const rows = [['ppo (greedy)', fmt(m.mean), fmt(m.p50), fmt(m.p95), gib(peaks.policy), '(reference)', ...gapCells(gaps.policy)]];
       for (const [name, b] of Object.entries(report.baselines))
-        rows.push([name, fmt(b.makespan.mean), fmt(b.makespan.p50), fmt(b.makespan.p95), gib(peaks.baselines[name]!), `${fmt(b.diffToPolicy.mean)} [${fmt(b.diffToPolicy.ci95[0])}, ${fmt(b.diffToPolicy.ci95[1])}]`]);
+        rows.push([name, fmt(b.makespan.mean), fmt(b.makespan.p50), fmt(b.makespan.p95), gib(peaks.baselines[name]!), `${fmt(b.diffToPolicy.mean)} [${fmt(b.diffToPolicy.ci95[0])}, ${fmt(b.diffToPolicy.ci95[1])}]`, ...gapCells(gaps.baselines[name]!)]);
       if (limit !== null) console.log(`memory limit per device: ${gib(limit)} GiB`);
-      console.log(table(['scheduler', 'mean makespan', 'p50', 'p95', 'peak GiB', 'baseline - policy [95% CI]'], rows));
+      console.log(table(['scheduler', 'mean makespan', 'p50', 'p95', 'peak GiB', 'baseline - policy [95% CI]', 'gap to lower bound', `gap to oracle (${oracleEpisodes} ep)`], rows));
+      console.log('gaps: mean makespan / mean bound or oracle - 1, each on the problem the scheduler ran (V = 2 runs the model in two chunks)');
       console.log('positive differences: the policy is faster than that baseline');
       if (skipped.length > 0) console.log(`not buildable for this problem: ${skipped.join(', ')}`);
     });

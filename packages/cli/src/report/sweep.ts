@@ -83,6 +83,16 @@ export interface PointResult {
   peakMemory: number[];
   /** This scheduler minus the baseline (the first), per paired episode: negative = faster than the baseline. */
   diffToBaseline: PairedDifference | null;
+  /** How far from optimal, when measured (see room.ts): mean makespan over mean bound or oracle, minus 1. */
+  gap?: PointGap;
+}
+
+export interface PointGap {
+  /** Over all episodes: mean(makespan) / mean(lower bound) - 1. */
+  toLowerBound: number;
+  /** Over episodes 0..oracleEpisodes-1: mean(makespan) / mean(oracle) - 1 (null when the oracle was not run). */
+  toOracle: number | null;
+  oracleEpisodes: number;
 }
 
 export interface SchedulerResult {
@@ -113,6 +123,8 @@ export interface SweepRun {
   result: SweepResult;
   /** Raw per-episode results, [scheduler][value index], for callers that need more than the summary. */
   runs: Map<string, ContenderRun[]>;
+  /** The problem each scheduler ran at each value (V schedules run the model split into chunks). */
+  problems: Map<string, Problem[]>;
   /** Episode 0 of every scheduler at the value `ganttAt`, when asked. */
   gantts: GanttChart[];
 }
@@ -173,11 +185,13 @@ function meanTransfer(problem: Problem): number {
 export async function runSweep(o: SweepOptions): Promise<SweepRun> {
   const variants = o.sweep.values.map((v) => sweepVariant(o.base, o.sweep, v));
   const runs = new Map<string, ContenderRun[]>();
+  const problems = new Map<string, Problem[]>();
   const schedulers: SchedulerResult[] = [];
   const gantts: GanttChart[] = [];
   const baselineName = o.specs[0]!.name;
   for (const spec of o.specs) {
     const perValue: ContenderRun[] = [];
+    const ran: Problem[] = [];
     const points: PointResult[] = [];
     let first: Contender | undefined;
     for (let i = 0; i < variants.length; i++) {
@@ -186,13 +200,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
       first ??= contender;
       const run = await contender.run(undefined, o.episodes);
       perValue.push(run);
+      ran.push(contender.problem);
       points.push(summarizePoint(o.sweep.values[i]!, contender.problem, run, runs.get(baselineName)?.[i]));
       if (i === o.ganttAt) gantts.push({ name: spec.name, problem: contender.problem, timeline: await contender.timeline(undefined, 0) });
       o.onProgress?.(spec.name);
     }
     runs.set(spec.name, perValue);
+    problems.set(spec.name, ran);
     const peak = perValue[0]!.peakMemory.map((_, d) => Math.max(...perValue.map((r) => r.peakMemory[d]!)));
     schedulers.push({ name: spec.name, kind: first!.kind, chunks: first!.problem.chunks, placement: first!.problem.placement, peakMemory: peak, points });
   }
-  return { result: { factor: o.sweep.factor, values: o.sweep.values, episodes: o.episodes, baseline: baselineName, schedulers }, runs, gantts };
+  return { result: { factor: o.sweep.factor, values: o.sweep.values, episodes: o.episodes, baseline: baselineName, schedulers }, runs, problems, gantts };
 }

@@ -66,6 +66,9 @@ for (const M of [8, 16])
     }
 lines.push(
   '',
+  'The oracle is the best found, optimal only where `proven` says so: a negative gap means a scheduler found orders the',
+  'search missed. At memory 2P and cv 0 the bound proves the oracle on every episode.',
+  '',
   `Reproduce: \`node scripts/room.mjs --episodes ${episodes}\` (one row: \`pprl bound ${problemArgs(8, 1, 0.3).map((a) => (a === profilePath ? 'packages/core-wasm/profiles/h200-fbw-profiles.json' : a)).join(' ')} --episodes ${episodes} --schedulers zb-h1,greedy-zb,zb-v\`).`,
   '',
   '### robust: the static schedule optimized for the mean over 32 noise scenarios',

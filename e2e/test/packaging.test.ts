@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core-wasm', 'schedulers', 'rl', 'bench', 'cli'] as const;
+const PACKAGES = ['core-wasm', 'schedulers', 'opt', 'rl', 'bench', 'cli'] as const;
 type Dir = (typeof PACKAGES)[number];
 
 interface Manifest {
@@ -187,6 +187,17 @@ describe('README examples, run in the consumer project', () => {
     });
     expect(rows[0]!.startsWith('0F0,0F1,0F2,0F3,0I0,0W0')).toBe(true); // P forwards before the first backward
     expect(rows[3]!.startsWith('3F0,3I0,3F1,3I1')).toBe(true); // the last stage backs up at once
+  });
+
+  it('@pprl/opt: the oracle sits between the lower bound and ZB-H1, and robust replays', async () => {
+    await writeFile(join(consumer, 'opt-readme.mjs'), await readmeExample('opt'));
+    const [first, second, third] = (await run('node', ['opt-readme.mjs'], consumer)).stdout.trim().split('\n');
+    const [lower, makespan] = first!.split(/\s+/).map(Number);
+    expect(lower).toBeGreaterThan(0);
+    expect(lower).toBeLessThanOrEqual(makespan! + 1e-9);
+    const above = Number(/zb-h1 is (-?[\d.]+)% above the oracle/.exec(second!)?.[1]);
+    expect(above).toBeGreaterThanOrEqual(0);
+    expect(Number(third)).toBeGreaterThan(lower!);
   });
 
   it('@pprl/rl: loads the bundled checkpoint and evaluates it on one episode against greedy-zb', async () => {

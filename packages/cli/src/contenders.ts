@@ -47,6 +47,11 @@ export function staticContender(label: string, scheduleName: string, problem: Pr
   return replayContender(label, problem, async () => schedule);
 }
 
+/** A static contender of a schedule already built (e.g. a searched one), replayed in WebAssembly. */
+export function builtScheduleContender(label: string, problem: Problem, schedule: Schedule): Contender {
+  return replayContender(label, problem, async () => schedule);
+}
+
 /** A static contender: the schedule `scheduleAt` gives for the problem at each noise level, replayed in WebAssembly. */
 function replayContender(name: string, problem: Problem, scheduleAt: (p: Problem) => Promise<Schedule>): Contender {
   return {

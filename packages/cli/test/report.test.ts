@@ -12,7 +12,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url));
 
-const DEMO_SCHEDULERS = ['1f1b', 'zb-h1', 'zb-auto', 'zb-v', 'greedy-zb', 'greedy-ffirst', 'greedy-cp', 'ppo (V=1)', 'ppo (V=2)'];
+const DEMO_SCHEDULERS = ['1f1b', 'zb-h1', 'zb-auto', 'zb-v', 'robust', 'robust (V=2)', 'greedy-zb', 'greedy-ffirst', 'greedy-cp', 'ppo (V=1)', 'ppo (V=2)'];
 
 function pprl(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem } from '@pprl/core-wasm';
 import { evaluatePolicy, loadPolicy, modelProblem, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { contenderNames, heuristicContender, loadedPolicyContender, problemForPolicy, problemForSchedule, staticContender, withPlan, type Contender } from '../contenders.js';
+import { builtScheduleContender, contenderNames, heuristicContender, searchedSchedule, SEARCHED_SCHEDULES, loadedPolicyContender, problemForPolicy, problemForSchedule, withPlan, type Contender } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
@@ -23,14 +23,21 @@ interface EvaluateOptions extends ProblemOptions {
 /** Options that describe the problem itself (the noise and seed flags only change the noise of the policy's own problem). */
 const PROBLEM_FLAGS: (keyof ProblemOptions)[] = ['stages', 'microBatches', 'chunks', 'placement', 'costF', 'costB', 'costW', 'comm', 'memF', 'memB', 'memW', 'memLimit', 'profile', 'model', 'microBatchSize', 'bandwidth', 'latency'];
 
-/** The baselines of a comma list of names (default: every static schedule buildable here, then every heuristic). */
-export function baselinesFor(names: string[] | undefined, problem: Problem): { baselines: Record<string, Baseline>; skipped: string[] } {
-  const all = names ?? contenderNames();
+/**
+ * The baselines of a comma list of names (default: every static schedule buildable here, then every heuristic; the
+ * searched schedules `optimal` and `robust` only when named, as their search takes a while).
+ */
+export async function baselinesFor(names: string[] | undefined, problem: Problem): Promise<{ baselines: Record<string, Baseline>; skipped: string[] }> {
+  const all = names ?? contenderNames().filter((n) => !SEARCHED_SCHEDULES.some((s) => s.name === n));
   const baselines: Record<string, Baseline> = {};
   const skipped: string[] = [];
   for (const name of all) {
     if (HEURISTICS.some((h) => h.name === name)) {
       baselines[name] = name as BuiltinPolicy;
+      continue;
+    }
+    if (SEARCHED_SCHEDULES.some((s) => s.name === name)) {
+      baselines[name] = { schedule: await searchedSchedule(name, problem), problem };
       continue;
     }
     const info = SCHEDULES.find((s) => s.name === name);
@@ -61,7 +68,7 @@ export async function contenderRuns(policy: LoadedPolicy, model: Problem, proble
     baselines: {},
   };
   for (const [name, b] of Object.entries(baselines))
-    out.baselines[name] = await runOf(typeof b === 'string' ? heuristicContender(name, problem) : staticContender(name, name, b.problem ?? problem));
+    out.baselines[name] = await runOf(typeof b === 'string' ? heuristicContender(name, problem) : builtScheduleContender(name, b.problem ?? problem, b.schedule));
   return out;
 }
 
@@ -105,7 +112,7 @@ export function evaluateCommand(): Command {
       } else model = problemFromOptions(opts);
       const problem = problemForPolicy(policy, model);
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      const { baselines, skipped } = baselinesFor(names, model);
+      const { baselines, skipped } = await baselinesFor(names, model);
       const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
       const runs = await contenderRuns(policy, model, problem, baselines, episodes);
       const peakOf = (r: { run: { peakMemory: number[] } }) => Math.max(...r.run.peakMemory);

@@ -76,6 +76,15 @@ export class PreparedReplay {
    * With `timelineEpisode` inside the range, that episode's timeline is recorded (see `timeline`).
    */
   run(episodeStart: number, episodes: number, timelineEpisode = -1): void {
+    if (this.replayStatus(episodeStart, episodes, timelineEpisode) !== 0) {
+      const { stages: P, numStages: S, microBatches: M } = this.problem;
+      const heads = this.core.i32(this.p.scratch + 2 * S * M * 8 + 4 * P * 8, P);
+      throw deadlockError(this.problem, this.schedule, Int32Array.from(heads));
+    }
+  }
+
+  /** One call into WebAssembly: its status, 0 when every op ran (shared by `run` and `tryRun`). */
+  private replayStatus(episodeStart: number, episodes: number, timelineEpisode: number): number {
     if (this.disposed) throw new Error('PreparedReplay used after dispose()');
     if (episodes > this.capacity) throw new RangeError(`episodes ${episodes} exceeds the capacity ${this.capacity}`);
     const { stages: P, numStages: S, microBatches: M } = this.problem;
@@ -91,10 +100,7 @@ export class PreparedReplay {
       recording ? p.timeline : 0, timelineEpisode,
     );
     this.lastEpisodes = episodes;
-    if (status !== 0) {
-      const heads = this.core.i32(p.scratch + 2 * S * M * 8 + 4 * P * 8, P);
-      throw deadlockError(this.problem, this.schedule, Int32Array.from(heads));
-    }
+    return status;
   }
 
   /**
@@ -110,16 +116,7 @@ export class PreparedReplay {
 
   /** Like `run` without a timeline, but returns false on a deadlock instead of building the error (for searches). */
   tryRun(episodeStart: number, episodes: number): boolean {
-    if (this.disposed) throw new Error('PreparedReplay used after dispose()');
-    if (episodes > this.capacity) throw new RangeError(`episodes ${episodes} exceeds the capacity ${this.capacity}`);
-    const { stages: P, numStages: S, microBatches: M } = this.problem;
-    const p = this.p;
-    const status = this.core.exports.replay(
-      P, S, M, p.stageDevice, p.cost, p.comm, p.mem, p.noise, p.ops, p.devStart,
-      episodeStart, episodes, p.scratch, p.makespan, p.span, p.busy, p.peak, 0, -1,
-    );
-    this.lastEpisodes = episodes;
-    return status === 0;
+    return this.replayStatus(episodeStart, episodes, -1) === 0;
   }
 
   /** Per-episode makespans of the last run (a view into WebAssembly memory). */

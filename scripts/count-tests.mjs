@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-// every workspace package with a test script (pnpm-workspace.yaml: packages/* and e2e)
-const dirs = [...readdirSync(join(root, 'packages')).map((name) => join('packages', name)), 'e2e'];
+// every workspace package with a test script (pnpm-workspace.yaml: packages/*, e2e and fuzz)
+const dirs = [...readdirSync(join(root, 'packages')).map((name) => join('packages', name)), 'e2e', 'fuzz'];
 let passed = 0;
 let failed = 0;
 const missing = [];

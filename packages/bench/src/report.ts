@@ -130,7 +130,7 @@ function fence(command: string): string {
   return ['```sh', command, '```'].join('\n');
 }
 
-/** `pnpm pprl bench <suite>` with the flags of the suite's recorded options (camelCase keys as --kebab-case). */
+/** `npx pprl bench <suite>` with the flags of the suite's recorded options (camelCase keys as --kebab-case). */
 export function suiteCommand(suite: string, options: Record<string, unknown> | undefined): string {
   const flags: string[] = [];
   for (const [key, value] of Object.entries(options ?? {})) {
@@ -139,14 +139,14 @@ export function suiteCommand(suite: string, options: Record<string, unknown> | u
     else if (typeof value === 'number' || typeof value === 'string') flags.push(`${flag} ${value}`);
     else if (Array.isArray(value)) flags.push(`${flag} ${value.join(',')}`);
   }
-  return ['pnpm pprl bench', suite, ...flags, '--json'].join(' ');
+  return ['npx pprl bench', suite, ...flags, '--json'].join(' ');
 }
 
 function defaultCommand(results: BenchResults): string {
   const options = [results.replay, results.env, results.quality, results.scale].map((r) => r?.options);
   const quick = options.some((o) => o?.quick === true);
   const threads = Math.max(0, ...options.map((o) => (o && 'threads' in o ? (o.threads ?? 0) : 0)));
-  return ['pnpm pprl bench all --out-dir bench-results', ...(quick ? ['--quick'] : []), ...(threads ? [`--threads ${threads}`] : []), '--report BENCHMARKS.md'].join(' ');
+  return ['npx pprl bench all --out-dir bench-results', ...(quick ? ['--quick'] : []), ...(threads ? [`--threads ${threads}`] : []), '--report BENCHMARKS.md'].join(' ');
 }
 
 function machineLine(m: MachineInfo | undefined, extra: string[] = []): string {

@@ -9,7 +9,7 @@ import { para, readBenchResults, renderBenchmarks, sig, suiteCommand } from '../
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const results = readBenchResults(join(fixtures, 'results'));
-const markdown = renderBenchmarks(results, { command: 'pnpm pprl bench all --out-dir bench-results --threads 2 --report BENCHMARKS.md' });
+const markdown = renderBenchmarks(results, { command: 'npx pprl bench all --out-dir bench-results --threads 2 --report BENCHMARKS.md' });
 const lines = markdown.split('\n');
 /** The text with every run of whitespace as one space, for sentences that wrap across lines. */
 const prose = markdown.replace(/\s+/g, ' ');
@@ -21,7 +21,7 @@ describe('report', () => {
   });
 
   it('opens with the one command that regenerates everything, then one section per suite', () => {
-    expect(markdown).toContain('```sh\npnpm pprl bench all --out-dir bench-results --threads 2 --report BENCHMARKS.md\n```');
+    expect(markdown).toContain('```sh\nnpx pprl bench all --out-dir bench-results --threads 2 --report BENCHMARKS.md\n```');
     expect(lines.filter((l) => l.startsWith('## '))).toEqual([
       '## Static replay: WebAssembly against the TypeScript reference',
       '## Environment: decisions per second of whole rollouts in WebAssembly',
@@ -31,10 +31,10 @@ describe('report', () => {
   });
 
   it('gives each suite the command that reproduces it and its machine', () => {
-    expect(lines).toContain('pnpm pprl bench replay --threads 2 --json');
-    expect(lines).toContain('pnpm pprl bench env --envs 64,4096 --threads 2 --json');
-    expect(lines).toContain('pnpm pprl bench quality --episodes 200 --threads 2 --json');
-    expect(lines).toContain('pnpm pprl bench scale --json');
+    expect(lines).toContain('npx pprl bench replay --threads 2 --json');
+    expect(lines).toContain('npx pprl bench env --envs 64,4096 --threads 2 --json');
+    expect(lines).toContain('npx pprl bench quality --episodes 200 --threads 2 --json');
+    expect(lines).toContain('npx pprl bench scale --json');
     expect(lines.filter((l) => l === 'Machine: AMD EPYC 7B13, 2 cores, Node v20.20.2, linux-x64, load average 1.38 at the end of the suite; run 2026-11-27.')).toHaveLength(4);
   });
 
@@ -75,7 +75,7 @@ describe('report', () => {
     expect(markdown).not.toContain('## Training');
     const withTrain = renderBenchmarks(readBenchResults(join(fixtures, 'with-train'))).split('\n');
     expect(withTrain).toContain('## Training: PPO steps per second');
-    expect(withTrain).toContain('pnpm pprl bench train --quick --json');
+    expect(withTrain).toContain('npx pprl bench train --quick --json');
     expect(withTrain).toContain('|  | stepsPerSec | rolloutShare | updateShare | backend |');
     expect(withTrain).toContain('| run | 12345 (12000-12500) | 62.0% | 38.0% | tensorflow-wasm |');
     expect(withTrain).toContain('| byEnvs: 256 envs | 15000 | 70.0% | 30.0% | - |');
@@ -103,9 +103,9 @@ describe('formatting', () => {
   });
 
   it('flags from recorded options, camelCase as kebab-case', () => {
-    expect(suiteCommand('env', { quick: true, envs: [64, 256], threads: 2 })).toBe('pnpm pprl bench env --quick --envs 64,256 --threads 2 --json');
-    expect(suiteCommand('x', { quick: false, maxSteps: 10 })).toBe('pnpm pprl bench x --max-steps 10 --json');
-    expect(suiteCommand('scale', undefined)).toBe('pnpm pprl bench scale --json');
+    expect(suiteCommand('env', { quick: true, envs: [64, 256], threads: 2 })).toBe('npx pprl bench env --quick --envs 64,256 --threads 2 --json');
+    expect(suiteCommand('x', { quick: false, maxSteps: 10 })).toBe('npx pprl bench x --max-steps 10 --json');
+    expect(suiteCommand('scale', undefined)).toBe('npx pprl bench scale --json');
   });
 
   it('wraps prose at the width without breaking words', () => {

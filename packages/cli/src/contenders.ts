@@ -12,8 +12,10 @@ import {
   type Timeline,
 } from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic, type ScheduleInfo } from '@pprl/schedulers';
-import { loadPolicy, planName, policyMakespans, policySchedules, type LoadedPolicy } from '@pprl/rl';
+import { checkProblemRunnable, loadPolicy, planName, policyEnvOptions, policyMakespans, policySchedules, type LoadedPolicy, type ProblemFields } from '@pprl/rl';
 import { optimalSchedule, robustSchedule } from '@pprl/opt';
+import { didYouMean } from './suggest.js';
+
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -140,7 +142,7 @@ export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy &
   try {
     return { ...policy, plan: findSchedule(name).build(problem) };
   } catch (e) {
-    if (e instanceof UserError) throw new ConfigError('--policy', `its plan ${name} cannot be built for this problem: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`the policy's plan ${name} cannot be built for this problem: ${e.message}`);
     throw e;
   }
 }
@@ -154,6 +156,14 @@ export function ppoContender(label: string, dir: string, model: Problem): Conten
   return loadedPolicyContender(label, loadPolicy(dir), model);
 }
 
+/** The command-line names of the problem's fields, for a problem given by options that a policy cannot run. */
+export const PROBLEM_OPTION_FIELDS: ProblemFields = {
+  memLimit: '--mem-limit',
+  microBatches: '--micro-batches',
+  memoryRule: "the policy's memoryRule",
+  noLimit: 'omit --mem-limit for none',
+};
+
 /** As ppoContender, for a policy already loaded. */
 export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model: Problem): Contender {
   const problem = problemForPolicy(loaded, model);
@@ -164,6 +174,8 @@ export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model
     problem,
     async run(cv, episodes) {
       const p = withOptionalNoise(problem, cv);
+      // episodes that deadlock or leave the policy nothing to decide: one line naming the option, not a trap
+      await checkProblemRunnable(p, policyEnvOptions(loaded), PROBLEM_OPTION_FIELDS, { numEnvs: Math.min(episodes, 64), context: ` (policy ${label})` });
       const makespan = await policyMakespans(policy, p, episodes, 0);
       const schedules = await policySchedules(policy, p, episodes, 0);
       const sim = await createSimulator();
@@ -216,7 +228,7 @@ export function contenderFor(name: string, problem: Problem): Contender {
   if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
   if (SEARCHED_SCHEDULES.some((s) => s.name === name)) return searchedContender(name, problem);
   const info = SCHEDULES.find((s) => s.name === name);
-  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
+  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"${didYouMean(name, contenderNames())}; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
   try {
     return staticContender(name, name, problemForSchedule(info, problem));
   } catch (e) {

@@ -1,31 +1,12 @@
 // Writing results: tables for people, JSON for machines, files written atomically.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { dirname, join, basename } from 'node:path';
+import { dirname } from 'node:path';
 import Table from 'cli-table3';
-import { UserError } from '@pprl/core-wasm';
+import { makeDirectory, writeFileAtomic as writeFileInPlace } from '@pprl/rl';
 
-/**
- * Writes to a temporary name beside the target, then renames, so a reader never sees half a file. The temporary
- * name carries the host as well as the pid: processes on different machines (Kubernetes pods are often all pid 1)
- * may write the same file of a shared directory (sweeps).
- */
+/** Writes a file atomically (@pprl/rl's writeFileAtomic), creating its directory first. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create directory ${dir}: ${(e as Error).message}`);
-  }
-  const tmp = join(dir, `.${basename(path)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+  makeDirectory(dirname(path));
+  writeFileInPlace(path, data);
 }
 
 export function table(head: string[], rows: (string | number)[][]): string {

@@ -1,9 +1,10 @@
 // The problem options every command shares (docs/SEMANTICS.md section 5), turned into a validated problem.
-import { readFileSync } from 'node:fs';
+import { readUserFile } from '@pprl/rl';
 import type { Command } from 'commander';
 import {
   ConfigError,
   UserError,
+  quoteInput,
   findProfile,
   problemConfigFromProfile,
   resolveProblem,
@@ -58,7 +59,7 @@ export function addProblemOptions(cmd: Command): Command {
     .option('--anomaly-prob <p>', 'probability that an op or transfer is abnormally slow (default 0)')
     .option('--anomaly-factor <k>', 'slow-down of an abnormal op or transfer (default 3)')
     .option('--seed <s>', 'noise seed, an integer in [0, 2^32) (default 0)')
-    .option('--profile <file>', 'build costs, memory and comm from a profile file (format of h200-fbw-profiles.json)')
+    .option('--profile <file>', 'build costs, memory and comm from a profile file (format of packages/core-wasm/profiles/h200-fbw-profiles.json, the bundled H200 profiles)')
     .option('--model <name>', 'profile entry to use, by name prefix (default: the first entry)')
     .option('--micro-batch-size <b>', 'profile micro-batch size (default 1)')
     .option('--bandwidth <GB/s>', 'link bandwidth for profile comm (default 50)')
@@ -97,14 +98,14 @@ function numberList(flag: string, text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v)))
-    throw new ConfigError(flag, `expected a number or a comma-separated list of numbers (got "${text}")`);
+    throw new ConfigError(flag, `expected a number or a comma-separated list of numbers (got ${quoteInput(text)})`);
   return values;
 }
 
 export function numberOption(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new ConfigError(flag, `expected a number (got "${text}")`);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new ConfigError(flag, `expected a number (got ${quoteInput(text)})`);
   return v;
 }
 
@@ -122,11 +123,12 @@ export function problemFromOptions(o: ProblemOptions, defaults: ProblemDefaults 
   const stages = numberOption('--stages', o.stages) ?? defaults.stages ?? 4;
   const microBatches = numberOption('--micro-batches', o.microBatches) ?? defaults.microBatches ?? 8;
   if (o.profile) {
+    const text = readUserFile(o.profile, 'profile', '--profile');
     let file: unknown;
     try {
-      file = JSON.parse(readFileSync(o.profile, 'utf8'));
+      file = JSON.parse(text);
     } catch (e) {
-      throw new UserError(`--profile: cannot read ${o.profile}: ${(e as Error).message}`);
+      throw new UserError(`--profile: ${o.profile} is not valid JSON (${(e as Error).message})`);
     }
     const entry = findProfile(file, o.model ?? firstModel(file), numberOption('--micro-batch-size', o.microBatchSize) ?? 1);
     base = problemConfigFromProfile(entry, {

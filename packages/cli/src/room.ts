@@ -2,7 +2,7 @@
 // cheap) and from the clairvoyant oracle (the first few episodes, costly), each measured on the problem the
 // scheduler itself ran (its chunks, memory limit and noise), on the same episodes.
 import { z } from 'zod';
-import { ConfigError, type Problem } from '@pprl/core-wasm';
+import { ConfigError, type Problem, quoteInput } from '@pprl/core-wasm';
 import { lowerBounds, measureRoom } from '@pprl/opt';
 import type { ContenderRun } from './contenders.js';
 import type { PointGap, SweepRun } from './report/sweep.js';
@@ -26,7 +26,7 @@ const oracleEpisodesSchema = z.coerce
 export function oracleEpisodesOption(text: string | undefined, episodes: number, fallback = DEFAULT_ORACLE_EPISODES): number {
   if (text === undefined) return Math.min(fallback, episodes);
   const parsed = oracleEpisodesSchema.safeParse(text.trim() === '' ? Number.NaN : text);
-  if (!parsed.success) throw new ConfigError('--oracle-episodes', `${parsed.error.issues[0]!.message} (got "${text}")`);
+  if (!parsed.success) throw new ConfigError('--oracle-episodes', `${parsed.error.issues[0]!.message} (got ${quoteInput(text)})`);
   if (parsed.data > episodes) throw new ConfigError('--oracle-episodes', `must be at most --episodes (${episodes}), got ${parsed.data}`);
   return parsed.data;
 }

@@ -1,23 +1,27 @@
 // A schedule named on the command line: a generator name, a heuristic name, or a .json / .csv file.
-import { readFileSync } from 'node:fs';
-import { UserError, type Problem, type Schedule } from '@pprl/core-wasm';
+import { escapeControl, quoteInput, UserError, splitIntoChunks, type Placement, type Problem, type Schedule } from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, scheduleFromJson, scheduleFromTorchCsv } from '@pprl/schedulers';
+import { readUserFile } from './input-files.js';
+import type { Work } from './size-guard.js';
+import { didYouMean } from './suggest.js';
 import { problemFromOptions, type ProblemDefaults, type ProblemOptions } from './problem-options.js';
 
 export type ScheduleSource =
   | { kind: 'static'; name: string; problem: Problem; schedule: Schedule }
   | { kind: 'heuristic'; name: string; problem: Problem };
 
+/** A schedule file: only a regular file of at most 64 MiB (a named pipe called x.csv must not block). */
 function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read schedule file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return readUserFile(path, 'schedule file');
+}
+
+/** Every name a schedule argument accepts: the generators, then the dynamic heuristics. */
+export function scheduleSourceNames(): string[] {
+  return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)];
 }
 
 export function validNames(): string {
-  return [...SCHEDULES.map((s) => s.name), ...HEURISTICS.map((h) => h.name)].join(', ');
+  return scheduleSourceNames().join(', ');
 }
 
 /** Defaults a generator needs (e.g. V = 2 and V placement for zb-v) unless the user set them. */
@@ -31,7 +35,23 @@ export function defaultsForName(name: string): ProblemDefaults {
   return defaults;
 }
 
-export function resolveScheduleSource(arg: string, options: ProblemOptions): ScheduleSource {
+/**
+ * The problem a generator runs. A schedule for V > 1 chunks per device (zb-v, interleaved-1f1b, ...) without --chunks
+ * runs the same model cut into V chunks, each a V-th of a device's cost and memory, as compare, evaluate and bound run
+ * it; with --chunks the costs given are per chunk.
+ */
+export function problemForGenerator(name: string, options: ProblemOptions): Problem {
+  const defaults = defaultsForName(name);
+  const chunks = defaults.chunks ?? 1;
+  if (options.chunks !== undefined || chunks === 1) return problemFromOptions(options, defaults);
+  const placement = (options.placement as Placement | undefined) ?? defaults.placement ?? 'loop';
+  return splitIntoChunks(problemFromOptions(options, { ...defaults, chunks: 1 }), chunks, placement);
+}
+
+/** Called with the problem and the scheduler's kind before any schedule is built or run (the size guard). */
+export type BeforeWork = (problem: Problem, work: Pick<Work, 'scheduler' | 'generator'>) => void;
+
+export function resolveScheduleSource(arg: string, options: ProblemOptions, beforeWork: BeforeWork = () => {}): ScheduleSource {
   if (/\.(json|csv)$/i.test(arg)) {
     const text = readText(arg);
     const parsed = arg.toLowerCase().endsWith('.csv')
@@ -46,13 +66,20 @@ export function resolveScheduleSource(arg: string, options: ProblemOptions): Sch
       chunks: parsed.chunksPerDevice,
       placement: parsed.placement,
     });
-    return { kind: 'static', name: parsed.name ?? arg, problem, schedule: parsed };
+    beforeWork(problem, { scheduler: 'static' });
+    // the name is printed in tables and headers: control characters from the file are shown escaped
+    return { kind: 'static', name: escapeControl(parsed.name ?? arg), problem, schedule: parsed };
   }
-  if (HEURISTICS.some((h) => h.name === arg)) return { kind: 'heuristic', name: arg, problem: problemFromOptions(options) };
+  if (HEURISTICS.some((h) => h.name === arg)) {
+    const problem = problemFromOptions(options);
+    beforeWork(problem, { scheduler: 'heuristic' });
+    return { kind: 'heuristic', name: arg, problem };
+  }
   if (!SCHEDULES.some((s) => s.name === arg))
-    throw new UserError(`unknown schedule "${arg}"; give a .json or .csv file or one of: ${validNames()}`);
+    throw new UserError(`unknown schedule ${quoteInput(arg)}${didYouMean(arg, scheduleSourceNames())}; give a .json or .csv file or one of: ${validNames()}`);
   const info = findSchedule(arg);
-  const problem = problemFromOptions(options, defaultsForName(arg));
+  const problem = problemForGenerator(arg, options);
+  beforeWork(problem, { scheduler: 'static', generator: arg });
   const schedule = info.build(problem);
   return { kind: 'static', name: arg, problem, schedule: { ...schedule, name: arg } };
 }

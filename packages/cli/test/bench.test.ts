@@ -22,11 +22,11 @@ describe('pprl bench all and report', () => {
     expect(json('scale').options).toEqual({ quick: true });
 
     const markdown = readFileSync(report, 'utf8');
-    expect(markdown).toContain(`pnpm pprl bench all --out-dir ${out} --quick --threads 2 --report ${report}`);
+    expect(markdown).toContain(`npx pprl bench all --out-dir ${out} --quick --threads 2 --report ${report}`);
     expect(markdown.match(/^## .*/gm)).toHaveLength(5);
     expect(json('train')).toMatchObject({ suite: 'train', options: { quick: true } });
     expect(markdown).toMatch(/^\| 64x64 shared trunk \| [\d.]+/m);
-    expect(markdown).toContain('pnpm pprl bench replay --quick --threads 2 --json');
+    expect(markdown).toContain('npx pprl bench replay --quick --threads 2 --json');
     expect(markdown).toMatch(/^Ratio WebAssembly \/ TypeScript reference: \*\*\d+\.\d\d\*\*\.$/m);
     expect(markdown).toMatch(/^\| WebAssembly replay \| 2 \| [\d.]+ \([\d.]+-[\d.]+\) \| \d+\.\d\d \| \d+% \| \d+% \|$/m);
     expect(markdown).toMatch(/^\| greedy \| 2 \| /m);
@@ -36,7 +36,7 @@ describe('pprl bench all and report', () => {
     // `report` alone: the same sections, printed or written
     const printed = pprl('bench', 'report', '--in', out);
     expect(printed.code).toBe(0);
-    expect(printed.stdout.replace(/^pnpm pprl bench all .*$/m, '')).toBe(markdown.replace(/^pnpm pprl bench all .*$/m, ''));
+    expect(printed.stdout.replace(/^npx pprl bench all .*$/m, '')).toBe(markdown.replace(/^npx pprl bench all .*$/m, ''));
     const again = join(dir, 'again.md');
     expect(pprl('bench', 'report', '--in', out, '--out', again).code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(printed.stdout);

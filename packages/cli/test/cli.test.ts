@@ -50,7 +50,7 @@ describe('pprl simulate', () => {
   });
 
   it('an unknown schedule lists the valid names', () => {
-    expectUserError(pprl('simulate', 'zb-h9'), /unknown schedule "zb-h9"; give a \.json or \.csv file or one of: gpipe, 1f1b, .*zb-h1/);
+    expectUserError(pprl('simulate', 'zb-h9'), /unknown schedule "zb-h9" \(did you mean "zb-h1" or "zb-h2" or "zb-v"\?\); give a \.json or \.csv file or one of: gpipe, 1f1b, .*zb-h1/);
   });
 
   it('a schedule file that misses an op or deadlocks names the ops', () => {

@@ -158,7 +158,7 @@ describe('pprl compare --sweep comm', () => {
 
 describe('pprl compare: bad input gives one line naming the flag and exit code 2', () => {
   it.each([
-    [['--schedulers', '1f1b,zb-h9'], /--schedulers: unknown scheduler "zb-h9"; valid names: gpipe, 1f1b, .*greedy-zb/],
+    [['--schedulers', '1f1b,zb-h9'], /--schedulers: unknown scheduler "zb-h9" \(did you mean "zb-h1" or "zb-h2"[^)]*\); valid names: gpipe, 1f1b, .*greedy-zb/],
     [['--schedulers', '1f1b,,zb-h1'], /--schedulers: expected a comma-separated list of names/],
     [['--schedulers', 'zb-h1,zb-h1'], /--schedulers: "zb-h1" is named twice/],
     [['--schedulers', '1f1b,zb-h2', '--micro-batches', '5'], /--schedulers: zb-h2: zb-h2 needs microBatches >= 2P-1 = 7/],

@@ -42,10 +42,10 @@ describe('pprl train', () => {
     expect(code).toBe(130);
     expect(stdout).toMatch(/stopped early; --resume continues/);
     expect(existsSync(join(out, 'result.json'))).toBe(false);
-    expect(readdirSync(out).some((f) => f.includes('.tmp-'))).toBe(false);
+    expect(readdirSync(out).some((f) => f.endsWith('.tmp'))).toBe(false);
     const done = pprl('train', '--config', config, '--out', out, '--resume', '--json');
     expect(done.code).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ finished: true, updates: 200 });
+    expect(JSON.parse(done.stdout)).toMatchObject({ finished: true, updates: 200, timeUnit: null });
     expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(200);
   }, 120_000);
 
@@ -151,4 +151,43 @@ describe('pprl evaluate', () => {
     expectUserError(pprl('evaluate', '--policy', bundled, '--episodes', '0'), /--episodes/);
     expectUserError(pprl('evaluate', '--policy', bundled, '--schedulers', 'zb-h9'), /--schedulers: unknown scheduler "zb-h9"/);
   }, 60_000);
+});
+
+describe('pprl train and evaluate on problems without decisions or that deadlock', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pprl-infeasible-'));
+  const tiny = JSON.parse(readFileSync(tinyConfig, 'utf8'));
+  /** Trains `config` into a fresh directory: it must be refused in one line naming the field, before --out exists. */
+  const refused = (name: string, config: object, pattern: RegExp) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    const out = join(dir, `${name}-run`);
+    expectUserError(pprl('train', '--config', file, '--out', out), pattern);
+    expect(existsSync(out)).toBe(false);
+  };
+
+  it('one micro-batch: every op is forced, so microBatches is named with the fewest that work', () => {
+    refused('m1', { ...tiny, problem: { ...tiny.problem, microBatches: 1 } }, /^pprl: error: problem\.microBatches: 1 micro-batch on 2 devices leaves no scheduling decision .*allowed: at least 2 for this problem$/m);
+  }, 60_000);
+
+  it('a memory limit of one activation, or below one micro-batch of forwards: the limit is named with the smallest that works', () => {
+    refused('limit1', { ...tiny, problem: { ...tiny.problem, memory: { limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 leaves no scheduling decision .*allowed: at least 2, or null for none$/m);
+    refused('limit-below', { ...tiny, problem: { ...tiny.problem, memory: { F: 2, W: -2, limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 is below the smallest feasible limit 2 for this problem .*allowed: at least 2, or null for none$/m);
+    // a profile problem (whose teacher could not be built either): its memLimit, before the teacher is looked at
+    const profile = JSON.parse(readFileSync(fileURLToPath(new URL('../../rl/configs/h200-6.2b-p4-m16-v1.json', import.meta.url)), 'utf8'));
+    refused('profile-limit', { ...profile, problem: { ...profile.problem, memLimit: 1 } }, /^pprl: error: problem\.memLimit: 1 is below the smallest feasible limit \d+ for this problem/);
+  }, 60_000);
+
+  it("the plain memory rule trapping itself with two chunks names memoryRule", () => {
+    refused('plain', { ...tiny, memoryRule: 'plain', problem: { ...tiny.problem, chunks: 2, memory: { limit: 2 } } }, /^pprl: error: memoryRule: 'plain' deadlocks on this problem before its first decision .*use 'reserve' or 'lowest'/);
+  }, 60_000);
+
+  it('evaluate names its problem option', () => {
+    const policy = join(dir, 'policy');
+    expect(pprl('train', '--config', tinyConfig, '--out', policy, '--json').code).toBe(0);
+    const evaluate = (...args: string[]) => pprl('evaluate', '--policy', policy, '--episodes', '4', '--oracle-episodes', '0', ...args);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '1'), /^pprl: error: --micro-batches: 1 micro-batch on 2 devices leaves no scheduling decision .*allowed: at least 2 for this problem$/m);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 leaves no scheduling decision .*allowed: at least 2, or omit --mem-limit for none$/m);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-f', '2', '--mem-w', '-2', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 is below the smallest feasible limit 2 /);
+    expect(evaluate('--stages', '2', '--micro-batches', '4', '--mem-limit', '2').code).toBe(0);
+  }, 120_000);
 });

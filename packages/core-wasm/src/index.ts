@@ -1,6 +1,8 @@
-export { UserError, ConfigError, ScheduleError, DeadlockError } from './errors.js';
+export { UserError, ConfigError, ScheduleError, DeadlockError, quoteInput, escapeControl, QUOTE_LIMIT } from './errors.js';
 export {
   problemSchema,
+  MAX_TIME,
+  MAX_MEMORY,
   resolveProblem,
   withProblem,
   withNoise,

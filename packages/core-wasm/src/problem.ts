@@ -1,13 +1,21 @@
 // The problem model (docs/SEMANTICS.md section 1): config as validated JSON, resolved into flat per-stage arrays.
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, quoteInput } from './errors.js';
 
 /** A number, or one number per model stage (S = stages * chunks). */
 const perStage = (item: z.ZodNumber) =>
   z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(item, { error: 'expected a number or a list of numbers' }).min(1, 'give a number or a non-empty list'));
 
-const cost = z.number().finite().min(0);
-const signed = z.number().finite();
+/**
+ * The largest time (a cost, a transfer) and memory amount a problem may hold: 1e12 time units is 11.6 days in
+ * microseconds, 1e18 memory units an exabyte in bytes. With at most 65536 micro-batches, 16384 model stages and
+ * anomalies of 1000x, every makespan, busy time and memory sum stays a finite float.
+ */
+export const MAX_TIME = 1e12;
+export const MAX_MEMORY = 1e18;
+
+const cost = z.number().finite().min(0).max(MAX_TIME);
+const signed = z.number().finite().min(-MAX_MEMORY).max(MAX_MEMORY);
 
 export const problemSchema = z
   .strictObject({
@@ -28,7 +36,7 @@ export const problemSchema = z
       .strictObject({
         time: perStage(cost).optional(),
         latency: cost.optional(),
-        bytes: perStage(cost).optional(),
+        bytes: perStage(z.number().finite().min(0).max(MAX_MEMORY)).optional(),
         bandwidth: z.number().finite().positive().optional(),
       })
       .default({ time: [0] }),
@@ -38,7 +46,7 @@ export const problemSchema = z
         F: perStage(signed).default([1]),
         B: perStage(signed).default([0]),
         W: perStage(signed).default([-1]),
-        limit: z.number().finite().positive().nullable().default(null),
+        limit: z.number().finite().positive().max(MAX_MEMORY).nullable().default(null),
       })
       .default({ F: [1], B: [0], W: [-1], limit: null }),
     /** Fluctuation: realized = base * max(floor, 1 + cv z), times anomalyFactor with probability anomalyProb. */
@@ -55,6 +63,8 @@ export const problemSchema = z
   })
   .superRefine((p, ctx) => {
     const S = p.stages * p.chunks;
+    // zod runs this even when stages or chunks failed their own checks: a stages of 2^53 must not loop over stages
+    if (!Number.isInteger(S) || S < 1 || S > 1024 * 16) return;
     const lengthOk = (path: (string | number)[], list: number[] | undefined) => {
       if (list && list.length !== 1 && list.length !== S)
         ctx.addIssue({
@@ -73,6 +83,11 @@ export const problemSchema = z
       ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give either time, or latency + bytes / bandwidth, not both' });
     if (!fixed && (p.comm.bytes === undefined || p.comm.bandwidth === undefined))
       ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give time, or bytes and bandwidth (latency optional)' });
+    else if (!fixed) {
+      const largest = (p.comm.latency ?? 0) + Math.max(...p.comm.bytes!) / p.comm.bandwidth!;
+      if (!(largest <= MAX_TIME))
+        ctx.addIssue({ code: 'custom', path: ['comm'], message: `latency + bytes / bandwidth must be at most ${MAX_TIME} (got ${largest})` });
+    }
     for (let s = 0; s < S; s++) {
       const at = (l: number[]) => (l.length === 1 ? l[0]! : l[s]!);
       const sum = at(p.memory.F) + at(p.memory.B) + at(p.memory.W);
@@ -136,12 +151,35 @@ function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
-/** Throws a ConfigError naming the first bad field of a zod parse. */
+/**
+ * Throws a ConfigError naming the first bad field of a zod parse, with the value it got (quoted short: never a whole
+ * config). A cross-field check (a refinement) gets the whole object it checked as its input; its message names the
+ * values involved, and only the field's own value is added when it can be found and is a plain value.
+ */
 export function configErrorFrom(error: z.ZodError, prefix = ''): ConfigError {
   const issue = error.issues[0]!;
   const field = fieldName([...(prefix ? [prefix] : []), ...issue.path]);
-  const got = 'input' in issue && issue.input !== undefined && issue.code !== 'unrecognized_keys' ? ` (got ${JSON.stringify(issue.input)})` : '';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.slice(0, 3).map((k) => quoteInput(k)).join(', ');
+    return new ConfigError(field, `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${keys}${issue.keys.length > 3 ? `, ... (${issue.keys.length} in all)` : ''}`);
+  }
+  let input = 'input' in issue ? issue.input : undefined;
+  if (issue.code === 'custom' && typeof input === 'object' && input !== null) input = valueAtPathSuffix(input, issue.path);
+  const got = input !== undefined ? ` (got ${quoteInput(input)})` : '';
   return new ConfigError(field, `${issue.message}${got}`);
+}
+
+/**
+ * The plain value (not an object or list) a refinement's issue is about: at the longest end of the issue's path that
+ * leads from the checked object to one (the path is from the root; the object may be nested in it); else undefined.
+ */
+function valueAtPathSuffix(object: object, path: readonly PropertyKey[]): unknown {
+  for (let from = 0; from < path.length; from++) {
+    let at: unknown = object;
+    for (const key of path.slice(from)) at = typeof at === 'object' && at !== null && Object.hasOwn(at, key) ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+    if (at !== undefined) return typeof at === 'object' && at !== null ? undefined : at;
+  }
+  return undefined;
 }
 
 /** Device that holds model stage s. */

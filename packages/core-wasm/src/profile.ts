@@ -1,6 +1,6 @@
 // Builds a problem from a measured per-stage profile (format of shared/data/h200-fbw-profiles.json).
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, quoteInput } from './errors.js';
 import { configErrorFrom, resolveProblem, type ParsedProblemConfig, type Problem, type ProblemConfig } from './problem.js';
 
 const timing = z.looseObject({ mean_us: z.number().positive(), cv: z.number().min(0).optional() });
@@ -77,8 +77,12 @@ export function findProfile(file: unknown, model: string, microBatchSize: number
   if (!parsed.success) throw configErrorFrom(parsed.error, 'profile');
   const matches = parsed.data.profiles.filter((p) => p.micro_batch === microBatchSize && (p.name === model || p.name.startsWith(`${model}-`)));
   if (matches.length === 0) {
-    const names = [...new Set(parsed.data.profiles.map((p) => `${p.name} (mb ${p.micro_batch})`))];
-    throw new ConfigError('profile', `no entry for model "${model}" at micro-batch size ${microBatchSize}; available: ${names.join(', ')}`);
+    // one entry per model with its micro-batch sizes, the first few only: the line stays readable for any file
+    const sizes = new Map<string, number[]>();
+    for (const p of parsed.data.profiles) sizes.set(p.name, [...(sizes.get(p.name) ?? []), p.micro_batch]);
+    const shown = [...sizes].slice(0, 4).map(([name, mbs]) => `${quoteInput(name)} (mb ${mbs.join(', ')})`);
+    const more = sizes.size > shown.length ? `, and ${sizes.size - shown.length} more` : '';
+    throw new ConfigError('profile', `no entry for model ${quoteInput(model)} at micro-batch size ${microBatchSize}; available: ${shown.join(', ')}${more}`);
   }
   return matches[0]!;
 }

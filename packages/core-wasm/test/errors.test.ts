@@ -37,6 +37,12 @@ describe('bad problem configs name the field', () => {
     [{ stages: 2, microBatches: 4, noise: { cv: 5 } }, 'noise.cv', /<=3/],
     [{ stages: 2, microBatches: 4, colour: 'red' }, '', /colour/],
     [{ stages: 2, microBatches: 4, comm: { latency: 1 } }, 'comm', /bytes and bandwidth/],
+    // sizes that would overflow a makespan or a memory sum to Infinity
+    [{ stages: 2, microBatches: 4, cost: { F: 1e308 } }, 'cost.F[0]', /<=1000000000000/],
+    [{ stages: 2, microBatches: 4, comm: { time: 2e12 } }, 'comm.time[0]', /<=1000000000000/],
+    [{ stages: 2, microBatches: 4, comm: { bytes: 1e18, bandwidth: 1e-3 } }, 'comm', /latency \+ bytes \/ bandwidth must be at most 1000000000000/],
+    [{ stages: 2, microBatches: 4, memory: { F: 1e300, B: 0, W: -1e300 } }, 'memory.F[0]', /<=1000000000000000000/],
+    [{ stages: 2, microBatches: 4, memory: { limit: 1e300 } }, 'memory.limit', /<=1000000000000000000/],
   ])('%j -> %s', (config, field, message) => {
     const e = configError(config);
     expect(e.field).toBe(field);

@@ -1,7 +1,7 @@
 // The clairvoyant oracle of one episode: with every realized duration known in advance, the best per-device orders
 // we can find under the memory limit. Seeded with every known schedule and heuristic, improved by local search on
 // the WebAssembly replay, polished by a HiGHS MILP under a time limit; proven optimal when it meets a lower bound.
-import type { Problem } from '@pprl/core-wasm';
+import { UserError, type Problem } from '@pprl/core-wasm';
 import { lowerBound, type LowerBound } from './bounds.js';
 import { episodeInstance } from './instance.js';
 import { polishWithMilp } from './milp.js';
@@ -45,7 +45,9 @@ export async function clairvoyantOracle(problem: Problem, episode: number, opts:
   const inst = episodeInstance(problem, episode);
   const bound = lowerBound(inst);
   const starts = [...staticStarts(problem, inst), ...heuristicStarts(problem, inst, episode), ...(opts.extraStarts ?? [])];
-  if (starts.length === 0) throw new Error('no known schedule or heuristic fits this problem and memory limit');
+  // a limit below what any order can run in (e.g. below one micro-batch's forwards on a device) is the user's to fix
+  if (starts.length === 0)
+    throw new UserError(`no known schedule or heuristic runs within the memory limit ${problem.memLimit} per device (P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}); raise the limit`);
   const meets = (m: number, lb: number) => m <= lb * (1 + PROOF_TOLERANCE);
   const seed = opts.seed ?? 0;
   const searched = await searchOrders(problem, inst, { start: episode, count: 1 }, starts.map((s) => s.orders), {

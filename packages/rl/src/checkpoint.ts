@@ -3,10 +3,11 @@
 // `latest.json` at it (also written to a temporary name and renamed). A run killed at any moment leaves the previous
 // checkpoint intact; leftovers of an interrupted write are removed at the next start.
 import { mlpParamCount, UserError, type MlpLayout } from '@pprl/core-wasm';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { fileErrorText, isFileError, makeDirectory, readFileChecked, withFileErrors, writeFileAtomic } from './files.js';
 
 export const CHECKPOINT_FORMAT = 'pprl-ppo-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -70,28 +71,23 @@ function f32Bytes(a: Float32Array): Uint8Array {
 }
 
 function readF32(file: string): Float32Array {
-  const bytes = readFileSync(file);
+  const bytes = readFileChecked(file, 'checkpoint file');
   if (bytes.length % 4 !== 0) throw new UserError(`corrupt checkpoint: ${file} is ${bytes.length} bytes, not a whole number of float32 values`);
   const out = new Float32Array(bytes.length / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
 
-/** Writes `text` to file through a temporary name and a rename (never a half-written file). */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
 /** Writes checkpoint `ckpt` into run directory `dir` atomically and points latest.json at it; keeps the newest `keep`. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string {
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const name = `ckpt-${String(ckpt.meta.iteration).padStart(6, '0')}`;
   const final = writeCheckpointDir(dir, name, ckpt);
   writeFileAtomic(path.join(dir, LATEST), `${JSON.stringify({ checkpoint: name, iteration: ckpt.meta.iteration })}\n`);
-  const older = readdirSync(dir).filter((f) => /^ckpt-\d+$/.test(f) && f !== name).sort();
-  for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) rmSync(path.join(dir, old), { recursive: true, force: true });
+  withFileErrors(`cannot remove old checkpoints in ${dir}`, () => {
+    const older = readdirSync(dir).filter((f) => /^ckpt-\d+$/.test(f) && f !== name).sort();
+    for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) rmSync(path.join(dir, old), { recursive: true, force: true });
+  });
   return final;
 }
 
@@ -100,7 +96,7 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string 
  * and renamed, so a reader sees the old one or the new one. Returns its path.
  */
 export function savePolicyCheckpoint(dir: string, name: string, ckpt: Checkpoint): string {
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   return writeCheckpointDir(dir, name, { meta: ckpt.meta, params: ckpt.params });
 }
 
@@ -108,11 +104,21 @@ export function savePolicyCheckpoint(dir: string, name: string, ckpt: Checkpoint
 function writeCheckpointDir(dir: string, name: string, ckpt: Checkpoint): string {
   const final = path.join(dir, name);
   const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeCheckpointFiles(tmp, ckpt);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    writeCheckpointFiles(tmp, ckpt);
+    rmSync(final, { recursive: true, force: true });
+    renameSync(tmp, final);
+  } catch (e) {
+    if (!isFileError(e)) throw e;
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      // left for removeTemporaries at the next start
+    }
+    throw new UserError(`cannot write checkpoint ${final}: ${fileErrorText(e)}`);
+  }
   return final;
 }
 
@@ -128,10 +134,15 @@ export function writeCheckpointFiles(dir: string, ckpt: Checkpoint): void {
   writeFileSync(path.join(dir, 'meta.json'), `${JSON.stringify(ckpt.meta, null, 2)}\n`);
 }
 
-/** Removes leftovers of interrupted writes in a run directory. */
+/**
+ * Removes leftovers of interrupted writes in a run directory: checkpoint directories (`<name>.tmp-<pid>`) and files
+ * of writeFileAtomic (`.<name>.<host>.<pid>.<random>.tmp`).
+ */
 export function removeTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (/\.tmp-\d+$/.test(f)) rmSync(path.join(dir, f), { recursive: true, force: true });
+  withFileErrors(`cannot clean up ${dir}`, () => {
+    for (const f of readdirSync(dir)) if (/\.tmp-\d+$/.test(f) || /^\..+\.tmp$/.test(f)) rmSync(path.join(dir, f), { recursive: true, force: true });
+  });
 }
 
 /**
@@ -142,10 +153,12 @@ export function resolveCheckpointDir(dir: string): string {
   if (existsSync(path.join(dir, 'meta.json'))) return dir;
   const latest = path.join(dir, LATEST);
   if (!existsSync(dir)) throw new UserError(`no checkpoint at ${dir}: the directory does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`no checkpoint at ${dir}: it is a file, not a checkpoint or training run directory`);
   if (!existsSync(latest)) throw new UserError(`no checkpoint at ${dir}: neither meta.json (a checkpoint) nor latest.json (a training run) is there`);
+  const text = readFileChecked(latest, 'checkpoint pointer').toString('utf8');
   let name: unknown;
   try {
-    name = (JSON.parse(readFileSync(latest, 'utf8')) as { checkpoint?: unknown }).checkpoint;
+    name = (JSON.parse(text) as { checkpoint?: unknown }).checkpoint;
   } catch (e) {
     throw new UserError(`corrupt checkpoint pointer ${latest}: ${(e as Error).message}`);
   }
@@ -158,9 +171,10 @@ export function resolveCheckpointDir(dir: string): string {
 /** Loads a checkpoint (`withResume`: also the optimizer and environment state, required). */
 export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   const at = resolveCheckpointDir(dir);
+  const metaText = readFileChecked(path.join(at, 'meta.json'), 'checkpoint file').toString('utf8');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path.join(at, 'meta.json'), 'utf8'));
+    raw = JSON.parse(metaText);
   } catch (e) {
     throw new UserError(`corrupt checkpoint ${at}: meta.json is not valid JSON (${(e as Error).message})`);
   }
@@ -180,13 +194,18 @@ export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   const expected = mlpParamCount(obsDim, hidden, actions, shared);
   if (params.length !== expected) throw new UserError(`corrupt checkpoint ${at}: params.bin holds ${params.length} values, the layout needs ${expected}`);
   if (!withResume) return { meta, params };
+  const packed = readFileChecked(file('env-state.bin.gz'), 'checkpoint file');
   let envState: Uint8Array;
   try {
-    envState = gunzipSync(readFileSync(file('env-state.bin.gz')));
+    envState = gunzipSync(packed);
   } catch (e) {
-    if (e instanceof UserError) throw e;
     throw new UserError(`corrupt checkpoint ${at}: env-state.bin.gz does not decompress (${(e as Error).message})`);
   }
-  return { meta, params, resume: { adamM: readF32(file('adam-m.bin')), adamV: readF32(file('adam-v.bin')), envState } };
+  const moments = (name: string) => {
+    const values = readF32(file(name));
+    if (values.length !== expected) throw new UserError(`corrupt checkpoint ${at}: ${name} holds ${values.length} values, the layout needs ${expected}`);
+    return values;
+  };
+  return { meta, params, resume: { adamM: moments('adam-m.bin'), adamV: moments('adam-v.bin'), envState } };
 }
 

@@ -19,9 +19,11 @@ import {
   type ProblemConfig,
   type ProblemRanges,
 } from '@pprl/core-wasm';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BACKENDS } from './backends.js';
+import { readUserFile } from './files.js';
+
 
 /** A problem built from a measured GPU profile (the bundled H200 profiles unless `file` names another). */
 const profileProblemSchema = z.strictObject({
@@ -195,12 +197,7 @@ export function envOptionsOf(config: Pick<TrainConfig, 'allowWait' | 'memoryRule
 
 /** Reads and validates a JSON config file. */
 export function readTrainConfig(file: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError('--config', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const text = readUserFile(file, 'training config', '--config');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -232,9 +229,10 @@ function baseProblem(p: TrainConfig['problem']): Problem | undefined {
   if (p === undefined) return undefined;
   if ('profile' in p) {
     const file = p.profile.file ?? H200_PROFILES_URL;
+    const text = readUserFile(typeof file === 'string' ? file : fileURLToPath(file), 'profile file', 'problem.profile.file');
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
       throw new ConfigError('problem.profile.file', `cannot read ${String(file)} as JSON (${(e as Error).message})`);
     }

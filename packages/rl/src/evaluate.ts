@@ -38,7 +38,13 @@ export interface LoadedPolicy {
 
 export function loadPolicy(dir: string): LoadedPolicy {
   const ckpt = loadCheckpoint(dir, false);
-  const config = parseTrainConfig(ckpt.meta.config);
+  let config: TrainConfig;
+  try {
+    config = parseTrainConfig(ckpt.meta.config);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`corrupt checkpoint ${dir}: the training config in its meta.json is not valid (${e.message})`);
+  }
   return { dir, meta: ckpt.meta, config, layout: ckpt.meta.layout, params: ckpt.params, problem: configProblem(config) };
 }
 

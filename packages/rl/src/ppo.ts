@@ -8,13 +8,15 @@
 //      bonus, advantages normalized per minibatch, gradients clipped by their global norm, Adam (eps 1e-5);
 //      approx-KL and clip fraction recorded
 //   3. log one JSON line per update; evaluate and checkpoint at their intervals and at the end
-import { mlpLayers, orthogonalInit, summarize, UserError, WasmEnv, WasmMlp, type MlpLayout, type Problem, type Schedule } from '@pprl/core-wasm';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { EnvError, mlpLayers, orthogonalInit, summarize, UserError, WasmEnv, WasmMlp, type MlpLayout, type Problem, type Schedule } from '@pprl/core-wasm';
+import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint, writeFileAtomic, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint.js';
+import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint.js';
 import { cloneUpdateCount, configProblem, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
+import { checkTrainable } from './feasibility.js';
+import { makeDirectory, MAX_INPUT_BYTES, readFileChecked, withFileErrors, writeFileAtomic } from './files.js';
 import type { BackendName } from './backends.js';
 import { TrainingEnvs } from './vector.js';
 import { createTfUpdater, type LossCoefs } from './update.js';
@@ -103,11 +105,13 @@ const WAIT_REMOVED = -1e9;
 export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   // ---- 1. set-up -------------------------------------------------------------------------------------------
   const config = parseTrainConfig(input);
+  // a problem that deadlocks or offers no decision is refused before anything is written
+  await checkTrainable(config);
   // TensorFlow.js loads here, not when the package is imported: evaluation and the CLI's other commands do not need it
   const { initTf } = await import('./tf.js');
   const backend = await initTf(config.backend as BackendName | undefined);
   const dir = opts.outDir;
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   removeTemporaries(dir);
   const hasRun = existsSync(path.join(dir, 'latest.json'));
   if (hasRun && !opts.resume) throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
@@ -149,13 +153,18 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   if (resumeFrom) {
     const r = resumeFrom.resume!;
     updater.setOptimizerState({ step: resumeFrom.meta.adamStep, m: r.adamM, v: r.adamV });
-    envs.restoreState(r.envState);
+    try {
+      envs.restoreState(r.envState);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError(`--resume: the environment state (env-state.bin.gz) of the latest checkpoint in ${dir} does not fit this config: ${e.message}`);
+    }
     update = resumeFrom.meta.iteration;
     globalStep = resumeFrom.meta.globalStep;
     logLines = resumeFrom.meta.logLines;
     seconds = resumeFrom.meta.seconds;
     // log lines written after the checkpoint belong to updates that will run again
-    const kept = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, logLines) : [];
+    const kept = existsSync(logFile) ? readFileChecked(logFile, 'training log', 4 * MAX_INPUT_BYTES).toString('utf8').split('\n').slice(0, logLines) : [];
     writeFileAtomic(logFile, kept.map((l) => `${l}\n`).join(''));
   } else writeFileAtomic(logFile, '');
 
@@ -232,7 +241,14 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
 
       // rollout: T steps of N environments inside WebAssembly, stored [T][N]
       const t0 = performance.now();
-      envs.rollout(followTeacher ? 'teacher' : rolloutPolicy, config.seed);
+      try {
+        envs.rollout(followTeacher ? 'teacher' : rolloutPolicy, config.seed);
+      } catch (e) {
+        // the `plain` memory rule with several chunks can trap the pipeline in an episode (a documented choice)
+        if (e instanceof EnvError && /deadlock/.test(e.message) && config.memoryRule === 'plain' && (problem ? problem.chunks > 1 : (ranges!.chunks?.[1] ?? 1) > 1))
+          throw new UserError(`memoryRule: 'plain' deadlocked during update ${update + 1} (${e.message.replace(/ \(memory rule.*\)$/, '')}); use 'reserve' or 'lowest', which cannot deadlock`);
+        throw e;
+      }
       // the teacher's rollouts carry no values, so the critic's are computed for their observations (before the
       // rollout's views are taken: a forward may grow the module's memory)
       const teacherValues = followTeacher ? rolloutPolicy.forwardMany(envs.fields().obs, batch).values : undefined;
@@ -335,7 +351,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
           best = { update, policy: entry.eval.policy, checkpoint: savePolicyCheckpoint(dir, BEST, { meta, params: updater.flatParams() }) };
         }
       }
-      appendFileSync(logFile, `${JSON.stringify(entry)}\n`);
+      withFileErrors(`cannot write ${logFile}`, () => appendFileSync(logFile, `${JSON.stringify(entry)}\n`));
       logLines++;
       opts.onUpdate?.(entry);
       // let signal handlers and progress output run between updates (an update itself is synchronous)
@@ -377,7 +393,14 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
 const BEST = 'best';
 
 function bestOf(bestDir: string): NonNullable<TrainResult['best']> {
-  const meta = JSON.parse(readFileSync(path.join(bestDir, 'meta.json'), 'utf8')) as CheckpointMeta;
+  const file = path.join(bestDir, 'meta.json');
+  const text = readFileChecked(file, 'checkpoint file').toString('utf8');
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(text) as CheckpointMeta;
+  } catch (e) {
+    throw new UserError(`corrupt checkpoint ${bestDir}: meta.json is not valid JSON (${(e as Error).message})`);
+  }
   return { update: meta.iteration, policy: meta.evalMakespan ?? Number.POSITIVE_INFINITY, checkpoint: bestDir };
 }
 

@@ -86,11 +86,12 @@ describe('train', async () => {
     // what a kill during the next update leaves behind: a half-written log line and a temporary checkpoint
     appendFileSync(path.join(dir, 'log.jsonl'), '{"update": 4, "glob');
     mkdirSync(path.join(dir, 'ckpt-000004.tmp-99999'));
+    writeFileSync(path.join(dir, '.result.json.host.99999.abcd1234.tmp'), '{"half');
     const rest = await train(tiny, { outDir: dir, resume: true });
     expect(rest.finished).toBe(true);
     expect(finalParams(dir)).toEqual(finalParams(reference));
     expect(logOf(dir).map(learned)).toEqual(logOf(reference).map(learned));
-    expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
+    expect(readdirSync(dir).some((f) => f.includes('.tmp-') || f.endsWith('.tmp'))).toBe(false);
   });
 
   it('a finished run resumed without its result.json writes it again with the final evaluation', async () => {

@@ -127,6 +127,18 @@ describe('JSON', () => {
     expect(e.message).toMatch(message);
     expect(e.message).not.toContain('\n');
   });
+
+  it('quotes bad values short and escaped, however long or deep', () => {
+    const action = thrown(() => scheduleFromJson(JSON.stringify({ ...base, devices: [['\u001b[2J0F0' + 'y'.repeat(1000)], []] })));
+    expect(action.message).toMatch(/device 0, op 0: not an action: "\\u001b\[2J0F0y{73}"\.\.\. \(1007 characters\)/);
+    expect(action.message).not.toMatch(/[\u0000-\u001f]/);
+    // a value nested 100,000 levels deep: JSON.stringify of it would overflow the stack
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const nested = thrown(() => scheduleFromJson(`{"stages":1,"microBatches":1,"devices":[${deep}]}`));
+    expect(nested.message).toBe('schedule JSON: device 0, op 0: expected an action string such as "3F0" or {kind, mb, stage} (got [[[[...]]]])');
+    const name = thrown(() => scheduleFromJson(JSON.stringify({ ...base, name: Array.from({ length: 10_000 }, (_, i) => i) })));
+    expect(name.message.length).toBeLessThan(160);
+  });
 });
 
 describe('torch compute-only CSV', () => {
@@ -203,6 +215,19 @@ describe('torch compute-only CSV', () => {
     const e = thrown(() => scheduleFromTorchCsv(text, opts));
     expect(e.message).toMatch(message);
     expect(e.message).not.toContain('\n');
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['ESC and CR in a cell', '0F0,\u001b[2J\u001b[31mRED\rok\n', /column 2 .*: "\\u001b\[2J\\u001b\[31mRED\\rok" is not an action/],
+    ['NUL, DEL and a C1 CSI in a cell', '0F0,a\u0000b\u007fc\u009bd\n', /column 2 .*: "a\\u0000b\\u007fc\\u009bd" is not an action/],
+    ['a bidirectional override in a pair', '(0F0;\u202e1B0)OVERLAP_F_B\n', /column 1 .*: "\\u202e1B0" is not an action/],
+    ['a quoted cell with ESC', '"\u001b]0;title\u0007"\n', /quoted cells are not supported \(got "\\"\\u001b\]0;title\\u0007\\""\)/],
+    ['a long cell', `0F0,${'9'.repeat(100_000)}X\n`, /column 2 .*: "9{80}"\.\.\. \(100001 characters\) is not an action/],
+  ])('quotes %s escaped and short', (_, text, message) => {
+    const e = thrown(() => scheduleFromTorchCsv(text));
+    expect(e.message).toMatch(message);
+    expect(e.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(e.message.length).toBeLessThan(300);
   });
 });
 

@@ -15,8 +15,9 @@ import {
   type ReplayBenchResult,
   type ScaleBenchResult,
   type ThreadPoint,
+  type TrainBenchResult,
 } from '@pprl/bench';
-import { ConfigError, UserError } from '@pprl/core-wasm';
+import { ConfigError, UserError, escapeControl, quoteInput } from '@pprl/core-wasm';
 import { printJson, table, writeFileAtomic } from '../output.js';
 import { progressWanted } from '../progress.js';
 
@@ -30,10 +31,12 @@ export interface BenchRunOptions {
  * A suite that lives in another package (the `train` suite of @pprl/rl), registered with `benchCommand([...])`: it
  * gets a `pprl bench <name>` subcommand printing its JSON, and `bench all` runs it into <dir>/<name>.json.
  */
-export interface ExternalBenchSuite {
+export interface ExternalBenchSuite<T extends object = object> {
   name: string;
   description: string;
-  run(opts: BenchRunOptions): Promise<object>;
+  run(opts: BenchRunOptions): Promise<T>;
+  /** The human table (printed unless --json); without it the suite prints its JSON. */
+  print?(result: T): void;
 }
 
 interface CommonOptions {
@@ -47,21 +50,21 @@ interface CommonOptions {
 export function parseThreads(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new ConfigError('--threads', `expected an integer in [1, ${MAX_THREADS}] (got "${text}")`);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new ConfigError('--threads', `expected an integer in [1, ${MAX_THREADS}] (got ${quoteInput(text)})`);
   return n;
 }
 
 function parseEnvs(text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
   const envs = text.split(',').map(Number);
-  if (envs.some((n) => !Number.isInteger(n) || n < 1 || n > 65536)) throw new ConfigError('--envs', `expected integers in [1, 65536], comma-separated (got "${text}")`);
+  if (envs.some((n) => !Number.isInteger(n) || n < 1 || n > 65536)) throw new ConfigError('--envs', `expected integers in [1, 65536], comma-separated (got ${quoteInput(text)})`);
   return envs;
 }
 
 function parseEpisodes(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const episodes = Number(text);
-  if (!Number.isInteger(episodes) || episodes < 2 || episodes > 100_000) throw new ConfigError('--episodes', `expected an integer in [2, 100000] (got "${text}")`);
+  if (!Number.isInteger(episodes) || episodes < 2 || episodes > 100_000) throw new ConfigError('--episodes', `expected an integer in [2, 100000] (got ${quoteInput(text)})`);
   return episodes;
 }
 
@@ -131,12 +134,12 @@ export function benchCommand(externalSuites: readonly ExternalBenchSuite[] = [])
       .command(suite.name)
       .description(suite.description)
       .option('--quick', 'short run (smoke test)')
-      .option('--json', 'print JSON (the default for this suite)')
+      .option('--json', 'print JSON')
       .option('--out <file>', 'also write the JSON to a file')
       .option('--threads <n>', THREADS_HELP)
       .action(async (opts: CommonOptions) => {
         const threads = parseThreads(opts.threads);
-        emit(await suite.run({ quick: opts.quick ?? false, ...(threads ? { threads } : {}) }), { ...opts, json: true }, () => undefined);
+        emit(await suite.run({ quick: opts.quick ?? false, ...(threads ? { threads } : {}) }), opts, (r) => (suite.print ? suite.print(r) : printJson(r)));
       });
   }
   bench
@@ -174,9 +177,9 @@ export function benchCommand(externalSuites: readonly ExternalBenchSuite[] = [])
         await train.parseAsync([...(run.quick ? ['--quick'] : []), ...(threads ? ['--threads', String(threads)] : []), '--out', file], { from: 'user' });
         written.push(file);
       }
-      const command = ['pnpm pprl bench all', '--out-dir', opts.outDir, ...(run.quick ? ['--quick'] : []), ...(threads ? ['--threads', String(threads)] : []), '--report', report].join(' ');
+      const command = ['npx pprl bench all', '--out-dir', opts.outDir, ...(run.quick ? ['--quick'] : []), ...(threads ? ['--threads', String(threads)] : []), '--report', report].join(' ');
       writeFileAtomic(report, renderBenchmarks(readBenchResults(opts.outDir), { command }));
-      for (const file of [...written, report]) console.log(`wrote ${file}`);
+      for (const file of [...written, report]) console.log(`wrote ${escapeControl(file)}`);
     });
   bench
     .command('report')
@@ -207,6 +210,19 @@ function printThreads(unit: string, points: ThreadPoint[]): void {
       points.map((p) => [p.threads, m(p.rate.median), `${m(p.rate.min)}-${m(p.rate.max)}`, p.speedup.toFixed(2), percent(p.cpuShare)]),
     ),
   );
+}
+
+export function printTrain(result: TrainBenchResult): void {
+  const w = result.workload;
+  console.log(`train: ${w.problem}, ${w.envs} envs x ${w.stepsPerRollout} steps per rollout, ${w.epochs} epochs x ${w.minibatches} minibatches, ${w.stepsPerRun} steps per run x ${w.repetitions}; TensorFlow.js backend ${result.backend}; ${result.machine.cpu}, node ${result.machine.node}`);
+  const k = (x: number) => `${(x / 1e3).toFixed(1)}`;
+  console.log(
+    table(
+      ['network', 'hidden', 'k steps/s (median)', 'min-max', 'time in rollouts', 'time in updates'],
+      result.byNetwork.map((p) => [p.network, p.hidden.join('x'), k(p.stepsPerSec.median), `${k(p.stepsPerSec.min)}-${k(p.stepsPerSec.max)}`, percent(p.rolloutShare), percent(p.updateShare)]),
+    ),
+  );
+  console.log('steps/s: environment steps per second over whole runs, rollouts and PPO updates together');
 }
 
 function printReplay(result: ReplayBenchResult): void {

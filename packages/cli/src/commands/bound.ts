@@ -3,10 +3,11 @@
 // on the same episodes (docs/SEMANTICS.md section 6 for the JSON).
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, meanWithCi95, type Problem } from '@pprl/core-wasm';
+import { ConfigError, meanWithCi95, type Problem, quoteInput } from '@pprl/core-wasm';
 import { measureRoom } from '@pprl/opt';
 import { contenderFor } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
+import { timeScale, unitsOfOptions } from '../units.js';
 import { addProblemOptions, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { parseSchedulers } from './compare.js';
@@ -52,7 +53,7 @@ export function boundSettings(opts: Pick<BoundOptions, 'episodes' | 'timeLimit' 
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]);
     const original = (opts as Record<string, string | undefined>)[key];
-    throw new ConfigError(FLAG[key] ?? key, `${issue.message.replace(/^--[a-z-]+: /, '')} (got "${original}")`);
+    throw new ConfigError(FLAG[key] ?? key, `${issue.message.replace(/^--[a-z-]+: /, '')} (got ${quoteInput(original)})`);
   }
   const s = parsed.data;
   checkBudget(s, 1);
@@ -176,20 +177,23 @@ export function boundCommand(): Command {
     } finally {
       progress.done();
     }
-    if (opts.json) return printJson(report);
+    const units = unitsOfOptions(opts);
+    if (opts.json) return printJson({ ...report, timeUnit: units.time });
+    const scale = timeScale(units);
+    const t = (raw: number) => fmt(raw * scale.factor);
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
     const rows: (string | number)[][] = [
-      ['lower bound', fmt(report.lowerBound.mean), '', ''],
-      ['oracle', fmt(report.oracle.mean), '(reference)', pct(report.oracle.mean / report.lowerBound.mean - 1)],
-      ...Object.entries(report.baselines).map(([name, b]) => [`${name}${b.withinLimit ? '' : ' (over the memory limit)'}`, fmt(b.makespan.mean), pct(b.gapToOracle), pct(b.gapToLowerBound)]),
+      ['lower bound', t(report.lowerBound.mean), '', ''],
+      ['oracle', t(report.oracle.mean), '(reference)', pct(report.oracle.mean / report.lowerBound.mean - 1)],
+      ...Object.entries(report.baselines).map(([name, b]) => [`${name}${b.withinLimit ? '' : ' (over the memory limit)'}`, t(b.makespan.mean), pct(b.gapToOracle), pct(b.gapToLowerBound)]),
     ];
     for (const [name, b] of Object.entries(report.baselines))
-      if (b.oracle) rows.push([`  ${name}'s problem (V=${b.chunks}): bound / oracle`, `${fmt(b.lowerBound!.mean)} / ${fmt(b.oracle.mean)}`, `${b.oracle.proven} proven`, '']);
+      if (b.oracle) rows.push([`  ${name}'s problem (V=${b.chunks}): bound / oracle`, `${t(b.lowerBound!.mean)} / ${t(b.oracle.mean)}`, `${b.oracle.proven} proven`, '']);
     console.log(
       `P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}, noise cv ${problem.noise.cv}, memory limit ${report.problem.memLimit ?? 'none'}, ` +
         `${settings.episodes} episodes; oracle proven optimal on ${report.oracle.proven} of them`,
     );
-    console.log(table(['', 'mean makespan', 'gap to oracle', 'gap to lower bound'], rows));
+    console.log(table(['', `mean makespan (${scale.label})`, 'gap to oracle', 'gap to lower bound'], rows));
   });
   return cmd;
 }

@@ -2,9 +2,10 @@
 // noise cv or of the communication time; a table, one JSON object, or an HTML report.
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, type Problem } from '@pprl/core-wasm';
+import { ConfigError, type Problem, escapeControl, quoteInput } from '@pprl/core-wasm';
 import { contenderFor, contenderNames } from '../contenders.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
+import { didYouMean } from '../suggest.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { addSweepGaps, oracleEpisodesOption, oracleWork, pct, RoomCache } from '../room.js';
@@ -24,10 +25,10 @@ interface CompareOptions extends ProblemOptions {
 
 export function parseSchedulers(text: string): string[] {
   const names = text.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw new ConfigError('--schedulers', `expected a comma-separated list of names (got "${text}")`);
+  if (names.some((n) => n === '')) throw new ConfigError('--schedulers', `expected a comma-separated list of names (got ${quoteInput(text)})`);
   const valid = contenderNames();
   const unknown = names.find((n) => !valid.includes(n) && !(n.startsWith('ppo:') && n.length > 4));
-  if (unknown !== undefined) throw new ConfigError('--schedulers', `unknown scheduler "${unknown}"; valid names: ${valid.join(', ')}, ppo:<checkpoint dir>`);
+  if (unknown !== undefined) throw new ConfigError('--schedulers', `unknown scheduler "${unknown}"${didYouMean(unknown, valid)}; valid names: ${valid.join(', ')}, ppo:<checkpoint dir>`);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new ConfigError('--schedulers', `"${dup}" is named twice`);
   return names;
@@ -35,7 +36,7 @@ export function parseSchedulers(text: string): string[] {
 
 function compareEpisodes(text: string | undefined): number {
   const k = numberOption('--episodes', text) ?? 200;
-  if (!Number.isInteger(k) || k < 2 || k > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${text})`);
+  if (!Number.isInteger(k) || k < 2 || k > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(text)})`);
   return k;
 }
 
@@ -127,7 +128,7 @@ export function compareCommand(): Command {
   cmd.addHelpText(
     'after',
     '\nExamples:\n  pprl compare --stages 4 --micro-batches 16 --cost-b 1.2 --cost-w 0.9 --comm 0.1 --sweep noise=0,0.1,0.2,0.3 --out report\n' +
-      '  pprl compare --profile h200-fbw-profiles.json --model 6.2B --noise 0.2 --sweep comm=0.5,1,2,4,8 --schedulers 1f1b,zb-h1,zb-v,greedy-zb --json',
+      '  pprl compare --profile packages/core-wasm/profiles/h200-fbw-profiles.json --model 6.2B --noise 0.2 --sweep comm=0.5,1,2,4,8 --schedulers 1f1b,zb-h1,zb-v,greedy-zb --json',
   );
   cmd.action(async (opts: CompareOptions) => {
     const names = parseSchedulers(opts.schedulers);
@@ -193,7 +194,7 @@ export function compareCommand(): Command {
         (sweep.values.length > 1 ? `sweep ${sweep.factor} = ${sweep.values.join(', ')}` : sweepLabel(sweep.factor, sweep.values[0]!)),
     );
     console.log(compareTable(result, units));
-    if (files.report) console.log(`Report: ${files.report}`);
+    if (files.report) console.log(`Report: ${escapeControl(files.report)}`);
   });
   return cmd;
 }

@@ -1,11 +1,14 @@
 // pprl evaluate: a trained policy against every static schedule and heuristic on common random numbers
 // (docs/SEMANTICS.md section 5 for the JSON).
 import { Command } from 'commander';
-import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem } from '@pprl/core-wasm';
-import { evaluatePolicy, loadPolicy, modelProblem, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
+import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem, escapeControl } from '@pprl/core-wasm';
+import { checkProblemRunnable, evaluatePolicy, loadPolicy, modelProblem, policyEnvOptions, trainConfigFields, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { builtScheduleContender, contenderNames, heuristicContender, searchedSchedule, SEARCHED_SCHEDULES, loadedPolicyContender, problemForPolicy, problemForSchedule, withPlan, type Contender } from '../contenders.js';
+import { builtScheduleContender, contenderNames, heuristicContender, searchedSchedule, SEARCHED_SCHEDULES, loadedPolicyContender, PROBLEM_OPTION_FIELDS, problemForPolicy, problemForSchedule, withPlan, type Contender } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
+import { didYouMean } from '../suggest.js';
+import { displayScales } from '../report/html.js';
+import { unitsOfConfig, unitsOfOptions } from '../units.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { episodesOption } from './simulate.js';
 import { createProgress, progressWanted } from '../progress.js';
@@ -41,7 +44,7 @@ export async function baselinesFor(names: string[] | undefined, problem: Problem
       continue;
     }
     const info = SCHEDULES.find((s) => s.name === name);
-    if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"; valid names: ${contenderNames().join(', ')}`);
+    if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"${didYouMean(name, contenderNames())}; valid names: ${contenderNames().join(', ')}`);
     try {
       const own = problemForSchedule(info, problem);
       baselines[name] = { schedule: findSchedule(name).build(own), problem: own };
@@ -111,6 +114,14 @@ export function evaluateCommand(): Command {
         });
       } else model = problemFromOptions(opts);
       const problem = problemForPolicy(policy, model);
+      // a problem whose episodes deadlock or offer no decision: one line naming the option, before anything runs
+      await checkProblemRunnable(
+        problem,
+        policyEnvOptions(policy),
+        ownProblem
+          ? trainConfigFields(policy.config)
+          : PROBLEM_OPTION_FIELDS,
+      );
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const { baselines, skipped } = await baselinesFor(names, model);
       const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
@@ -123,20 +134,23 @@ export function evaluateCommand(): Command {
       for (const [name, r] of Object.entries(runs.baselines)) gaps.baselines[name] = await cache.gap(r.problem, r.run);
       oracleProgress.done();
       const limit = Number.isFinite(problem.memLimit) ? problem.memLimit : null;
+      const units = ownProblem ? unitsOfConfig(policy.config) : unitsOfOptions(opts);
       const trainingSeed = policy.problem?.noise.seed;
       const heldOut = trainingSeed === undefined || trainingSeed !== problem.noise.seed || !ownProblem;
       if (opts.json)
-        return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped, memLimitBytes: limit, peakMemoryBytes: peaks, gaps });
-      console.log(`policy ${policy.dir} (trained ${policy.meta.globalStep} steps); P=${problem.stages} M=${problem.microBatches}, noise cv ${problem.noise.cv}, ${episodes} episodes from seed ${problem.noise.seed}, common random numbers`);
+        return printJson({ ...report, policyDir: policy.dir, stages: problem.stages, microBatches: problem.microBatches, seed: problem.noise.seed, heldOut, skipped, timeUnit: units.time, memLimitBytes: limit, peakMemoryBytes: peaks, gaps });
+      console.log(`policy ${escapeControl(policy.dir)} (trained ${policy.meta.globalStep} steps); P=${problem.stages} M=${problem.microBatches}, noise cv ${problem.noise.cv}, ${episodes} episodes from seed ${problem.noise.seed}, common random numbers`);
       if (!heldOut) console.log('note: this noise seed is the one the policy was trained on, so these episodes are not held out (use --seed)');
       const m = report.policy.makespan;
-      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
+      const scales = displayScales(units);
+      const t = (raw: number) => fmt(raw * scales.time.factor);
+      const gib = (raw: number) => (raw * scales.memory.factor).toFixed(2);
       const gapCells = (g: PointGap) => [pct(g.toLowerBound), pct(g.toOracle)];
-      const rows = [['ppo (greedy)', fmt(m.mean), fmt(m.p50), fmt(m.p95), gib(peaks.policy), '(reference)', ...gapCells(gaps.policy)]];
+      const rows = [['ppo (greedy)', t(m.mean), t(m.p50), t(m.p95), gib(peaks.policy), '(reference)', ...gapCells(gaps.policy)]];
       for (const [name, b] of Object.entries(report.baselines))
-        rows.push([name, fmt(b.makespan.mean), fmt(b.makespan.p50), fmt(b.makespan.p95), gib(peaks.baselines[name]!), `${fmt(b.diffToPolicy.mean)} [${fmt(b.diffToPolicy.ci95[0])}, ${fmt(b.diffToPolicy.ci95[1])}]`, ...gapCells(gaps.baselines[name]!)]);
-      if (limit !== null) console.log(`memory limit per device: ${gib(limit)} GiB`);
-      console.log(table(['scheduler', 'mean makespan', 'p50', 'p95', 'peak GiB', 'baseline - policy [95% CI]', 'gap to lower bound', `gap to oracle (${oracleEpisodes} ep)`], rows));
+        rows.push([name, t(b.makespan.mean), t(b.makespan.p50), t(b.makespan.p95), gib(peaks.baselines[name]!), `${t(b.diffToPolicy.mean)} [${t(b.diffToPolicy.ci95[0])}, ${t(b.diffToPolicy.ci95[1])}]`, ...gapCells(gaps.baselines[name]!)]);
+      if (limit !== null) console.log(`memory limit per device: ${gib(limit)} ${scales.memory.label}`);
+      console.log(table(['scheduler', `mean makespan (${scales.time.label})`, 'p50', 'p95', `peak ${scales.memory.label}`, 'baseline - policy [95% CI]', 'gap to lower bound', `gap to oracle (${oracleEpisodes} ep)`], rows));
       console.log('gaps: mean makespan / mean bound or oracle - 1, each on the problem the scheduler ran (V = 2 runs the model in two chunks)');
       console.log('positive differences: the policy is faster than that baseline');
       if (skipped.length > 0) console.log(`not buildable for this problem: ${skipped.join(', ')}`);

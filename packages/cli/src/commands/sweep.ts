@@ -1,9 +1,10 @@
 // pprl sweep: a grid and/or random samples of PPO trainings from one sweep file, run across this machine's cores,
 // resumable, and shardable over a cluster's job array; `pprl sweep report` merges what has finished.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError } from '@pprl/core-wasm';
+import { ConfigError, UserError, escapeControl, quoteInput } from '@pprl/core-wasm';
+import { checkTrainable } from '@pprl/rl';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { progressWanted } from '../progress.js';
 import { checkpointIteration, isFinished, PLAN_FILE, readJsonIfValid, RUNS_DIR, runDir } from '../sweep/files.js';
@@ -37,7 +38,7 @@ function exitWith(code: number): void {
 function parseWorkers(text: string | undefined): number {
   if (text === undefined) return 1;
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_WORKERS) throw new ConfigError('--workers', `expected an integer from 1 to ${MAX_WORKERS} (got "${text}")`);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_WORKERS) throw new ConfigError('--workers', `expected an integer from 1 to ${MAX_WORKERS} (got ${quoteInput(text)})`);
   return n;
 }
 
@@ -47,12 +48,12 @@ export function parseShard(shard: string | undefined, shards: string | undefined
   if (shard !== undefined) {
     const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(shard);
     const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-    if (!(count >= 1 && index < count)) throw new ConfigError('--shard', `expected i/N with N >= 1 and 0 <= i < N, e.g. 0/4 (got "${shard}")`);
+    if (!(count >= 1 && index < count)) throw new ConfigError('--shard', `expected i/N with N >= 1 and 0 <= i < N, e.g. 0/4 (got ${quoteInput(shard)})`);
     return { index, count };
   }
   if (shards === undefined) return null;
   const count = Number(shards);
-  if (!/^\d+$/.test(shards.trim()) || count < 1) throw new ConfigError('--shards', `expected a positive integer (got "${shards}")`);
+  if (!/^\d+$/.test(shards.trim()) || count < 1) throw new ConfigError('--shards', `expected a positive integer (got ${quoteInput(shards)})`);
   const source = env.JOB_COMPLETION_INDEX !== undefined ? 'JOB_COMPLETION_INDEX' : env.SLURM_ARRAY_TASK_ID !== undefined ? 'SLURM_ARRAY_TASK_ID' : undefined;
   if (source === undefined)
     throw new ConfigError('--shards', 'takes the shard index from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID (Slurm job array), and neither is set; elsewhere give --shard i/N');
@@ -78,6 +79,7 @@ function preparePlan(out: string, plan: SweepPlan): void {
     return;
   }
   if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new ConfigError('--out', `${out} is a file, not a sweep directory; give a new or empty directory`);
     // shards starting together may meet each other's temporary plan file
     const foreign = readdirSync(out).filter((f) => f !== RUNS_DIR && !f.startsWith(`.${PLAN_FILE}.`) && !/^report\.(csv|md|html)$/.test(f));
     if (foreign.length > 0) throw new ConfigError('--out', `${out} is not empty and holds no sweep (it has ${foreign[0]}); give a new or empty directory`);
@@ -111,6 +113,15 @@ async function sweep(opts: SweepOptions): Promise<void> {
   const shard = parseShard(opts.shard, opts.shards);
   // every run's config is validated here, before anything is written
   const { plan, duplicates } = readSweepPlan(opts.config);
+  // and every run's problem must leave the policy decisions to make, before any run starts
+  for (const run of plan.runs) {
+    try {
+      await checkTrainable(run.config);
+    } catch (e) {
+      if (e instanceof UserError) throw new ConfigError('--config', `run ${run.id}: ${e.message}`);
+      throw e;
+    }
+  }
   if (opts.dryRun) return dryRun(opts.out, plan, shard, duplicates, opts.json);
   preparePlan(opts.out, plan);
   const runs = shard ? plan.runs.filter((r) => shardOf(r, shard.count) === shard.index) : plan.runs;
@@ -128,11 +139,11 @@ async function sweep(opts: SweepOptions): Promise<void> {
     if (outcome.finishedElsewhere.length > 0) rows.push(['finished by another process', outcome.finishedElsewhere.length]);
     if (outcome.failed.length > 0) rows.push(['failed', outcome.failed.length]);
     if (outcome.unfinished.length > 0) rows.push(['left for a rerun', outcome.unfinished.length]);
-    console.log(table(['sweep', opts.out], rows));
+    console.log(table(['sweep', escapeControl(opts.out)], rows));
     for (const f of outcome.failed) console.log(`failed: ${f.id}: ${f.message} (log: ${f.log})`);
     if (outcome.interrupted) console.log(`interrupted (${outcome.interrupted}): rerun the same command to continue`);
     else if (outcome.failed.length > 0) console.log('rerun the same command to retry the failed runs (finished runs are not redone)');
-    console.log(`report: pprl sweep report --out ${opts.out}`);
+    console.log(`report: pprl sweep report --out ${escapeControl(opts.out)}`);
   }
   if (outcome.interrupted) exitWith(outcome.interrupted === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT);
   else if (outcome.failed.length > 0) exitWith(EXIT_FAILED);
@@ -155,7 +166,7 @@ function report(opts: SweepOptions): void {
     row.gapToBestBaseline === null ? '' : `${(100 * row.gapToBestBaseline).toFixed(1)}%`,
   ]);
   console.log(table(['run', ...r.fields, 'updates', 'policy makespan', 'vs best baseline'], rows));
-  console.log(`${r.counts.finished} of ${r.counts.runs} runs finished; wrote ${files.csv}, ${files.markdown}, ${files.html}`);
+  console.log(`${r.counts.finished} of ${r.counts.runs} runs finished; wrote ${[files.csv, files.markdown, files.html].map(escapeControl).join(', ')}`);
 }
 
 export function sweepCommand(): Command {

@@ -1,9 +1,10 @@
 // pprl train: PPO on a validated config file, into a run directory that can be resumed (packages/rl).
 import { Command } from 'commander';
-import { ConfigError, type Schedule } from '@pprl/core-wasm';
-import { configProblem, readTrainConfig, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
+import { ConfigError, type Schedule, escapeControl } from '@pprl/core-wasm';
+import { checkTrainable, configProblem, readTrainConfig, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
 import { findSchedule } from '@pprl/schedulers';
 import { fmt, printJson, table } from '../output.js';
+import { formatTime, unitsOfConfig, type ReportUnits } from '../units.js';
 import { createProgress, progressWanted } from '../progress.js';
 
 interface TrainOptions {
@@ -50,13 +51,14 @@ function teacherSchedule(name: string | undefined, problem: ReturnType<typeof co
 
 /** The progress bar's text after an update: the phase, training makespan and speed, and at evaluations the
  * greedy policy against the teacher (or ZB-H1 / ZB-V) on the held-out episodes. */
-function progressLine(log: UpdateLog, teacher: string | undefined): string {
+function progressLine(log: UpdateLog, teacher: string | undefined, units: ReportUnits): string {
+  const time = (x: number) => formatTime(x, units, fmt);
   const parts: string[] = [log.phase === 'clone' ? `cloning${log.followedTeacher ? ' (teacher rollouts)' : ''}` : 'ppo'];
-  if (log.meanMakespan !== null) parts.push(`makespan ${fmt(log.meanMakespan)}`);
+  if (log.meanMakespan !== null) parts.push(`makespan ${time(log.meanMakespan)}`);
   if (log.cloneAccuracy !== null) parts.push(`agrees with teacher ${(100 * log.cloneAccuracy).toFixed(1)}%`);
   if (log.eval) {
     const ref = teacher && log.eval.baselines[teacher] !== undefined ? teacher : Object.keys(log.eval.baselines).find((b) => b === 'zb-h1' || b === 'zb-v');
-    parts.push(`eval: policy ${fmt(log.eval.policy)}${ref ? ` vs ${ref} ${fmt(log.eval.baselines[ref]!)}` : ''}`);
+    parts.push(`eval: policy ${time(log.eval.policy)}${ref ? ` vs ${ref} ${time(log.eval.baselines[ref]!)}` : ''}`);
   }
   parts.push(`${Math.round(log.stepsPerSec)} steps/s`);
   return parts.join(', ');
@@ -78,6 +80,10 @@ export function trainCommand(): Command {
       if (!opts.out) throw new ConfigError('--out', 'is required');
       const config = readTrainConfig(opts.config);
       const problem = configProblem(config);
+      // a problem that deadlocks or offers no decision names its field before the teacher is built or --out made
+      await checkTrainable(config);
+      const units = unitsOfConfig(config);
+      const time = (x: number) => formatTime(x, units, fmt);
       const teacher = teacherSchedule(config.teacher?.schedule, problem);
       const progress = createProgress({ label: 'train', total: updateCount(config), enabled: progressWanted(opts.json) });
       let interrupted = false;
@@ -92,14 +98,14 @@ export function trainCommand(): Command {
           resume: opts.resume ?? false,
           baselines: logBaselines(problem, config.teacher?.schedule),
           ...(teacher ? { teacher } : {}),
-          onUpdate: (log: UpdateLog) => progress.tick(progressLine(log, config.teacher?.schedule)),
+          onUpdate: (log: UpdateLog) => progress.tick(progressLine(log, config.teacher?.schedule, units)),
           shouldStop: () => interrupted,
         });
       } finally {
         progress.done();
         process.off('SIGINT', onSigint);
       }
-      if (opts.json) printJson(result);
+      if (opts.json) printJson({ ...result, timeUnit: units.time });
       else {
         const rows: (string | number)[][] = [
           ['updates', `${result.updates}${result.finished ? '' : ' (stopped early; --resume continues)'}`],
@@ -110,12 +116,12 @@ export function trainCommand(): Command {
           ['TensorFlow.js backend', result.backend],
         ];
         if (result.eval) {
-          rows.push([`greedy policy, mean makespan (${result.eval.episodes} held-out episodes)`, fmt(result.eval.policy)]);
-          for (const [name, mean] of Object.entries(result.eval.baselines)) rows.push([`  ${name}, same episodes`, fmt(mean)]);
+          rows.push([`greedy policy, mean makespan (${result.eval.episodes} held-out episodes)`, time(result.eval.policy)]);
+          for (const [name, mean] of Object.entries(result.eval.baselines)) rows.push([`  ${name}, same episodes`, time(mean)]);
         }
-        console.log(table(['run', opts.out], rows));
-        console.log(`checkpoint: ${result.checkpoint}`);
-        if (result.best) console.log(`best evaluation: update ${result.best.update}, mean makespan ${fmt(result.best.policy)}; policy in ${result.best.checkpoint}`);
+        console.log(table(['run', escapeControl(opts.out)], rows));
+        console.log(`checkpoint: ${escapeControl(result.checkpoint)}`);
+        if (result.best) console.log(`best evaluation: update ${result.best.update}, mean makespan ${time(result.best.policy)}; policy in ${escapeControl(result.best.checkpoint)}`);
       }
       if (interrupted && !result.finished) process.exitCode = 130;
     });

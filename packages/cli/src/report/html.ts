@@ -2,8 +2,8 @@
 // per experiment, makespan / throughput / paired difference against the sweep factor with 95% confidence bands
 // and a table; then peak memory per device and a Gantt chart of one episode per scheduler.
 import { timelineToSvg } from '@pprl/schedulers';
-import { barChart, escapeXml, lineChart, seriesStyle, type LineSeries } from './charts.js';
-import { sweepLabel, type GanttChart, type PointResult, type SchedulerResult, type SweepResult } from './sweep.js';
+import { barChart, escapeXml, lineChart, seriesStyles, type LineSeries, type SeriesStyle } from './charts.js';
+import { diffTo, sweepLabel, type GanttChart, type PointResult, type SweepResult } from './sweep.js';
 
 /** Units of the problem's numbers: microseconds and bytes for profiled problems, plain units otherwise. */
 export interface ReportUnits {
@@ -28,7 +28,10 @@ export interface ReportInput {
   units: ReportUnits;
   experiments: ReportExperiment[];
   gantt?: { caption: string; charts: GanttChart[] };
-  /** Per-device memory limit shared by every scheduler, drawn on the memory chart. */
+  /**
+   * Per-device memory limit of every scheduler, for results that do not carry their own (SchedulerResult.memLimit,
+   * which wins where present). The memory chart draws the limits as labelled lines.
+   */
   memoryLimit?: number;
   footer: string;
 }
@@ -77,18 +80,21 @@ function axisLabel(factor: SweepResult['factor']): string {
   return factor === 'noise' ? 'noise cv (compute and communication)' : 'communication time (multiple of the base)';
 }
 
-function experimentCharts(r: SweepResult, units: ReportUnits): string[] {
+/** Colour, marker and dash by scheduler name: one assignment for every chart of the report. */
+type Styles = Map<string, SeriesStyle>;
+
+function experimentCharts(r: SweepResult, units: ReportUnits, styles: Styles): string[] {
   const s = displayScales(units);
   const xTicks = r.values.map((v) => ({ value: v, label: valueLabel(r.factor, v) }));
   const xLog = r.factor === 'comm' && r.values[0]! > 0 && r.values[r.values.length - 1]! / r.values[0]! >= 4;
   const common = { xTicks, xLog, xLabel: axisLabel(r.factor) };
-  // styles come from the scheduler's index, so a colour means the same scheduler in every chart even where the
-  // baseline has no line (the difference chart)
+  // styles come from the report's map by name, so a colour means the same scheduler in every chart even where the
+  // baseline has no line (the difference charts)
   const series = (pick: (p: PointResult) => { y: number; lo?: number; hi?: number; tip: string } | null) =>
     r.schedulers
-      .map((sch, i): LineSeries => ({
+      .map((sch): LineSeries => ({
         name: sch.name,
-        style: seriesStyle(i),
+        style: styles.get(sch.name)!,
         points: sch.points.flatMap((p) => {
           const v = pick(p);
           return v ? [{ x: p.value, ...v }] : [];
@@ -119,22 +125,26 @@ function experimentCharts(r: SweepResult, units: ReportUnits): string[] {
       tip: `${sweepLabel(r.factor, p.value)}: ${num(p.throughput.mean * q.factor)} ${q.label}`,
     })),
   });
-  const diff = lineChart({
-    ...common,
-    title: `Paired difference to ${r.baseline} (negative = faster, 95% CI)`,
-    yLabel: `makespan difference (${t.label})`,
-    yRef: 0,
-    series: series((p) =>
-      p.diffToBaseline
-        ? {
-            y: p.diffToBaseline.mean * t.factor,
-            lo: p.diffToBaseline.ci95[0] * t.factor,
-            hi: p.diffToBaseline.ci95[1] * t.factor,
-            tip: `${sweepLabel(r.factor, p.value)}: ${num(p.diffToBaseline.mean * t.factor)} ${t.label} [${num(p.diffToBaseline.ci95[0] * t.factor)}, ${num(p.diffToBaseline.ci95[1] * t.factor)}] vs ${r.baseline}`,
-          }
-        : null,
-    ),
-  });
+  // one chart per baseline, from the same numbers the terminal and results.json show (diffTo)
+  const diffs = r.baselines.map((b) =>
+    lineChart({
+      ...common,
+      title: `Paired difference to ${b} (negative = faster, 95% CI)`,
+      yLabel: `makespan difference (${t.label})`,
+      yRef: 0,
+      series: series((p) => {
+        const d = diffTo(r, p, b);
+        return d
+          ? {
+              y: d.mean * t.factor,
+              lo: d.ci95[0] * t.factor,
+              hi: d.ci95[1] * t.factor,
+              tip: `${sweepLabel(r.factor, p.value)}: ${num(d.mean * t.factor)} ${t.label} [${num(d.ci95[0] * t.factor)}, ${num(d.ci95[1] * t.factor)}] vs ${b}`,
+            }
+          : null;
+      }),
+    }),
+  );
   const bubble = lineChart({
     ...common,
     title: 'Bubble rate 1 − busy / (P T)',
@@ -144,13 +154,13 @@ function experimentCharts(r: SweepResult, units: ReportUnits): string[] {
       tip: `${sweepLabel(r.factor, p.value)}: bubble ${pct(p.bubbleRate.mean)}`,
     })),
   });
-  return [makespan, diff, throughput, bubble];
+  return [makespan, throughput, ...diffs, bubble];
 }
 
 /** Schedulers as rows, sweep values as columns: mean makespan and the relative change against the baseline. */
 function overviewTable(r: SweepResult, units: ReportUnits): string {
   const t = displayScales(units).time;
-  const base = r.schedulers[0]!;
+  const base = baselineOf(r);
   const head = r.values.map((v) => `<th>${esc(sweepLabel(r.factor, v))}</th>`).join('');
   const first = r.values[0]!;
   const last = r.values[r.values.length - 1]!;
@@ -180,20 +190,26 @@ function detailTable(r: SweepResult, units: ReportUnits): string {
   const points = r.schedulers.flatMap((sch) => sch.points);
   const fm = fixedFor(points.flatMap((p) => [p.makespan.mean * t.factor, p.makespan.p95 * t.factor]));
   const fq = fixedFor(points.map((p) => p.throughput.mean * s.throughput.factor));
-  const fd = fixedFor(points.flatMap((p) => (p.diffToBaseline ? [p.diffToBaseline.mean * t.factor] : [])));
+  const fd = fixedFor(points.flatMap((p) => r.baselines.flatMap((b) => diffTo(r, p, b)?.mean ?? []).map((m) => m * t.factor)));
+  // the raw numbers (problem units) ride along in data-* attributes, for checks against results.json
+  const diffCell = (p: PointResult, b: string) => {
+    const d = diffTo(r, p, b);
+    if (!d) return `<td class="diff" data-baseline="${esc(b)}">(baseline)</td>`;
+    return (
+      `<td class="diff" data-baseline="${esc(b)}" data-mean="${d.mean}" data-lo="${d.ci95[0]}" data-hi="${d.ci95[1]}">` +
+      `${fd(d.mean * t.factor)} [${fd(d.ci95[0] * t.factor)}, ${fd(d.ci95[1] * t.factor)}]</td>`
+    );
+  };
   const rows = r.schedulers.flatMap((sch) =>
-    sch.points.map((p) => {
-      const d = p.diffToBaseline;
-      const diff = d ? `${fd(d.mean * t.factor)} [${fd(d.ci95[0] * t.factor)}, ${fd(d.ci95[1] * t.factor)}]` : '(baseline)';
-      return (
-        `<tr><th scope="row">${esc(sch.name)}</th><td>${esc(valueLabel(r.factor, p.value))}</td><td>${fm(p.makespan.mean * t.factor)}</td>` +
-        `<td>${fm(p.makespan.p95 * t.factor)}</td><td>${fq(p.throughput.mean * s.throughput.factor)}</td><td>${pct(p.bubbleRate.mean)}</td><td>${diff}</td></tr>`
-      );
-    }),
+    sch.points.map(
+      (p) =>
+        `<tr data-scheduler="${esc(sch.name)}" data-value="${p.value}"><th scope="row">${esc(sch.name)}</th><td>${esc(valueLabel(r.factor, p.value))}</td><td>${fm(p.makespan.mean * t.factor)}</td>` +
+        `<td>${fm(p.makespan.p95 * t.factor)}</td><td>${fq(p.throughput.mean * s.throughput.factor)}</td><td>${pct(p.bubbleRate.mean)}</td>${r.baselines.map((b) => diffCell(p, b)).join('')}</tr>`,
+    ),
   );
   return (
     `<details><summary>All numbers (${r.schedulers.length * r.values.length} rows)</summary><table class="detail"><thead><tr><th>scheduler</th><th>${r.factor}</th>` +
-    `<th>mean (${t.label})</th><th>p95</th><th>M/T (${esc(s.throughput.label)})</th><th>bubble</th><th>Δ vs ${esc(r.baseline)} (95% CI)</th></tr></thead>` +
+    `<th>mean (${t.label})</th><th>p95</th><th>M/T (${esc(s.throughput.label)})</th><th>bubble</th>${r.baselines.map((b) => `<th>Δ vs ${esc(b)} (95% CI)</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table></details>`
   );
 }
@@ -209,14 +225,19 @@ function findings(r: SweepResult, units: ReportUnits): string {
   lines.push(`Fastest on average at ${fastest.join('; ')}.`);
   if (r.values.length > 1) {
     const last = r.values.length - 1;
-    const gains = r.schedulers.slice(1).map((sch) => {
-      const rel = (i: number) => sch.points[i]!.diffToBaseline!.mean / r.schedulers[0]!.points[i]!.makespan.mean;
-      return `${esc(sch.name)} ${signedPct(rel(0))} → ${signedPct(rel(last))}`;
-    });
-    if (gains.length)
-      lines.push(
-        `Difference to ${esc(r.baseline)} from ${esc(sweepLabel(r.factor, r.values[0]!))} to ${esc(sweepLabel(r.factor, r.values[last]!))} (paired, relative to ${esc(r.baseline)}'s mean): ${gains.join('; ')}.`,
-      );
+    for (const b of r.baselines) {
+      const base = r.schedulers.find((sch) => sch.name === b)!;
+      const gains = r.schedulers
+        .filter((sch) => sch !== base)
+        .map((sch) => {
+          const rel = (i: number) => diffTo(r, sch.points[i]!, b)!.mean / base.points[i]!.makespan.mean;
+          return `${esc(sch.name)} ${signedPct(rel(0))} → ${signedPct(rel(last))}`;
+        });
+      if (gains.length)
+        lines.push(
+          `Difference to ${esc(b)} from ${esc(sweepLabel(r.factor, r.values[0]!))} to ${esc(sweepLabel(r.factor, r.values[last]!))} (paired, relative to ${esc(b)}'s mean): ${gains.join('; ')}.`,
+        );
+    }
   }
   // lines that coincide hide each other in the charts; say so
   const same = r.schedulers.flatMap((a, i) =>
@@ -226,8 +247,13 @@ function findings(r: SweepResult, units: ReportUnits): string {
   return `<ul class="findings">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
-function experimentSection(x: ReportExperiment, units: ReportUnits): string {
-  const charts = experimentCharts(x.result, units)
+/** The primary baseline's result: the reference of the overview table's relative changes. */
+function baselineOf(r: SweepResult) {
+  return r.schedulers.find((sch) => sch.name === r.baseline) ?? r.schedulers[0]!;
+}
+
+function experimentSection(x: ReportExperiment, units: ReportUnits, styles: Styles): string {
+  const charts = experimentCharts(x.result, units, styles)
     .map((svg) => `<figure class="chart">${svg}</figure>`)
     .join('\n');
   return `<section class="experiment" id="${esc(x.id)}">
@@ -242,36 +268,75 @@ ${detailTable(x.result, units)}
 </section>`;
 }
 
-/** Peak memory per device: the largest any experiment saw, per scheduler. */
-function memorySection(input: ReportInput): string {
+/**
+ * The memory limits the schedulers ran with, as lines for the memory chart: one per distinct limit, labelled with
+ * the schedulers it binds unless it binds them all; no line for schedulers without a limit (`unlimited` names them).
+ */
+export function memoryLimitLines(
+  schedulers: { name: string; memLimit?: number | null }[],
+  scale: { label: string; factor: number },
+  fallback?: number,
+): { lines: { value: number; label: string }[]; unlimited: string[] } {
+  const byLimit = new Map<number, string[]>();
+  const unlimited: string[] = [];
+  for (const { name, memLimit } of schedulers) {
+    // results without the field (older ones) take the limit the caller knows, if any
+    const limit = memLimit === undefined ? fallback : memLimit;
+    if (limit === null || limit === undefined || !Number.isFinite(limit)) unlimited.push(name);
+    else byLimit.set(limit, [...(byLimit.get(limit) ?? []), name]);
+  }
+  const shared = byLimit.size === 1 && unlimited.length === 0;
+  const lines = [...byLimit.entries()].map(([limit, names]) => ({
+    value: limit * scale.factor,
+    label: `memory limit ${num(limit * scale.factor)} ${scale.label} per device${shared ? '' : `: ${names.join(', ')}`}`,
+  }));
+  return { lines, unlimited };
+}
+
+/** Peak memory per device: the largest any experiment saw, per scheduler, with the limits they ran under. */
+function memorySection(input: ReportInput, styles: Styles): string {
   const m = displayScales(input.units).memory;
-  const byName = new Map<string, { result: SchedulerResult; peak: number[] }>();
+  const byName = new Map<string, { name: string; peak: number[]; limits: (number | null | undefined)[] }>();
   for (const x of input.experiments)
     for (const sch of x.result.schedulers) {
       const seen = byName.get(sch.name);
-      byName.set(sch.name, { result: sch, peak: seen ? seen.peak.map((v, d) => Math.max(v, sch.peakMemory[d]!)) : [...sch.peakMemory] });
+      byName.set(sch.name, {
+        name: sch.name,
+        peak: seen ? seen.peak.map((v, d) => Math.max(v, sch.peakMemory[d]!)) : [...sch.peakMemory],
+        limits: [...(seen?.limits ?? []), sch.memLimit],
+      });
     }
   const entries = [...byName.values()];
   if (entries.length === 0) return '';
   const P = entries[0]!.peak.length;
   const groups = Array.from({ length: P }, (_, d) => `device ${d}`);
-  const limit = input.memoryLimit !== undefined && Number.isFinite(input.memoryLimit) ? input.memoryLimit : undefined;
+  // a scheduler that ran under different limits in different experiments is drawn against each
+  const { lines, unlimited } = memoryLimitLines(
+    entries.flatMap((e) => [...new Set(e.limits)].map((memLimit) => ({ name: e.name, memLimit }))),
+    m,
+    input.memoryLimit,
+  );
   const chart = barChart({
     width: 1100,
     title: `Peak memory per device (${m.label})`,
     yLabel: `peak memory (${m.label})`,
     groups,
-    series: entries.map((e, i) => ({
-      name: e.result.name,
-      style: seriesStyle(i),
+    series: entries.map((e) => ({
+      name: e.name,
+      style: styles.get(e.name)!,
       values: e.peak.map((v) => v * m.factor),
-      tips: e.peak.map((v, d) => `${e.result.name}, device ${d}: ${num(v * m.factor)} ${m.label}`),
+      tips: e.peak.map((v, d) => `${e.name}, device ${d}: ${num(v * m.factor)} ${m.label}`),
     })),
-    ...(limit !== undefined ? { yRef: { value: limit * m.factor, label: `limit ${num(limit * m.factor)} ${m.label}` } } : {}),
+    yRefs: lines,
   });
+  const limitText =
+    lines.length === 0
+      ? ' No scheduler ran with a memory limit.'
+      : `${lines.length === 1 && unlimited.length === 0 ? ' The dashed line is the memory limit per device every scheduler ran with.' : ' Dashed lines: the memory limit per device of the schedulers named on them.'}` +
+        (unlimited.length ? ` No limit: ${unlimited.map(esc).join(', ')}.` : '');
   return `<section class="memory" id="memory">
 <h2>Peak memory</h2>
-<p>The most memory any device held at once, over all episodes and sweep values. Schedules in V placement hold two chunks of half a stage each.</p>
+<p>The most memory any device held at once, over all episodes and sweep values. Schedules in V placement hold two chunks of half a stage each.${limitText}</p>
 <figure class="chart">${chart}</figure>
 </section>`;
 }
@@ -292,7 +357,7 @@ function ganttSection(gantt: NonNullable<ReportInput['gantt']>, units: ReportUni
     const { stages: P, chunks: V, microBatches: M } = g.problem;
     const width = longest > 0 ? Math.round(GANTT_MARGINS + (GANTT_WIDTH - GANTT_MARGINS) * (end(g) / longest)) : GANTT_WIDTH;
     const title = `${g.name}: P=${P} V=${V} M=${M}, makespan ${num(end(g) * t.factor)} ${t.label} (axis in ${unit})`;
-    const svg = timelineToSvg(g.problem, g.timeline, { title, width: Math.max(width, MIN_GANTT_WIDTH) });
+    const svg = timelineToSvg(g.problem, g.timeline, { title, width: Math.max(width, MIN_GANTT_WIDTH), ...(units.time === 'us' ? { timeUnit: 'µs' } : {}) });
     return `<figure class="gantt" data-scheduler="${esc(g.name)}">${svg}</figure>`;
   });
   return `<section class="gantts" id="gantt">
@@ -332,6 +397,8 @@ summary { cursor: pointer; color: #2b5d9b; }
 `;
 
 export function renderReport(input: ReportInput): string {
+  // one style per scheduler for the whole report, by first appearance
+  const styles = seriesStyles(input.experiments.flatMap((x) => x.result.schedulers.map((sch) => sch.name)));
   const nav = [
     ...input.experiments.map((x) => `<a href="#${esc(x.id)}">${esc(x.title)}</a>`),
     '<a href="#memory">Peak memory</a>',
@@ -352,8 +419,8 @@ export function renderReport(input: ReportInput): string {
 ${input.intro.map((p) => `<p>${esc(p)}</p>`).join('\n')}
 <nav>${nav.join('')}</nav>
 <table class="problem"><caption>Problem</caption><tbody>${problemRows}</tbody></table>
-${input.experiments.map((x) => experimentSection(x, input.units)).join('\n')}
-${memorySection(input)}
+${input.experiments.map((x) => experimentSection(x, input.units, styles)).join('\n')}
+${memorySection(input, styles)}
 ${input.gantt ? ganttSection(input.gantt, input.units) : ''}
 <footer>${esc(input.footer)}</footer>
 </main>

@@ -1,7 +1,7 @@
 // A sweep: the named schedulers on one problem at each value of one factor (noise cv, or a scale of the
 // communication time), on common random numbers, summarized per scheduler and value. `pprl compare` and the demo
 // report are made of these.
-import { ConfigError, pairedDifference, resolveProblem, summarize, withCommScale, type PairedDifference, type Problem, type Summary, type Timeline } from '@pprl/core-wasm';
+import { ConfigError, pairedDifference, resolveProblem, summarize, withCommScale, type PairedDifference, type Problem, type Summary, type Timeline, quoteInput } from '@pprl/core-wasm';
 import type { Contender, ContenderRun } from '../contenders.js';
 
 export const SWEEP_FACTORS = ['noise', 'comm'] as const;
@@ -24,7 +24,7 @@ export interface Sweep {
 export function parseSweep(text: string | undefined, base: Problem): Sweep {
   if (text === undefined) return { factor: 'noise', values: [base.noise.cv] };
   const match = /^\s*([a-z-]+)\s*=(.*)$/i.exec(text);
-  if (!match) throw new ConfigError('--sweep', `expected factor=v1,v2,... with factor ${SWEEP_FACTORS.join(' or ')} (got "${text}")`);
+  if (!match) throw new ConfigError('--sweep', `expected factor=v1,v2,... with factor ${SWEEP_FACTORS.join(' or ')} (got ${quoteInput(text)})`);
   const factor = match[1]!.toLowerCase();
   if (!(SWEEP_FACTORS as readonly string[]).includes(factor))
     throw new ConfigError('--sweep', `unknown factor "${match[1]}"; sweep one of: ${SWEEP_FACTORS.join(', ')}`);
@@ -32,13 +32,13 @@ export function parseSweep(text: string | undefined, base: Problem): Sweep {
   const parts = match[2]!.split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v)))
-    throw new ConfigError('--sweep', `${f}: expected a comma-separated list of numbers (got "${match[2]!.trim()}")`);
+    throw new ConfigError('--sweep', `${f}: expected a comma-separated list of numbers (got ${quoteInput(match[2]!.trim())})`);
   const [lo, hi] = SWEEP_RANGE[f];
   const bad = values.find((v) => v < lo || v > hi);
   if (bad !== undefined) throw new ConfigError('--sweep', `${f} values must be in [${lo}, ${hi}] (got ${bad})`);
   if (values.length > MAX_SWEEP_VALUES) throw new ConfigError('--sweep', `at most ${MAX_SWEEP_VALUES} values (got ${values.length})`);
   const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.some((v, i) => i > 0 && v === sorted[i - 1])) throw new ConfigError('--sweep', `${f} values must be distinct (got "${match[2]!.trim()}")`);
+  if (sorted.some((v, i) => i > 0 && v === sorted[i - 1])) throw new ConfigError('--sweep', `${f} values must be distinct (got ${quoteInput(match[2]!.trim())})`);
   if (f === 'comm' && !Array.from(base.comm).some((t) => t > 0))
     throw new ConfigError('--sweep', 'comm scales the base communication time, which is 0 for this problem; set --comm or --profile');
   return { factor: f, values: sorted };
@@ -81,8 +81,13 @@ export interface PointResult {
   /** Mean over episodes of 1 - busy / (P T). */
   bubbleRate: { mean: number };
   peakMemory: number[];
-  /** This scheduler minus the baseline (the first), per paired episode: negative = faster than the baseline. */
+  /**
+   * This scheduler minus the baseline (SweepResult.baseline), per paired episode: negative = faster than the
+   * baseline; null for the baseline itself.
+   */
   diffToBaseline: PairedDifference | null;
+  /** The same against each further baseline (SweepResult.baselines after the first), when there are any. */
+  diffToOtherBaselines?: Record<string, PairedDifference | null>;
   /** How far from optimal, when measured (see room.ts): mean makespan over mean bound or oracle, minus 1. */
   gap?: PointGap;
 }
@@ -100,6 +105,11 @@ export interface SchedulerResult {
   kind: 'static' | 'heuristic' | 'learned';
   chunks: number;
   placement: string;
+  /**
+   * The memory limit per device this scheduler ran with, in the problem's memory units (those of peakMemory);
+   * null without a limit. Each scheduler has its own: a contender may run a variant of the problem.
+   */
+  memLimit: number | null;
   /** Per device, the largest over all sweep values and episodes. */
   peakMemory: number[];
   points: PointResult[];
@@ -109,7 +119,10 @@ export interface SweepResult {
   factor: SweepFactor;
   values: number[];
   episodes: number;
+  /** The scheduler of PointResult.diffToBaseline: baselines[0]. */
   baseline: string;
+  /** Every scheduler the others are differenced against, in order; the first is `baseline`. */
+  baselines: string[];
   schedulers: SchedulerResult[];
 }
 
@@ -134,6 +147,11 @@ export interface SweepOptions {
   sweep: Sweep;
   specs: ContenderSpec[];
   episodes: number;
+  /**
+   * Names of the specs every scheduler is paired against (PointResult.diffToBaseline for the first,
+   * diffToOtherBaselines for the rest); default the first spec.
+   */
+  baselines?: string[];
   /** Index of the sweep value whose episode 0 is drawn as a Gantt chart per scheduler. */
   ganttAt?: number;
   /** Called after each unit of work (one scheduler at one value) with the scheduler's name. */
@@ -153,7 +171,7 @@ function meanCi(values: Float64Array): [number, number] {
   return [mean - half, mean + half];
 }
 
-function summarizePoint(value: number, problem: Problem, run: ContenderRun, baseline: ContenderRun | undefined): PointResult {
+function summarizePoint(value: number, problem: Problem, run: ContenderRun): PointResult {
   const K = run.makespan.length;
   const summary = summarize(run.makespan);
   const ci = meanCi(run.makespan);
@@ -168,8 +186,19 @@ function summarizePoint(value: number, problem: Problem, run: ContenderRun, base
     throughput: { mean: M / summary.mean, ci95: [M / ci[1], M / ci[0]] },
     bubbleRate: { mean: bubble / K },
     peakMemory: run.peakMemory,
-    diffToBaseline: baseline ? pairedDifference(run.makespan, baseline.makespan) : null,
+    diffToBaseline: null,
   };
+}
+
+/**
+ * The paired difference of a point to one of its sweep's baselines, wherever it is kept; null for the baseline
+ * itself. Tables, charts and JSON read it from here so that they all show the same numbers.
+ */
+export function diffTo(r: Pick<SweepResult, 'baseline'>, p: PointResult, baseline: string): PairedDifference | null {
+  if (baseline === r.baseline) return p.diffToBaseline;
+  const d = p.diffToOtherBaselines?.[baseline];
+  if (d === undefined) throw new RangeError(`${baseline} is not a baseline of this sweep`);
+  return d;
 }
 
 /** Mean transfer time over the boundaries between model stages (the last entry is unused). */
@@ -188,7 +217,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
   const problems = new Map<string, Problem[]>();
   const schedulers: SchedulerResult[] = [];
   const gantts: GanttChart[] = [];
-  const baselineName = o.specs[0]!.name;
+  const baselines = o.baselines ?? [o.specs[0]!.name];
+  const missing = baselines.find((b) => !o.specs.some((s) => s.name === b));
+  if (baselines.length === 0 || missing !== undefined) throw new RangeError(`baseline ${missing ?? '(none)'} is not one of the schedulers`);
   for (const spec of o.specs) {
     const perValue: ContenderRun[] = [];
     const ran: Problem[] = [];
@@ -201,14 +232,32 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
       const run = await contender.run(undefined, o.episodes);
       perValue.push(run);
       ran.push(contender.problem);
-      points.push(summarizePoint(o.sweep.values[i]!, contender.problem, run, runs.get(baselineName)?.[i]));
+      points.push(summarizePoint(o.sweep.values[i]!, contender.problem, run));
       if (i === o.ganttAt) gantts.push({ name: spec.name, problem: contender.problem, timeline: await contender.timeline(undefined, 0) });
       o.onProgress?.(spec.name);
     }
     runs.set(spec.name, perValue);
     problems.set(spec.name, ran);
     const peak = perValue[0]!.peakMemory.map((_, d) => Math.max(...perValue.map((r) => r.peakMemory[d]!)));
-    schedulers.push({ name: spec.name, kind: first!.kind, chunks: first!.problem.chunks, placement: first!.problem.placement, peakMemory: peak, points });
+    // the sweep varies noise or communication, never the limit: one per scheduler
+    const limit = first!.problem.memLimit;
+    schedulers.push({
+      name: spec.name,
+      kind: first!.kind,
+      chunks: first!.problem.chunks,
+      placement: first!.problem.placement,
+      memLimit: Number.isFinite(limit) ? limit : null,
+      peakMemory: peak,
+      points,
+    });
   }
-  return { result: { factor: o.sweep.factor, values: o.sweep.values, episodes: o.episodes, baseline: baselineName, schedulers }, runs, problems, gantts };
+  // once every scheduler has run, so that a baseline may come anywhere in the list
+  for (const sch of schedulers)
+    sch.points.forEach((p, i) => {
+      const own = runs.get(sch.name)![i]!.makespan;
+      const paired = (b: string) => (b === sch.name ? null : pairedDifference(own, runs.get(b)![i]!.makespan));
+      p.diffToBaseline = paired(baselines[0]!);
+      if (baselines.length > 1) p.diffToOtherBaselines = Object.fromEntries(baselines.slice(1).map((b) => [b, paired(b)]));
+    });
+  return { result: { factor: o.sweep.factor, values: o.sweep.values, episodes: o.episodes, baseline: baselines[0]!, baselines, schedulers }, runs, problems, gantts };
 }

@@ -7,8 +7,9 @@
 //   <out>/runs/<id>/train.log             what those sessions printed
 //   <out>/runs/<id>/sweep.lock            present while a sweep process trains the run
 //   <out>/report.csv, report.md, report.html   written by `pprl sweep report`
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from '../input-files.js';
 
 export const PLAN_FILE = 'sweep.json';
 export const RUNS_DIR = 'runs';
@@ -19,10 +20,15 @@ export const LOCK_FILE = 'sweep.lock';
 
 export const runDir = (out: string, id: string) => join(out, RUNS_DIR, id);
 
-/** Parsed JSON of a file, or undefined when it is missing or (being written by another process) not valid yet. */
+/**
+ * Parsed JSON of a file, or undefined when it is missing, (being written by another process) not valid yet, or not a
+ * regular file of at most 64 MiB (a named pipe put in a sweep directory is not waited on).
+ */
 export function readJsonIfValid(path: string): unknown {
+  const read = readRegularFile(path);
+  if (!('bytes' in read)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(read.bytes.toString('utf8'));
   } catch {
     return undefined;
   }
@@ -43,12 +49,15 @@ export function isFinished(dir: string): boolean {
 export function lastLine(path: string, maxBytes = 16384): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // non-blocking: opening a named pipe in place of a log must not wait for a writer
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch {
     return undefined;
   }
   try {
-    const size = statSync(path).size;
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return undefined;
+    const size = stats.size;
     const length = Math.min(size, maxBytes);
     const buf = Buffer.alloc(length);
     readSync(fd, buf, 0, length, size - length);
@@ -60,14 +69,14 @@ export function lastLine(path: string, maxBytes = 16384): string | undefined {
   }
 }
 
-/** Lines of a JSON-lines file that parse (a trailing line still being written is skipped). */
+/** A training log's limit: far above any log `pprl train` writes, below the longest string Node can make. */
+const MAX_LOG_BYTES = 256 * 1024 * 1024;
+
+/** Lines of a JSON-lines file that parse (a trailing line still being written is skipped); none unless a regular file. */
 export function readJsonLines(path: string): unknown[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
+  const read = readRegularFile(path, MAX_LOG_BYTES);
+  if (!('bytes' in read)) return [];
+  const text = read.bytes.toString('utf8');
   const out: unknown[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

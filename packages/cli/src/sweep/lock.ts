@@ -3,9 +3,11 @@
 // gone (same host) or, seen from another host, when its heartbeat has stopped for STALE_MS: so a rerun after a crash,
 // a requeued Slurm task or a replaced Kubernetes pod picks the run up, while two live sweeps never train it twice.
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '@pprl/core-wasm';
+import { fileErrorText, readRegularFile } from '@pprl/rl';
 import { writeFileAtomic } from '../output.js';
 import { LOCK_FILE } from './files.js';
 
@@ -43,7 +45,9 @@ function staleText(path: string): string | undefined {
   let mtimeMs: number;
   try {
     mtimeMs = statSync(path).mtimeMs;
-    text = readFileSync(path, 'utf8');
+    const read = readRegularFile(path);
+    if (!('bytes' in read)) return undefined;
+    text = read.bytes.toString('utf8');
   } catch {
     // vanished: look again next time
     return undefined;
@@ -71,7 +75,8 @@ function removeStale(path: string, judged: string): boolean {
   } catch {
     return false;
   }
-  const moved = readFileSync(grave, 'utf8');
+  const read = readRegularFile(grave);
+  const moved = 'bytes' in read ? read.bytes.toString('utf8') : undefined;
   if (moved !== judged) {
     try {
       linkSync(grave, path);
@@ -94,12 +99,18 @@ export function acquireLock(dir: string): RunLock | undefined {
     try {
       fd = openSync(path, 'wx');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock file ${path}: ${fileErrorText(e)}`);
       const judged = attempt === 0 ? staleText(path) : undefined;
       if (judged === undefined || !removeStale(path, judged)) return undefined;
       continue;
     }
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    try {
+      writeSync(fd, `${JSON.stringify(owner)}\n`);
+    } catch (e) {
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw new UserError(`cannot write the lock file ${path}: ${fileErrorText(e)}`);
+    }
     closeSync(fd);
     const heartbeat = setInterval(() => {
       try {

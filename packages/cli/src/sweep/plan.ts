@@ -3,12 +3,13 @@
 // config validated by @pprl/rl before anything runs, each run named by a readable slug of its varied settings and a
 // hash of its whole config (the same settings give the same id on every machine and in every order).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '@pprl/core-wasm';
+import { ConfigError, quoteInput } from '@pprl/core-wasm';
 import { configProblem, parseTrainConfig, trainConfigSchema, type TrainConfig } from '@pprl/rl';
+import { isStackOverflow, MAX_NESTING, nestsDeeperThan, readUserFile } from '../input-files.js';
+import { editDistance } from '../suggest.js';
 
 export const PLAN_FORMAT = 'pprl-sweep';
 export const PLAN_VERSION = 1;
@@ -78,28 +79,49 @@ export interface SweepPlan {
 
 /** Reads a sweep file (.json, .yaml or .yml) and expands it; errors name the sweep file's field. */
 export function readSweepPlan(file: string): { plan: SweepPlan; duplicates: number } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError('--config', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
   const ext = extname(file).toLowerCase();
+  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') throw new ConfigError('--config', `expected a .json, .yaml or .yml sweep file (got ${quoteInput(file)})`);
+  const text = readUserFile(file, 'sweep file', '--config');
+  const tooDeep = () => new ConfigError('--config', `sweep file ${file} nests deeper than ${MAX_NESTING} levels of lists and objects`);
   let raw: unknown;
   if (ext === '.json') {
     try {
       raw = JSON.parse(text);
     } catch (e) {
+      if (isStackOverflow(e)) throw tooDeep();
       throw new ConfigError('--config', `${file} is not valid JSON (${(e as Error).message})`);
     }
-  } else if (ext === '.yaml' || ext === '.yml') {
-    try {
-      raw = parseYaml(text);
-    } catch (e) {
-      throw new ConfigError('--config', `${file} is not valid YAML (${(e as Error).message.split('\n')[0]!.replace(/:$/, '')})`);
-    }
-  } else throw new ConfigError('--config', `expected a .json, .yaml or .yml sweep file (got ${file})`);
+  } else raw = parseSweepYaml(text, file, tooDeep);
+  // everything after this walks the file recursively (validation, cloning, hashing, messages)
+  if (nestsDeeperThan(raw)) throw tooDeep();
   return expandSweep(raw);
+}
+
+/**
+ * A YAML sweep file as plain data, strictly: an error or a warning of the parser (an unknown tag such as
+ * `!!python/object`, a duplicate key, a second document) is one line naming where; nothing is printed.
+ */
+function parseSweepYaml(text: string, file: string, tooDeep: () => ConfigError): unknown {
+  const invalid = (detail: string) => new ConfigError('--config', `${file} is not valid YAML (${detail})`);
+  const firstLine = (message: string) => message.split('\n')[0]!.replace(/:$/, '');
+  try {
+    // logLevel 'error': the parser would otherwise print its warnings (process.emitWarning) as it turns the document into data
+    const doc = parseDocument(text, { logLevel: 'error', prettyErrors: true, uniqueKeys: true });
+    const error = doc.errors[0];
+    if (error) throw error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(error.message) ? tooDeep() : invalid(firstLine(error.message));
+    const warning = doc.warnings[0];
+    if (warning) {
+      const at = warning.linePos ? ` at line ${warning.linePos[0].line}, column ${warning.linePos[0].col}` : '';
+      if (warning.code === 'TAG_RESOLVE_FAILED')
+        throw invalid(`unknown tag ${quoteInput(text.slice(warning.pos[0], warning.pos[1]))}${at}; a sweep file takes plain values, without tags`);
+      throw invalid(firstLine(warning.message));
+    }
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (isStackOverflow(e)) throw tooDeep();
+    throw invalid(firstLine((e as Error).message));
+  }
 }
 
 /** Validates a parsed sweep file and expands it into runs. */
@@ -109,9 +131,9 @@ export function expandSweep(raw: unknown): { plan: SweepPlan; duplicates: number
   const sweep = parsed.data;
   const grid = Object.entries(sweep.grid ?? {});
   const random = Object.entries(sweep.random?.params ?? {});
-  for (const [field] of grid) checkField(field, `grid.${field}`);
+  for (const [field] of grid) checkField(field, `grid.${keyText(field)}`);
   for (const [field] of random) {
-    checkField(field, `random.params.${field}`);
+    checkField(field, `random.params.${keyText(field)}`);
     if (sweep.grid && field in sweep.grid) throw new ConfigError(`random.params.${field}`, 'is also in the grid; vary a field in one of them');
   }
   for (const [field, values] of grid) {
@@ -119,7 +141,7 @@ export function expandSweep(raw: unknown): { plan: SweepPlan; duplicates: number
     values.forEach((v, i) => {
       const key = canonicalJson(v);
       const first = seen.get(key);
-      if (first !== undefined) throw new ConfigError(`grid.${field}[${i}]`, `duplicate of grid.${field}[${first}] (${key})`);
+      if (first !== undefined) throw new ConfigError(`grid.${field}[${i}]`, `duplicate of grid.${field}[${first}] (${quoteInput(v)})`);
       seen.set(key, i);
     });
   }
@@ -153,7 +175,7 @@ export function expandSweep(raw: unknown): { plan: SweepPlan; duplicates: number
     const config = validateRun(sweep.base, params, (field) => {
       const g = grid.findIndex(([f]) => f === field);
       if (g >= 0) return `grid.${field}[${gridIndex[g]}]`;
-      return `random.params.${field} (sample ${sample}: ${canonicalJson(params[field])})`;
+      return `random.params.${field} (sample ${sample}: ${quoteInput(params[field])})`;
     });
     const hash = sha256(canonicalJson(config)).slice(0, 12);
     const id = `${slug(fields, short, params)}-${hash}`;
@@ -167,17 +189,23 @@ export function expandSweep(raw: unknown): { plan: SweepPlan; duplicates: number
   return { plan: { format: PLAN_FORMAT, version: PLAN_VERSION, fields, runs }, duplicates };
 }
 
+/** A key of the user's file as a field name in a message: as it is when plain, else quoted (escaped and cut short). */
+function keyText(key: PropertyKey): string {
+  const text = String(key);
+  return /^[\w.$-]{1,80}$/.test(text) ? text : quoteInput(text);
+}
+
 /** The first issue of the sweep file, naming its field (an unknown key by its own name). */
 function sweepFileError(error: z.ZodError): ConfigError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const field = [...issue.path, issue.keys[0]].join('.');
+    const field = [...issue.path, issue.keys[0]!].map(keyText).join('.');
     return new ConfigError(field, issue.path.length === 0 ? 'unknown field; a sweep file has base, grid and random' : 'unknown field');
   }
-  const field = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
-  // the input is worth showing for a value or a list, not for a whole object
+  const field = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${keyText(k)}`)).join('').replace(/^\./, '');
+  // the input is worth showing for a value or a list (cut short), not for a whole object
   const input = 'input' in issue ? issue.input : undefined;
-  const got = input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)) ? ` (got ${JSON.stringify(input)})` : '';
+  const got = input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)) ? ` (got ${quoteInput(input)})` : '';
   if (issue.code === 'invalid_type' && input === undefined) return new ConfigError(field, 'is required');
   return new ConfigError(field || '--config', `${issue.message}${got}`);
 }
@@ -252,6 +280,9 @@ function objectShapes(node: SchemaNode): Record<string, SchemaNode>[] {
   return [];
 }
 
+/** Fields an unknown-field message lists (the training config has about 30: the line stays short). */
+const KNOWN_FIELDS_SHOWN = 8;
+
 /** Rejects a dotted path that is not a field of the training config, naming the sweep field `where`. */
 function checkField(path: string, where: string): void {
   const keys = path.split('.');
@@ -265,21 +296,11 @@ function checkField(path: string, where: string): void {
     if (next.length === 0) {
       const known = [...new Set(shapes.flatMap((s) => Object.keys(s)))];
       const near = known.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3)));
-      const hint = near.length > 0 ? `did you mean ${near.map((k) => [parent, k].filter(Boolean).join('.')).join(' or ')}?` : `${parent || 'the training config'} has ${known.join(', ')}`;
+      const hint = near.length > 0 ? `did you mean ${near.map((k) => [parent, k].filter(Boolean).join('.')).join(' or ')}?` : `${parent || 'the training config'} has ${known.slice(0, KNOWN_FIELDS_SHOWN).join(', ')}${known.length > KNOWN_FIELDS_SHOWN ? `, ... (${known.length} fields; packages/rl/README.md lists them)` : ''}`;
       throw new ConfigError(where, `unknown field; ${hint}`);
     }
     nodes = next;
   });
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 /** Sets a dotted field, creating the objects on the way. */

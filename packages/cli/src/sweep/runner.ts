@@ -3,11 +3,12 @@
 // started again; any other run continues from its latest checkpoint, so rerunning the same command after a crash
 // or an interruption completes the sweep.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
+import { makeDirectory, MAX_INPUT_BYTES, readRegularFile, withFileErrors } from '@pprl/rl';
 import { fmt, writeFileAtomic } from '../output.js';
 import { checkpointIteration, isFinished, lastLine, readJsonIfValid, runDir, SESSIONS_FILE, TRAIN_CONFIG_FILE, TRAIN_LOG_FILE } from './files.js';
 import { acquireLock } from './lock.js';
@@ -71,13 +72,16 @@ function singleThreadEnv(): NodeJS.ProcessEnv {
 }
 
 function appendSession(dir: string, entry: Record<string, unknown>): void {
-  appendFileSync(join(dir, SESSIONS_FILE), `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+  const file = join(dir, SESSIONS_FILE);
+  withFileErrors(`cannot write ${file}`, () => appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`));
 }
 
 /** What a failed training session said: its last `pprl:` error line in train.log (from byte `from`), else its last line. */
 function lastLogLine(path: string, from: number): string {
   try {
-    const lines = readFileSync(path).subarray(from).toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const read = readRegularFile(path, MAX_INPUT_BYTES);
+    if (!('bytes' in read)) return '';
+    const lines = read.bytes.subarray(from).toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
     return lines.filter((l) => l.startsWith('pprl: ')).pop() ?? lines.pop() ?? '';
   } catch {
     return '';
@@ -202,7 +206,7 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
       outcome.finishedElsewhere.push(run.id);
       return;
     }
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     const lock = acquireLock(dir);
     if (!lock) {
       held.push(run);
@@ -221,7 +225,7 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
       const logStart = fileSize(logFile);
       appendSession(dir, { event: 'start', host: hostname(), pid: process.pid, shard: shardText, fromUpdate });
       reporter.started(run, fromUpdate);
-      const fd = openSync(logFile, 'a');
+      const fd = withFileErrors(`cannot open ${logFile}`, () => openSync(logFile, 'a'));
       const started = Date.now();
       let child: ChildProcess;
       try {

@@ -376,18 +376,72 @@ class ListBuild {
   }
 
   run(): Orders | null {
-    const { P, M } = this;
+    const { P, M, blocked, words } = this;
     const total = 3 * M;
+    // The next device to decide: the smallest `free` among those neither blocked nor finished, the lowest index on
+    // ties. The heap holds exactly those devices; a device's key changes only while it decides, when it is out of
+    // the heap, and it returns unless it blocked or finished. A device that a neighbour's op unblocks re-enters.
+    // (The linear scan this replaces took 40 s at P = 1024: the steps grow as P^2 M.)
+    const heap = new DeviceHeap(this.free);
+    for (let s = 0; s < P; s++) heap.push(s);
+    const wakes = (n: number, wasBlocked: number) => n >= 0 && n < P && wasBlocked === 1 && blocked[n] === 0 && words[n]!.length < total;
     // each step starts an op or moves a device to a later event; the bound only guards against a policy bug
-    for (let steps = 0; steps < 64 * P * total; steps++) {
-      let s = -1;
-      for (let j = 0; j < P; j++)
-        if (!this.blocked[j] && this.words[j]!.length < total && (s < 0 || this.free[j]! < this.free[s]!)) s = j;
-      if (s < 0) break;
+    for (let steps = 0; steps < 64 * P * total && heap.size > 0; steps++) {
+      const s = heap.pop();
+      const below = s > 0 ? blocked[s - 1]! : 0;
+      const above = s + 1 < P ? blocked[s + 1]! : 0;
       this.decide(s);
+      if (blocked[s] === 0 && words[s]!.length < total) heap.push(s);
+      if (wakes(s - 1, below)) heap.push(s - 1);
+      if (wakes(s + 1, above)) heap.push(s + 1);
     }
-    if (this.words.some((w) => w.length < total)) return null;
+    if (words.some((w) => w.length < total)) return null;
     return this.words.map((w) => Uint8Array.from(w));
+  }
+}
+
+/** A binary min-heap of device indices ordered by (key[device], device); keys must not change while inside. */
+class DeviceHeap {
+  private readonly items: Int32Array;
+  size = 0;
+
+  constructor(private readonly key: Float64Array) {
+    this.items = new Int32Array(key.length);
+  }
+
+  private less(a: number, b: number): boolean {
+    const ka = this.key[a]!;
+    const kb = this.key[b]!;
+    return ka < kb || (ka === kb && a < b);
+  }
+
+  push(device: number): void {
+    const items = this.items;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(device, items[parent]!)) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = device;
+  }
+
+  pop(): number {
+    const items = this.items;
+    const top = items[0]!;
+    const last = items[--this.size]!;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && this.less(items[child + 1]!, items[child]!)) child++;
+      if (!this.less(items[child]!, last)) break;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[i] = last;
+    return top;
   }
 }
 

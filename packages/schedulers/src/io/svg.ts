@@ -6,6 +6,8 @@ export interface SvgOptions {
   title?: string;
   /** Total width in pixels (default 1200). */
   width?: number;
+  /** Unit of the timeline's times, named on the time axis (e.g. "µs"); default none (abstract time units). */
+  timeUnit?: string;
 }
 
 const KIND_COLOR: Record<OpKind, string> = { F: '#3b78e7', B: '#00897b', W: '#43a047', BW: '#ef6c00' };
@@ -115,7 +117,7 @@ export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOpt
     out.push(`<line x1="${px(x(t))}" y1="${axisY}" x2="${px(x(t))}" y2="${axisY + 4}" stroke="#555555"/>`);
     out.push(`<text x="${px(x(t))}" y="${axisY + 16}" text-anchor="middle" fill="#333333">${num(t)}</text>`);
   }
-  out.push(`<text x="${LEFT - 8}" y="${axisY + 16}" text-anchor="end" fill="#333333">time</text>`);
+  out.push(`<text x="${LEFT - 8}" y="${axisY + 16}" text-anchor="end" fill="#333333">${escapeXml(opts.timeUnit ? `time (${opts.timeUnit})` : 'time')}</text>`);
 
   // legend: the kinds present, in a fixed order
   let lx = LEFT;

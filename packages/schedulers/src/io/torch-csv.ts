@@ -2,7 +2,7 @@
 // it: one row per rank, no header, each cell one action (`0F0`, `4I3`, `4W3`, `0B1`; torch's I is our B and its
 // fused B our BW), an empty cell an idle step. DualPipeV's overlapped pairs `(0F7;7B3)OVERLAP_F_B` are read as
 // their sub-actions in the listed order. Cells never need quoting in this format, so quoting is rejected.
-import { deviceOfStage, formatAction, ScheduleError, type Op, type OpKind, type Placement, type Schedule } from '@pprl/core-wasm';
+import { deviceOfStage, formatAction, quoteInput, ScheduleError, type Op, type OpKind, type Placement, type Schedule } from '@pprl/core-wasm';
 
 const KIND_OF_LETTER: Record<string, OpKind> = { F: 'F', I: 'B', W: 'W', B: 'BW' };
 const ACTION = /^(\d+)([FIWB])(\d+)$/;
@@ -35,20 +35,20 @@ function cellError(row: number, col: number, detail: string): ScheduleError {
 function parseSingle(text: string, row: number, col: number): Op {
   const m = ACTION.exec(text);
   if (m) return { stage: Number(m[1]), kind: KIND_OF_LETTER[m[2]!]!, mb: Number(m[3]) };
-  if (NON_COMPUTE.test(text)) throw cellError(row, col, `"${text}" is a communication or sharding action; a compute-only schedule holds only F, I, W, B actions`);
-  throw cellError(row, col, `"${text}" is not an action (expected <stage><F|I|W|B><micro-batch> such as 3F0, or (aFm;bBn)OVERLAP_F_B)`);
+  if (NON_COMPUTE.test(text)) throw cellError(row, col, `${quoteInput(text)} is a communication or sharding action; a compute-only schedule holds only F, I, W, B actions`);
+  throw cellError(row, col, `${quoteInput(text)} is not an action (expected <stage><F|I|W|B><micro-batch> such as 3F0, or (aFm;bBn)OVERLAP_F_B)`);
 }
 
 /** The ops of one cell, in execution order (empty for an idle step). */
 function parseCell(raw: string, row: number, col: number): Op[] {
   const text = raw.trim();
   if (text === '') return [];
-  if (text.includes('"')) throw cellError(row, col, `quoted cells are not supported (got ${raw})`);
+  if (text.includes('"')) throw cellError(row, col, `quoted cells are not supported (got ${quoteInput(raw)})`);
   if (text.startsWith('(')) {
     const m = OVERLAP.exec(text);
-    if (!m) throw cellError(row, col, `"${text}" is not an overlapped pair (expected (aFm;bBn)OVERLAP_F_B)`);
+    if (!m) throw cellError(row, col, `${quoteInput(text)} is not an overlapped pair (expected (aFm;bBn)OVERLAP_F_B)`);
     const parts = m[1]!.split(';').map((s) => s.trim());
-    if (parts.length < 2 || parts.some((s) => s === '')) throw cellError(row, col, `"${text}" must list at least two actions separated by ';'`);
+    if (parts.length < 2 || parts.some((s) => s === '')) throw cellError(row, col, `${quoteInput(text)} must list at least two actions separated by ';'`);
     return parts.map((s) => parseSingle(s, row, col));
   }
   return [parseSingle(text, row, col)];

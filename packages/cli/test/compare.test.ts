@@ -170,7 +170,7 @@ describe('pprl compare: bad input gives one line naming the flag and exit code 2
     [['--sweep', 'comm=-1,2', '--comm', '0.1'], /--sweep: comm values must be in \[0, 1000\] \(got -1\)/],
     [['--sweep', 'noise=0.1,0.1'], /--sweep: noise values must be distinct/],
     [['--sweep', 'comm=1,2'], /--sweep: comm scales the base communication time, which is 0 for this problem; set --comm or --profile/],
-    [['--episodes', '1'], /--episodes: must be an integer in \[2, 1000000\] \(got 1\)/],
+    [['--episodes', '1'], /--episodes: must be an integer in \[2, 1000000\] \(got "1"\)/],
     [['--stages', '0'], /--stages: Too small/],
   ])('%j', (args, pattern) => {
     expectUserError(pprl('compare', ...args), pattern);

@@ -83,7 +83,7 @@ describe.skipIf(process.platform === 'win32')('files that are not regular files 
     expect(lastLine(pipe)).toBeUndefined();
     expect(readRegularFile(dir)).toEqual({ reason: 'it is a directory; give a regular file' });
     expect(readRegularFile(join(dir, 'missing'))).toEqual({ reason: 'ENOENT: no such file or directory' });
-    expect(readRegularFile(file('small.json', '{"a":1}'))).toEqual({ bytes: Buffer.from('{"a":1}') });
+    expect(readRegularFile(file('small.json', '{"a":1}'))).toEqual({ text: '{"a":1}' });
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DASHES, MARKERS, PALETTE, seriesStyle, seriesStyles } from '../src/report/charts.js';
+import { DASHES, MARKERS, niceTicks, PALETTE, seriesStyle, seriesStyles } from '../src/report/charts.js';
 import { renderReport } from '../src/report/html.js';
 import type { PointResult, SchedulerResult, SweepResult } from '../src/report/sweep.js';
 
@@ -351,5 +351,20 @@ describe('report styles and memory limits', () => {
     expect(memorySection([scheduler('a', undefined, [GiB, GiB])]).lines).toEqual([]);
     // a scheduler's own limit wins over the caller's
     expect(memorySection([scheduler('a', null, [GiB, GiB])], 1.5 * GiB).lines).toEqual([]);
+  });
+});
+
+describe('axis ticks', () => {
+  it('are round steps covering the range', () => {
+    expect(niceTicks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(niceTicks(3, 3)).toEqual([2.8, 2.9, 3, 3.1, 3.2]);
+  });
+
+  it('a range within rounding noise of its values is one value (it once filled the heap: fuzz case 9053)', () => {
+    const ticks = niceTicks(29.16, 29.16 + 4e-15);
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(ticks.length).toBeLessThan(30);
+    expect(ticks[0]).toBeLessThanOrEqual(29.16);
+    expect(ticks.at(-1)).toBeGreaterThanOrEqual(29.16);
   });
 });

@@ -49,7 +49,7 @@ describe('problems from the bundled H200 profile', () => {
   });
 
   it('names what is missing', () => {
-    expect(() => findProfile(file, '70B', 1)).toThrow(/no entry for model "70B" at micro-batch size 1; available: 1\.5B-stage/);
+    expect(() => findProfile(file, '70B', 1)).toThrow(/no entry for model "70B" at micro-batch size 1; available: "1\.5B-stage/);
     const entry = findProfile(file, '1.5B', 2);
     expect(() => problemFromProfile(entry, { stages: 2, microBatches: 4, link: { bandwidthGBps: 0 } })).toThrow(ConfigError);
     expect(() => problemFromProfile({ ...entry, F: { mean_us: -1 } }, { stages: 2, microBatches: 4, link: { bandwidthGBps: 50 } })).toThrow(/profile\.F\.mean_us/);

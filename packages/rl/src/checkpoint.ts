@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { fileErrorText, isFileError, makeDirectory, readFileChecked, withFileErrors, writeFileAtomic } from './files.js';
+import { fileErrorText, isFileError, makeDirectory, readFileChecked, readTextChecked, withFileErrors, writeFileAtomic } from './files.js';
 
 export const CHECKPOINT_FORMAT = 'pprl-ppo-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -155,7 +155,7 @@ export function resolveCheckpointDir(dir: string): string {
   if (!existsSync(dir)) throw new UserError(`no checkpoint at ${dir}: the directory does not exist`);
   if (!statSync(dir).isDirectory()) throw new UserError(`no checkpoint at ${dir}: it is a file, not a checkpoint or training run directory`);
   if (!existsSync(latest)) throw new UserError(`no checkpoint at ${dir}: neither meta.json (a checkpoint) nor latest.json (a training run) is there`);
-  const text = readFileChecked(latest, 'checkpoint pointer').toString('utf8');
+  const text = readTextChecked(latest, 'checkpoint pointer');
   let name: unknown;
   try {
     name = (JSON.parse(text) as { checkpoint?: unknown }).checkpoint;
@@ -171,7 +171,7 @@ export function resolveCheckpointDir(dir: string): string {
 /** Loads a checkpoint (`withResume`: also the optimizer and environment state, required). */
 export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   const at = resolveCheckpointDir(dir);
-  const metaText = readFileChecked(path.join(at, 'meta.json'), 'checkpoint file').toString('utf8');
+  const metaText = readTextChecked(path.join(at, 'meta.json'), 'checkpoint file');
   let raw: unknown;
   try {
     raw = JSON.parse(metaText);

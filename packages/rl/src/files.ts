@@ -31,15 +31,18 @@ const EXPLAINED: Record<string, string> = {
   ENOTEMPTY: 'directory not empty',
 };
 
-/** An error of a file-system call (it carries an errno code and the call's name), as opposed to a bug. */
-export function isFileError(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+/** An error of a file-system call: it carries an errno code and the call's name. */
+export type FileError = Error & { code: string; syscall: string };
+
+/** Whether `e` is an error of a file-system call, as opposed to a bug. */
+export function isFileError(e: unknown): e is FileError {
+  return e instanceof Error && typeof (e as Partial<FileError>).code === 'string' && typeof (e as Partial<FileError>).syscall === 'string';
 }
 
 /** "EACCES: permission denied": what a file-system error means, without the call and path Node's message repeats. */
 export function fileErrorText(e: unknown): string {
   if (!isFileError(e)) return e instanceof Error ? e.message : String(e);
-  const code = e.code!;
+  const code = e.code;
   const known = EXPLAINED[code];
   if (known) return `${code}: ${known}`;
   // Node's own text: "CODE: explanation, syscall 'path'"
@@ -141,7 +144,7 @@ function notRegular(stats: Stats): string {
  * The text of a regular file of at most `maxBytes`, or why it cannot be read: an errno code (ENOENT, EACCES), not
  * a regular file, or too large. Never blocks on a named pipe or reads a device.
  */
-export function readRegularFile(path: string, maxBytes = MAX_INPUT_BYTES): { bytes: Buffer } | { reason: string } {
+function readRegularBytes(path: string, maxBytes: number): { bytes: Uint8Array } | { reason: string } {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -180,6 +183,16 @@ export function readRegularFile(path: string, maxBytes = MAX_INPUT_BYTES): { byt
   }
 }
 
+/**
+ * The text of a regular file of at most `maxBytes` (from byte `fromByte` on), or why it cannot be read: an errno
+ * code with its meaning (ENOENT, EACCES), not a regular file, or too large. Never blocks on a named pipe or reads a
+ * device.
+ */
+export function readRegularFile(path: string, maxBytes = MAX_INPUT_BYTES, fromByte = 0): { text: string } | { reason: string } {
+  const read = readRegularBytes(path, maxBytes);
+  return 'bytes' in read ? { text: textOf(read.bytes, fromByte) } : read;
+}
+
 function sizeText(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
@@ -190,14 +203,23 @@ function sizeText(bytes: number): string {
  */
 export function readUserFile(path: string, what: string, field?: string): string {
   const read = readRegularFile(path);
-  if ('bytes' in read) return read.bytes.toString('utf8');
+  if ('text' in read) return read.text;
   const message = `cannot read ${what} ${path}: ${read.reason}`;
   throw field === undefined ? new UserError(message) : new ConfigError(field, message);
 }
 
 /** The bytes of `file`; a UserError `cannot read <what> <file>: ...` when it is not a readable regular file. */
-export function readFileChecked(file: string, what = 'file', maxBytes = MAX_INPUT_BYTES): Buffer {
-  const read = readRegularFile(file, maxBytes);
+export function readFileChecked(file: string, what = 'file', maxBytes = MAX_INPUT_BYTES): Uint8Array {
+  const read = readRegularBytes(file, maxBytes);
   if ('bytes' in read) return read.bytes;
   throw new UserError(`cannot read ${what} ${file}: ${read.reason}`);
+}
+
+/** The text of `file` (UTF-8), as readFileChecked. */
+export function readTextChecked(file: string, what = 'file', maxBytes = MAX_INPUT_BYTES): string {
+  return textOf(readFileChecked(file, what, maxBytes));
+}
+
+function textOf(bytes: Uint8Array, fromByte = 0): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + fromByte, Math.max(0, bytes.byteLength - fromByte)).toString('utf8');
 }

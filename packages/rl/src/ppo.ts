@@ -16,7 +16,7 @@ import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint
 import { cloneUpdateCount, configProblem, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import { checkTrainable } from './feasibility.js';
-import { makeDirectory, MAX_INPUT_BYTES, readFileChecked, withFileErrors, writeFileAtomic } from './files.js';
+import { makeDirectory, MAX_INPUT_BYTES, readTextChecked, withFileErrors, writeFileAtomic } from './files.js';
 import type { BackendName } from './backends.js';
 import { TrainingEnvs } from './vector.js';
 import { createTfUpdater, type LossCoefs } from './update.js';
@@ -164,7 +164,7 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     logLines = resumeFrom.meta.logLines;
     seconds = resumeFrom.meta.seconds;
     // log lines written after the checkpoint belong to updates that will run again
-    const kept = existsSync(logFile) ? readFileChecked(logFile, 'training log', 4 * MAX_INPUT_BYTES).toString('utf8').split('\n').slice(0, logLines) : [];
+    const kept = existsSync(logFile) ? readTextChecked(logFile, 'training log', 4 * MAX_INPUT_BYTES).split('\n').slice(0, logLines) : [];
     writeFileAtomic(logFile, kept.map((l) => `${l}\n`).join(''));
   } else writeFileAtomic(logFile, '');
 
@@ -394,7 +394,7 @@ const BEST = 'best';
 
 function bestOf(bestDir: string): NonNullable<TrainResult['best']> {
   const file = path.join(bestDir, 'meta.json');
-  const text = readFileChecked(file, 'checkpoint file').toString('utf8');
+  const text = readTextChecked(file, 'checkpoint file');
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(text) as CheckpointMeta;

@@ -80,7 +80,9 @@ const CHAR_WIDTH = 6.6; // approximate advance of a 12px sans-serif character
 
 /** Evenly spaced round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, target = 5): number[] {
-  if (!(hi > lo)) {
+  // a range within rounding noise of its values (29.16 and 29.16 + 4e-15) is one value: a step below the values'
+  // precision would never advance `t` below and fill memory with ticks
+  if (!(hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi)))) {
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.05;
     return niceTicks(lo - pad, hi + pad, target);
   }
@@ -89,7 +91,7 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw)!;
   const first = Math.floor(lo / step + 1e-9) * step;
   const ticks: number[] = [];
-  for (let t = first; t < hi + step - 1e-9 * step; t += step) ticks.push(Number(t.toPrecision(12)));
+  for (let i = 0, t = first; t < hi + step - 1e-9 * step && i <= 4 * target + 4; i++, t = first + i * step) ticks.push(Number(t.toPrecision(12)));
   return ticks;
 }
 

@@ -26,9 +26,9 @@ export const runDir = (out: string, id: string) => join(out, RUNS_DIR, id);
  */
 export function readJsonIfValid(path: string): unknown {
   const read = readRegularFile(path);
-  if (!('bytes' in read)) return undefined;
+  if (!('text' in read)) return undefined;
   try {
-    return JSON.parse(read.bytes.toString('utf8'));
+    return JSON.parse(read.text);
   } catch {
     return undefined;
   }
@@ -75,8 +75,8 @@ const MAX_LOG_BYTES = 256 * 1024 * 1024;
 /** Lines of a JSON-lines file that parse (a trailing line still being written is skipped); none unless a regular file. */
 export function readJsonLines(path: string): unknown[] {
   const read = readRegularFile(path, MAX_LOG_BYTES);
-  if (!('bytes' in read)) return [];
-  const text = read.bytes.toString('utf8');
+  if (!('text' in read)) return [];
+  const text = read.text;
   const out: unknown[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

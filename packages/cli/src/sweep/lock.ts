@@ -46,8 +46,8 @@ function staleText(path: string): string | undefined {
   try {
     mtimeMs = statSync(path).mtimeMs;
     const read = readRegularFile(path);
-    if (!('bytes' in read)) return undefined;
-    text = read.bytes.toString('utf8');
+    if (!('text' in read)) return undefined;
+    text = read.text;
   } catch {
     // vanished: look again next time
     return undefined;
@@ -76,7 +76,7 @@ function removeStale(path: string, judged: string): boolean {
     return false;
   }
   const read = readRegularFile(grave);
-  const moved = 'bytes' in read ? read.bytes.toString('utf8') : undefined;
+  const moved = 'text' in read ? read.text : undefined;
   if (moved !== judged) {
     try {
       linkSync(grave, path);

@@ -79,9 +79,9 @@ function appendSession(dir: string, entry: Record<string, unknown>): void {
 /** What a failed training session said: its last `pprl:` error line in train.log (from byte `from`), else its last line. */
 function lastLogLine(path: string, from: number): string {
   try {
-    const read = readRegularFile(path, MAX_INPUT_BYTES);
-    if (!('bytes' in read)) return '';
-    const lines = read.bytes.subarray(from).toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const read = readRegularFile(path, MAX_INPUT_BYTES, from);
+    if (!('text' in read)) return '';
+    const lines = read.text.split('\n').map((l) => l.trim()).filter(Boolean);
     return lines.filter((l) => l.startsWith('pprl: ')).pop() ?? lines.pop() ?? '';
   } catch {
     return '';

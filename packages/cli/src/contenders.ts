@@ -142,7 +142,7 @@ export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy &
   try {
     return { ...policy, plan: findSchedule(name).build(problem) };
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`the policy's plan ${name} cannot be built for this problem: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`the policy's plan ${name} cannot be built for this problem: ${e.message.split('; ')[0]}`);
     throw e;
   }
 }

@@ -133,7 +133,7 @@ describe('pprl sweep with a run whose problem leaves nothing to decide', () => {
     writeFileSync(bad, 'base:\n  problem: { stages: 2, microBatches: 4 }\n  envs: 8\n  stepsPerRollout: 16\n  totalSteps: 256\ngrid:\n  problem.microBatches: [4, 1]\n');
     const out = join(root, 'bad-sweep');
     for (const dryRun of [[], ['--dry-run']])
-      expectUserError(pprl('sweep', '--config', bad, '--out', out, ...dryRun), /^pprl: error: --config: run microBatches=1-[0-9a-f]+: problem\.microBatches: 1 micro-batch on 2 devices leaves no scheduling decision.*allowed: at least 2/m);
+      expectUserError(pprl('sweep', '--config', bad, '--out', out, ...dryRun), /^pprl: error: --config: run microBatches=1-[0-9a-f]+: problem\.microBatches: 1 micro-batch on 2 devices leaves a policy nothing to decide.*allowed: at least 2/m);
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 });

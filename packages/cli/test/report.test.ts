@@ -367,4 +367,9 @@ describe('axis ticks', () => {
     expect(ticks[0]).toBeLessThanOrEqual(29.16);
     expect(ticks.at(-1)).toBeGreaterThanOrEqual(29.16);
   });
+
+  it('no finite data gives a unit axis (a result.json holding a string recursed forever: fuzz case 13600)', () => {
+    expect(niceTicks(Number.NaN, Number.NaN)).toEqual([0, 1]);
+    expect(niceTicks(0, Number.POSITIVE_INFINITY)).toEqual([0, 1]);
+  });
 });

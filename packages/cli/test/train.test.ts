@@ -166,15 +166,15 @@ describe('pprl train and evaluate on problems without decisions or that deadlock
   };
 
   it('one micro-batch: every op is forced, so microBatches is named with the fewest that work', () => {
-    refused('m1', { ...tiny, problem: { ...tiny.problem, microBatches: 1 } }, /^pprl: error: problem\.microBatches: 1 micro-batch on 2 devices leaves no scheduling decision .*allowed: at least 2 for this problem$/m);
+    refused('m1', { ...tiny, problem: { ...tiny.problem, microBatches: 1 } }, /^pprl: error: problem\.microBatches: 1 micro-batch on 2 devices leaves a policy nothing to decide .*allowed: at least 2 for this problem$/m);
   }, 60_000);
 
   it('a memory limit of one activation, or below one micro-batch of forwards: the limit is named with the smallest that works', () => {
-    refused('limit1', { ...tiny, problem: { ...tiny.problem, memory: { limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 leaves no scheduling decision .*allowed: at least 2, or null for none$/m);
-    refused('limit-below', { ...tiny, problem: { ...tiny.problem, memory: { F: 2, W: -2, limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 is below the smallest feasible limit 2 for this problem .*allowed: at least 2, or null for none$/m);
+    refused('limit1', { ...tiny, problem: { ...tiny.problem, memory: { limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 leaves a policy nothing to decide .*allowed: at least 2, or null for none$/m);
+    refused('limit-below', { ...tiny, problem: { ...tiny.problem, memory: { F: 2, W: -2, limit: 1 } } }, /^pprl: error: problem\.memory\.limit: 1 deadlocks every episode: device \d+ must hold .*; allowed: at least 2, or null for none$/m);
     // a profile problem (whose teacher could not be built either): its memLimit, before the teacher is looked at
     const profile = JSON.parse(readFileSync(fileURLToPath(new URL('../../rl/configs/h200-6.2b-p4-m16-v1.json', import.meta.url)), 'utf8'));
-    refused('profile-limit', { ...profile, problem: { ...profile.problem, memLimit: 1 } }, /^pprl: error: problem\.memLimit: 1 is below the smallest feasible limit \d+ for this problem/);
+    refused('profile-limit', { ...profile, problem: { ...profile.problem, memLimit: 1 } }, /^pprl: error: problem\.memLimit: 1 deadlocks every episode: .*allowed: at least \d+/);
   }, 60_000);
 
   it("the plain memory rule trapping itself with two chunks names memoryRule", () => {
@@ -185,9 +185,9 @@ describe('pprl train and evaluate on problems without decisions or that deadlock
     const policy = join(dir, 'policy');
     expect(pprl('train', '--config', tinyConfig, '--out', policy, '--json').code).toBe(0);
     const evaluate = (...args: string[]) => pprl('evaluate', '--policy', policy, '--episodes', '4', '--oracle-episodes', '0', ...args);
-    expectUserError(evaluate('--stages', '2', '--micro-batches', '1'), /^pprl: error: --micro-batches: 1 micro-batch on 2 devices leaves no scheduling decision .*allowed: at least 2 for this problem$/m);
-    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 leaves no scheduling decision .*allowed: at least 2, or omit --mem-limit for none$/m);
-    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-f', '2', '--mem-w', '-2', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 is below the smallest feasible limit 2 /);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '1'), /^pprl: error: --micro-batches: 1 micro-batch on 2 devices leaves a policy nothing to decide .*allowed: at least 2 for this problem$/m);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 leaves a policy nothing to decide .*allowed: at least 2, or omit --mem-limit for none$/m);
+    expectUserError(evaluate('--stages', '2', '--micro-batches', '4', '--mem-f', '2', '--mem-w', '-2', '--mem-limit', '1'), /^pprl: error: --mem-limit: 1 deadlocks every episode: .*allowed: at least 2,/);
     expect(evaluate('--stages', '2', '--micro-batches', '4', '--mem-limit', '2').code).toBe(0);
   }, 120_000);
 });

@@ -117,7 +117,7 @@ export async function checkProblemRunnable(problem: Problem, options: TrainingEn
     if (!fits(need, limit))
       throw new ConfigError(
         fields.memLimit,
-        `${num(limit)} is below the smallest feasible limit ${num(need)} for this problem (device ${device} must hold one micro-batch's forwards${V > 1 ? ` on its ${V} chunks` : ''}, ${num(need)}, before any backward frees memory, so every episode deadlocks); allowed: at least ${num(need)}, or ${fields.noLimit}${context}`,
+        `${num(limit)} deadlocks every episode: device ${device} must hold one micro-batch's forwards${V > 1 ? ` on its ${V} chunks` : ''} before a backward frees memory; allowed: at least ${num(need)}, or ${fields.noLimit}${context}`,
       );
   }
   const found = await probe(problem, options, envs);
@@ -135,13 +135,13 @@ export async function checkProblemRunnable(problem: Problem, options: TrainingEn
       const smallest = await smallestLimitWithDecisions(problem, options, envs, limit, high);
       throw new ConfigError(
         fields.memLimit,
-        `${num(limit)} leaves no scheduling decision (every op of every episode is forced: the devices cannot hold enough activations to have a choice), so a policy has nothing to decide; allowed: at least ${num(smallest)}, or ${fields.noLimit}${context}`,
+        `${num(limit)} leaves a policy nothing to decide (every op is forced: devices hold too few activations for a choice); allowed: at least ${num(smallest)}, or ${fields.noLimit}${context}`,
       );
     }
-    throw new ConfigError(fields.memLimit, `${num(limit)} leaves no scheduling decision (every op of every episode is forced), so a policy has nothing to decide; raise it, or ${fields.noLimit}${context}`);
+    throw new ConfigError(fields.memLimit, `${num(limit)} leaves a policy nothing to decide (every op is forced); raise it, or ${fields.noLimit}${context}`);
   }
   const fewest = await fewestMicroBatchesWithDecisions(problem, options, envs);
-  const what = `${M} micro-batch${M === 1 ? '' : 'es'} on ${P} device${P === 1 ? '' : 's'}${V > 1 ? ` x ${V} chunks` : ''} leave${M === 1 ? 's' : ''} no scheduling decision (every op of every episode is forced), so a policy has nothing to decide`;
+  const what = `${M} micro-batch${M === 1 ? '' : 'es'} on ${P} device${P === 1 ? '' : 's'}${V > 1 ? ` x ${V} chunks` : ''} leave${M === 1 ? 's' : ''} a policy nothing to decide (every op is forced)`;
   throw new ConfigError(fields.microBatches, fewest !== undefined ? `${what}; allowed: at least ${fewest} for this problem${context}` : `${what}${context}`);
 }
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { ConfigError, UserError } from '@pprl/core-wasm';
+import { ConfigError, escapeControl, UserError } from '@pprl/core-wasm';
 
 export const MAX_INPUT_MIB = 64;
 export const MAX_INPUT_BYTES = MAX_INPUT_MIB * 1024 * 1024;
@@ -30,6 +30,15 @@ const EXPLAINED: Record<string, string> = {
   EIO: 'input/output error',
   ENOTEMPTY: 'directory not empty',
 };
+
+/** Characters of a path a message shows whole; a longer one keeps its start and its end. */
+const PATH_SHOWN = 120;
+
+/** A path for a one-line message: control characters escaped, the middle of a very long path cut out. */
+export function pathText(p: string): string {
+  const text = escapeControl(p);
+  return text.length <= PATH_SHOWN ? text : `${text.slice(0, 40)}...(${text.length} characters)...${text.slice(-60)}`;
+}
 
 /** An error of a file-system call: it carries an errno code and the call's name. */
 export type FileError = Error & { code: string; syscall: string };
@@ -93,9 +102,9 @@ export function makeDirectory(dir: string): void {
         at = parent;
         continue;
       }
-      throw new UserError(`cannot create directory ${dir}: ${at === target ? '' : `${shown(at)}: `}${fileErrorText(e)}`);
+      throw new UserError(`cannot create directory ${pathText(dir)}: ${at === target ? '' : `${pathText(shown(at))}: `}${fileErrorText(e)}`);
     }
-    if (!stats.isDirectory()) throw new UserError(at === target ? `cannot create directory ${dir}: EEXIST: it exists and is not a directory` : `cannot create directory ${dir}: ENOTDIR: ${shown(at)} is not a directory`);
+    if (!stats.isDirectory()) throw new UserError(at === target ? `cannot create directory ${pathText(dir)}: EEXIST: it exists and is not a directory` : `cannot create directory ${pathText(dir)}: ENOTDIR: ${pathText(shown(at))} is not a directory`);
     break;
   }
   for (const component of missing.reverse()) {
@@ -103,7 +112,7 @@ export function makeDirectory(dir: string): void {
       mkdirSync(component);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(component)?.isDirectory()) continue;
-      throw new UserError(`cannot create directory ${dir}: ${component === target ? '' : `cannot create ${shown(component)}: `}${fileErrorText(e)}`);
+      throw new UserError(`cannot create directory ${pathText(dir)}: ${component === target ? '' : `cannot create ${pathText(shown(component))}: `}${fileErrorText(e)}`);
     }
   }
 }
@@ -124,7 +133,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     } catch {
       // nothing was written there, or it is not ours to remove
     }
-    throw new UserError(`cannot write ${file}: ${fileErrorText(e)}`);
+    throw new UserError(`cannot write ${pathText(file)}: ${fileErrorText(e)}`);
   }
 }
 
@@ -204,7 +213,7 @@ function sizeText(bytes: number): string {
 export function readUserFile(path: string, what: string, field?: string): string {
   const read = readRegularFile(path);
   if ('text' in read) return read.text;
-  const message = `cannot read ${what} ${path}: ${read.reason}`;
+  const message = `cannot read ${what} ${pathText(path)}: ${read.reason}`;
   throw field === undefined ? new UserError(message) : new ConfigError(field, message);
 }
 
@@ -212,7 +221,7 @@ export function readUserFile(path: string, what: string, field?: string): string
 export function readFileChecked(file: string, what = 'file', maxBytes = MAX_INPUT_BYTES): Uint8Array {
   const read = readRegularBytes(file, maxBytes);
   if ('bytes' in read) return read.bytes;
-  throw new UserError(`cannot read ${what} ${file}: ${read.reason}`);
+  throw new UserError(`cannot read ${what} ${pathText(file)}: ${read.reason}`);
 }
 
 /** The text of `file` (UTF-8), as readFileChecked. */

@@ -145,6 +145,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const updater = await createTfUpdater(layout, params0);
   const rolloutPolicy = await WasmMlp.create(layout, params0);
   const rng = seedrandom(`pprl-ppo-${config.seed}`, { state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true });
+  // read before anything in the run directory changes: a corrupt best/ must leave the run as it was
+  const bestDir = path.join(dir, BEST);
+  let best: TrainResult['best'] = existsSync(path.join(bestDir, 'meta.json')) ? bestOf(bestDir) : undefined;
   const logFile = path.join(dir, 'log.jsonl');
   let update = 0;
   let globalStep = 0;
@@ -208,8 +211,6 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   let updateTotal = 0;
   let lastEval: UpdateLog['eval'];
   let lastCheckpoint = '';
-  const bestDir = path.join(dir, BEST);
-  let best: TrainResult['best'] = existsSync(path.join(bestDir, 'meta.json')) ? bestOf(bestDir) : undefined;
   const sessionStart = update;
   const adv = new Float32Array(batch);
   const returns = new Float32Array(batch);

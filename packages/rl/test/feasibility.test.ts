@@ -39,24 +39,24 @@ describe('checkTrainable', () => {
 
   it('one micro-batch leaves no decision: names microBatches and the fewest that work', async () => {
     expect(await refusal(withProblem({ microBatches: 1 }))).toBe(
-      'problem.microBatches: 1 micro-batch on 2 devices leaves no scheduling decision (every op of every episode is forced), so a policy has nothing to decide; allowed: at least 2 for this problem',
+      'problem.microBatches: 1 micro-batch on 2 devices leaves a policy nothing to decide (every op is forced); allowed: at least 2 for this problem',
     );
   });
 
   it('a memory limit of one activation leaves no decision: names the limit and the smallest that works', async () => {
-    expect(await refusal(withProblem({ memory: { limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 leaves no scheduling decision .*; allowed: at least 2, or null for none$/);
-    expect(await refusal(withProblem({ memory: { limit: 1.5 } }))).toMatch(/^problem\.memory\.limit: 1\.5 leaves no scheduling decision .*; allowed: at least 2, or null for none$/);
+    expect(await refusal(withProblem({ memory: { limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 leaves a policy nothing to decide .*; allowed: at least 2, or null for none$/);
+    expect(await refusal(withProblem({ memory: { limit: 1.5 } }))).toMatch(/^problem\.memory\.limit: 1\.5 leaves a policy nothing to decide .*; allowed: at least 2, or null for none$/);
     // two chunks: a limit of one micro-batch's forwards on both lets nothing overlap
-    expect(await refusal(withProblem({ chunks: 2, memory: { limit: 2 } }))).toMatch(/^problem\.memory\.limit: 2 leaves no scheduling decision .*; allowed: at least 3, or null for none$/);
+    expect(await refusal(withProblem({ chunks: 2, memory: { limit: 2 } }))).toMatch(/^problem\.memory\.limit: 2 leaves a policy nothing to decide .*; allowed: at least 3, or null for none$/);
   });
 
   it('a memory limit below one micro-batch of forwards deadlocks: names the limit and the smallest feasible one', async () => {
-    expect(await refusal(withProblem({ memory: { F: 2, B: 0, W: -2, limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 is below the smallest feasible limit 2 for this problem \(device 0 must hold .*\); allowed: at least 2, or null for none$/);
+    expect(await refusal(withProblem({ memory: { F: 2, B: 0, W: -2, limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 deadlocks every episode: device 0 must hold .*; allowed: at least 2, or null for none$/);
     // with two chunks a device holds both chunks' forwards of micro-batch 0 before any backward
-    expect(await refusal(withProblem({ chunks: 2, memory: { limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 is below the smallest feasible limit 2 .*on its 2 chunks/);
+    expect(await refusal(withProblem({ chunks: 2, memory: { limit: 1 } }))).toMatch(/^problem\.memory\.limit: 1 deadlocks every episode: .*on its 2 chunks.*allowed: at least 2/);
     // a profile problem's limit is `memLimit`
     const profile = { profile: { model: '6.2B' }, stages: 4, microBatches: 16, memLimit: 1, noise: { cv: 0.3, seed: 1 } };
-    expect(await refusal({ ...tiny, problem: profile })).toMatch(/^problem\.memLimit: 1 is below the smallest feasible limit \d+ for this problem/);
+    expect(await refusal({ ...tiny, problem: profile })).toMatch(/^problem\.memLimit: 1 deadlocks every episode: .*allowed: at least \d+/);
   });
 
   it("the plain memory rule that traps itself with two chunks names memoryRule", async () => {

@@ -80,6 +80,8 @@ const CHAR_WIDTH = 6.6; // approximate advance of a 12px sans-serif character
 
 /** Evenly spaced round ticks (1, 2 or 5 times a power of ten) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, target = 5): number[] {
+  // no finite data (a run's result without numbers): an empty unit axis
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
   // a range within rounding noise of its values (29.16 and 29.16 + 4e-15) is one value: a step below the values'
   // precision would never advance `t` below and fill memory with ticks
   if (!(hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi)))) {

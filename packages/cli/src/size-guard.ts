@@ -77,3 +77,26 @@ export function guardWork(problem: Problem, work: Work, options: { force?: boole
   if (e.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${describe(problem, e)}`);
   return e;
 }
+
+/**
+ * The same for several schedulers run on one base problem (compare): their estimates add up. The message names the
+ * base problem, the number of schedulers and the episodes each runs.
+ */
+export function guardWorks(base: Problem, items: readonly { problem: Problem; work: Work }[], options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
+  const total: Estimate = { ops: 0, seconds: 0, bytes: 0, episodeSeconds: 0 };
+  for (const { problem, work } of items) {
+    const e = estimateWork(problem, work);
+    total.ops = Math.max(total.ops, e.ops);
+    total.seconds += e.seconds;
+    total.bytes = Math.max(total.bytes, e.bytes);
+    total.episodeSeconds += e.episodeSeconds;
+  }
+  const episodes = Math.max(0, ...items.map((i) => i.work.episodes));
+  const over = total.seconds > LIMIT_SECONDS || total.bytes > LIMIT_BYTES;
+  const flag = total.episodeSeconds > total.seconds / 2 && total.bytes <= LIMIT_BYTES ? '--episodes' : '--micro-batches';
+  const what = `${items.length} scheduler(s) x ${episodes.toLocaleString('en-US')} episode(s) on ${describe(base, total)}`;
+  if (over && !options.force) throw new ConfigError(flag, `${what} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`);
+  if (total.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${what}`);
+  return total;
+}
+

@@ -109,6 +109,8 @@ describe('size guards', () => {
     expectUserError(pprl('simulate', '1f1b', '--stages', '1024', '--micro-batches', '65536'), /--micro-batches: P=1024 x V=1 x M=65536 is 201,326,592 ops: about \d+ min and [\d.]+ GiB \(limits 60 s, 4 GiB\); lower the size or pass --force/);
     expectUserError(pprl('schedule', 'zb-h1', '--stages', '256', '--micro-batches', '4096', '--format', 'svg'), /--micro-batches: .*pass --force/);
     expectUserError(pprl('simulate', 'zb-h1', '--stages', '64', '--micro-batches', '512', '--noise', '0.1', '--episodes', '100000'), /--episodes: .*pass --force/);
+    // a million episodes of three heuristics (fuzz: it ran for minutes)
+    expectUserError(pprl('compare', '--stages', '2', '--micro-batches', '9', '--episodes', '1000000', '--schedulers', 'greedy-ffirst,greedy-cp,looped-bfs', '--oracle-episodes', '0'), /^pprl: error: --episodes: 3 scheduler\(s\) x 1,000,000 episode\(s\) on P=2 x V=1 x M=9 .*pass --force$/m);
   });
 
   it('--force lets the work through; long work is announced', () => {

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, type Problem, escapeControl, quoteInput } from '@pprl/core-wasm';
 import { contenderFor, contenderNames } from '../contenders.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
+import { guardWorks } from '../size-guard.js';
 import { didYouMean } from '../suggest.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { createProgress, progressWanted } from '../progress.js';
@@ -15,6 +16,7 @@ import { parseSweep, runSweep, sweepLabel, type ContenderSpec, type Sweep, type 
 export const DEFAULT_SCHEDULERS = '1f1b,zb-h1,zb-h2,zb-auto,zb-v,greedy-zb';
 
 interface CompareOptions extends ProblemOptions {
+  force?: boolean;
   schedulers: string;
   episodes?: string;
   sweep?: string;
@@ -123,7 +125,8 @@ export function compareCommand(): Command {
     .option('--sweep <factor=values>', 'noise=0,0.1,0.2 sets the noise cv; comm=0.5,1,2 scales the communication time')
     .option('--out <dir>', 'write report.html and results.json into this directory')
     .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap columns (default 8; 0: lower bound only)')
-    .option('--json', 'print one JSON object');
+    .option('--json', 'print one JSON object')
+    .option('--force', 'run even when the estimated time or memory is beyond the size guard (60 s, 4 GiB)');
   addProblemOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -138,8 +141,14 @@ export function compareCommand(): Command {
     const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
     const units: ReportUnits = opts.profile ? { time: 'us', memory: 'bytes' } : { time: null, memory: null };
     const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem) }));
-    // build every scheduler once up front, so a schedule that cannot be built fails before any work is done
-    for (const spec of specs) spec.make(base);
+    // build every scheduler once up front, so a schedule that cannot be built fails before any work is done, and
+    // stop work far beyond a minute (a million episodes of three heuristics) unless forced
+    const built = specs.map((spec) => spec.make(base));
+    guardWorks(
+      base,
+      built.map((c) => ({ problem: c.problem, work: { scheduler: c.kind === 'static' ? 'static' : 'heuristic', episodes: episodes * sweep.values.length } })),
+      { force: opts.force, note: (line) => process.stderr.write(`${line}\n`) },
+    );
 
     const progress = createProgress({ label: 'compare', total: specs.length * sweep.values.length, enabled: progressWanted(opts.json) });
     const ganttAt = sweep.values.length - 1;

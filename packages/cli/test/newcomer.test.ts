@@ -140,6 +140,7 @@ describe('what the fuzz campaign found', () => {
   it('a size of 2^53 is refused at once rather than looped over', () => {
     expectUserError(pprl('simulate', '1f1b', '--stages', '9007199254740993'), /--stages: Too big/);
     expectUserError(pprl('schedule', 'looped-bfs', '--stages', '8', '--chunks', '9007199254740993', '--format', 'svg'), /--chunks: Too big/);
+    expectUserError(pprl('schedule', '1f1b', '--format', 'chrome-trace', '--episode', '9007199254740993'), /^pprl: error: --episode: must be an integer in \[0, 2147483646\] \(got "9007199254740993"\)$/m);
   });
 
   it('a memory limit nothing fits is a user error in bound', () => {

@@ -8,6 +8,9 @@ import { resolveScheduleSource } from '../schedule-source.js';
 import { guardWork } from '../size-guard.js';
 import { UserError } from '@pprl/core-wasm';
 
+/** Episode indices the engines take (episodeStart + episodes < 2^31). */
+const MAX_EPISODE = 2 ** 31 - 2;
+
 const FORMATS = ['json', 'torch-csv', 'chrome-trace', 'svg'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -41,7 +44,7 @@ export function scheduleCommand(): Command {
     else if (opts.format === 'torch-csv') text = scheduleToTorchCsv(schedule);
     else {
       const episode = numberOption('--episode', opts.episode) ?? 0;
-      if (!Number.isInteger(episode) || episode < 0) throw new ConfigError('--episode', `must be an integer >= 0 (got ${quoteInput(opts.episode)})`);
+      if (!Number.isInteger(episode) || episode < 0 || episode > MAX_EPISODE) throw new ConfigError('--episode', `must be an integer in [0, ${MAX_EPISODE}] (got ${quoteInput(opts.episode)})`);
       const sim = await createSimulator();
       const timeline = sim.replay(problem, schedule, { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
       text =

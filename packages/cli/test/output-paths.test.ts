@@ -137,3 +137,13 @@ describe('pprl sweep with a run whose problem leaves nothing to decide', () => {
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 });
+
+describe('demo and compare check --out before their work', () => {
+  it('an output directory below a regular file fails at once (fuzz: the demo ran for a minute first)', () => {
+    for (const command of [['demo', '--episodes', '2'], ['compare']]) {
+      const r = pprl(...command, '--out', join(file, 'report'));
+      expectUserError(r, /^pprl: error: cannot create directory .*a-file\/report: ENOTDIR: .*a-file is not a directory$/m);
+      expect(r.stdout).toBe('');
+    }
+  }, 120_000);
+});

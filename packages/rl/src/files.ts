@@ -77,17 +77,16 @@ function statOrUndefined(p: string): Stats | undefined {
   }
 }
 
+/** Components named as the user wrote the path: relative to the working directory when `dir` is relative. */
+const shownAs = (dir: string) => (p: string) => (path.isAbsolute(dir) ? p : path.relative(process.cwd(), p) || '.');
+
 /**
- * Creates directory `dir` and its missing parents (like `mkdir -p`), or throws a UserError naming `dir` and the part
- * of it that is in the way. Walks up to the nearest existing ancestor, checks that it is a directory, then creates
- * each missing component with a plain mkdir, so it always ends (Node's recursive mkdir spins at 100% CPU when a
- * parent's mkdir keeps answering ENOENT, as it does below /proc). A component created meanwhile by another process
- * (shards of a sweep starting together) is fine.
+ * The directories `mkdir -p dir` would create, outermost first, or a UserError naming what is in the way (a file,
+ * an unreadable parent). Changes nothing: a command checks its output directory with it before long work.
  */
-export function makeDirectory(dir: string): void {
+export function missingDirectories(dir: string): string[] {
   const target = path.resolve(dir);
-  // components named as the user wrote the path: relative to the working directory when `dir` is relative
-  const shown = (p: string) => (path.isAbsolute(dir) ? p : path.relative(process.cwd(), p) || '.');
+  const shown = shownAs(dir);
   const missing: string[] = [];
   let at = target;
   for (;;) {
@@ -105,9 +104,21 @@ export function makeDirectory(dir: string): void {
       throw new UserError(`cannot create directory ${pathText(dir)}: ${at === target ? '' : `${pathText(shown(at))}: `}${fileErrorText(e)}`);
     }
     if (!stats.isDirectory()) throw new UserError(at === target ? `cannot create directory ${pathText(dir)}: EEXIST: it exists and is not a directory` : `cannot create directory ${pathText(dir)}: ENOTDIR: ${pathText(shown(at))} is not a directory`);
-    break;
+    return missing.reverse();
   }
-  for (const component of missing.reverse()) {
+}
+
+/**
+ * Creates directory `dir` and its missing parents (like `mkdir -p`), or throws a UserError naming `dir` and the part
+ * of it that is in the way. Walks up to the nearest existing ancestor, checks that it is a directory, then creates
+ * each missing component with a plain mkdir, so it always ends (Node's recursive mkdir spins at 100% CPU when a
+ * parent's mkdir keeps answering ENOENT, as it does below /proc). A component created meanwhile by another process
+ * (shards of a sweep starting together) is fine.
+ */
+export function makeDirectory(dir: string): void {
+  const target = path.resolve(dir);
+  const shown = shownAs(dir);
+  for (const component of missingDirectories(dir)) {
     try {
       mkdirSync(component);
     } catch (e) {

@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, type Problem, escapeControl, quoteInput } from '@pprl/core-wasm';
+import { missingDirectories } from '@pprl/rl';
 import { contenderFor, contenderNames } from '../contenders.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { guardWorks } from '../size-guard.js';
@@ -138,6 +139,8 @@ export function compareCommand(): Command {
     const base = problemFromOptions(opts);
     const sweep = parseSweep(opts.sweep, base);
     const episodes = compareEpisodes(opts.episodes);
+    // an output directory that cannot be made fails now, before the simulations
+    if (opts.out) missingDirectories(opts.out);
     const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
     const units: ReportUnits = opts.profile ? { time: 'us', memory: 'bytes' } : { time: null, memory: null };
     const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem) }));

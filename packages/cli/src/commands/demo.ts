@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, H200_PROFILES_URL, findProfile, problemFromProfile, withLimit, withNoise, type PairedDifference, type Problem, escapeControl, quoteInput } from '@pprl/core-wasm';
 import { timelineToChromeTrace, timelineToSvg } from '@pprl/schedulers';
-import { bundledPolicyDir, BUNDLED_POLICIES, type BundledPolicy } from '@pprl/rl';
+import { bundledPolicyDir, BUNDLED_POLICIES, type BundledPolicy, missingDirectories } from '@pprl/rl';
 import { asVProblem, heuristicContender, ppoContender, searchedContender, staticContender, type Contender, type ContenderRun } from '../contenders.js';
 import { pct, RoomCache } from '../room.js';
 import { numberOption } from '../problem-options.js';
@@ -288,6 +288,8 @@ export function demoCommand(): Command {
       if (!Number.isInteger(episodes) || episodes < 2 || episodes > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(opts.episodes)})`);
       const stages = numberOption('--stages', opts.stages)!;
       const microBatches = numberOption('--micro-batches', opts.microBatches)!;
+      // an output directory that cannot be made fails now, not after the half minute of work
+      missingDirectories(opts.out);
       const log = opts.json ? () => {} : (l: string) => console.log(l);
       const summary = await runDemo({ out: opts.out, episodes, stages, microBatches, model: opts.model, ...(opts.policy ? { policy: opts.policy } : {}) }, log, progressWanted(opts.json));
       if (opts.json) printJson(summary);

@@ -1,5 +1,5 @@
 // Every static schedule by its CLI name (docs/SEMANTICS.md section 5).
-import { UserError } from '@pprl/core-wasm';
+import { quoteInput, UserError } from '@pprl/core-wasm';
 import { dualPipeV } from './generators/dualpipe-v.js';
 import { gpipe, interleaved1F1B, loopedBfs, oneFOneB, oneFOneBSplit } from './generators/classic.js';
 import { zbAuto } from './generators/zb-auto.js';
@@ -29,6 +29,6 @@ export function scheduleNames(): string[] {
 /** The entry of a schedule name; an unknown name lists the valid ones. */
 export function findSchedule(name: string): ScheduleInfo {
   const info = SCHEDULES.find((s) => s.name === name);
-  if (!info) throw new UserError(`unknown schedule "${name}"; valid names: ${scheduleNames().join(', ')}`);
+  if (!info) throw new UserError(`unknown schedule ${quoteInput(name)}; valid names: ${scheduleNames().join(', ')}`);
   return info;
 }

@@ -1,6 +1,6 @@
 // pprl train: PPO on a validated config file, into a run directory that can be resumed (packages/rl).
 import { Command } from 'commander';
-import { ConfigError, type Schedule, escapeControl } from '@pprl/core-wasm';
+import { ConfigError, type Schedule, escapeControl, quoteInput } from '@pprl/core-wasm';
 import { checkTrainable, configProblem, readTrainConfig, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
 import { findSchedule } from '@pprl/schedulers';
 import { fmt, printJson, table } from '../output.js';
@@ -45,7 +45,7 @@ function teacherSchedule(name: string | undefined, problem: ReturnType<typeof co
   try {
     return info.build(problem);
   } catch (e) {
-    throw new ConfigError('teacher.schedule', `${name} cannot be built for this problem: ${(e as Error).message}`);
+    throw new ConfigError('teacher.schedule', `${quoteInput(name)} cannot be built for this problem: ${(e as Error).message}`);
   }
 }
 

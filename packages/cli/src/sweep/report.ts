@@ -66,8 +66,31 @@ const planSchema = z.looseObject({
   ),
 });
 
-type LogEntry = { update?: number; globalStep?: number; meanMakespan?: number | null; eval?: { policy: number; baselines: Record<string, number> } };
-type Result = { updates?: number; globalStep?: number; seconds?: number; stepsPerSec?: number; eval?: { policy: number; baselines: Record<string, number> } };
+// A run's log lines and result.json are read field by field: a field of the wrong type (a file edited or damaged by
+// hand) reads as absent, so the report shows what is there instead of failing on one run.
+const maybe = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const evaluationSchema = z.object({ policy: z.number(), baselines: z.record(z.string(), z.number()) });
+const logEntrySchema = z.object({
+  update: maybe(z.number()),
+  globalStep: maybe(z.number()),
+  meanMakespan: maybe(z.number().nullable()),
+  eval: maybe(evaluationSchema),
+});
+const resultSchema = z.object({
+  updates: maybe(z.number()),
+  globalStep: maybe(z.number()),
+  seconds: maybe(z.number()),
+  stepsPerSec: maybe(z.number()),
+  eval: maybe(evaluationSchema),
+});
+type LogEntry = z.output<typeof logEntrySchema>;
+type Result = z.output<typeof resultSchema>;
+
+/** A JSON value as a log entry or result: its fields of the right type; undefined unless an object. */
+function fieldsOf<T extends z.ZodType>(schema: T, value: unknown): z.output<T> | undefined {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** Reads the plan and every run directory of a sweep. */
 export function collectReport(out: string): { report: SweepReport; curves: Map<string, Curves> } {
@@ -81,12 +104,15 @@ export function collectReport(out: string): { report: SweepReport; curves: Map<s
   const rows = plan.runs.map((run): ReportRow => {
     const dir = runDir(out, run.id);
     const totalUpdates = updateCount(run.config);
-    const log = readJsonLines(join(dir, 'log.jsonl')) as LogEntry[];
+    const log = readJsonLines(join(dir, 'log.jsonl')).flatMap((e): LogEntry[] => {
+      const entry = fieldsOf(logEntrySchema, e);
+      return entry ? [entry] : [];
+    });
     curves.set(run.id, {
       train: log.flatMap((e) => (typeof e.globalStep === 'number' && typeof e.meanMakespan === 'number' ? [{ step: e.globalStep, value: e.meanMakespan }] : [])),
       eval: log.flatMap((e) => (typeof e.globalStep === 'number' && e.eval ? [{ step: e.globalStep, value: e.eval.policy }] : [])),
     });
-    const result = readJsonIfValid(join(dir, 'result.json')) as Result | undefined;
+    const result: Result | undefined = fieldsOf(resultSchema, readJsonIfValid(join(dir, 'result.json')));
     const row: ReportRow = {
       id: run.id,
       params: run.params,

@@ -6,6 +6,7 @@ import { ConfigError, type Problem, escapeControl, quoteInput } from '@pprl/core
 import { missingDirectories } from '@pprl/rl';
 import { contenderFor, contenderNames } from '../contenders.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
+import { unitsOfOptions } from '../units.js';
 import { guardWorks } from '../size-guard.js';
 import { didYouMean } from '../suggest.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
@@ -142,7 +143,7 @@ export function compareCommand(): Command {
     // an output directory that cannot be made fails now, before the simulations
     if (opts.out) missingDirectories(opts.out);
     const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
-    const units: ReportUnits = opts.profile ? { time: 'us', memory: 'bytes' } : { time: null, memory: null };
+    const units = unitsOfOptions(opts);
     const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem) }));
     // build every scheduler once up front, so a schedule that cannot be built fails before any work is done, and
     // stop work far beyond a minute (a million episodes of three heuristics) unless forced

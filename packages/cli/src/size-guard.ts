@@ -70,11 +70,15 @@ function describe(problem: Problem, e: Estimate): string {
  */
 export function guardWork(problem: Problem, work: Work, options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
   const e = estimateWork(problem, work);
+  return enforce(e, describe(problem, e), options);
+}
+
+/** Stops an estimate beyond the limits (unless forced) and announces a long one; `what` describes the work. */
+function enforce(e: Estimate, what: string, options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
   const over = e.seconds > LIMIT_SECONDS || e.bytes > LIMIT_BYTES;
   const flag = e.episodeSeconds > e.seconds / 2 && e.bytes <= LIMIT_BYTES ? '--episodes' : '--micro-batches';
-  if (over && !options.force)
-    throw new ConfigError(flag, `${describe(problem, e)} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`);
-  if (e.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${describe(problem, e)}`);
+  if (over && !options.force) throw new ConfigError(flag, `${what} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`);
+  if (e.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${what}`);
   return e;
 }
 
@@ -92,11 +96,6 @@ export function guardWorks(base: Problem, items: readonly { problem: Problem; wo
     total.episodeSeconds += e.episodeSeconds;
   }
   const episodes = Math.max(0, ...items.map((i) => i.work.episodes));
-  const over = total.seconds > LIMIT_SECONDS || total.bytes > LIMIT_BYTES;
-  const flag = total.episodeSeconds > total.seconds / 2 && total.bytes <= LIMIT_BYTES ? '--episodes' : '--micro-batches';
-  const what = `${items.length} scheduler(s) x ${episodes.toLocaleString('en-US')} episode(s) on ${describe(base, total)}`;
-  if (over && !options.force) throw new ConfigError(flag, `${what} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`);
-  if (total.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${what}`);
-  return total;
+  return enforce(total, `${items.length} scheduler(s) x ${episodes.toLocaleString('en-US')} episode(s) on ${describe(base, total)}`, options);
 }
 

@@ -219,6 +219,8 @@ function positional(kind, fx) {
     return fc.oneof(
       { arbitrary: fc.constantFrom(...SCHEDULE_NAMES), weight: 12 },
       { arbitrary: fc.constantFrom(...HEURISTIC_NAMES), weight: 4 },
+      // a trained policy's order (its own problem, or the one the flags give; the generalist has none of its own)
+      { arbitrary: fc.constantFrom(`ppo:${BUNDLED_POLICY}`, `ppo:${FIXTURE_RUN}`, `ppo:${REPO}/packages/rl/checkpoints/generalist`, 'ppo:', `ppo:${CASE}/missing`), weight: 3 },
       { arbitrary: fc.constantFrom(...(fx ? fx.schedules.map((s) => s.file.replace(fx.dir, FIXTURES)) : [`${CASE}/missing.json`])), weight: 3 },
       { arbitrary: fc.constantFrom('nope', 'ZB-H1', '1f1b ', 'optimal', 'robust', 'ppo:x', `${CASE}/missing.json`, `${CASE}/missing.CSV`, `${CASE}`, '-', ...GARBAGE.slice(0, 10)), weight: 1 },
     ).map((value) => ({ args: [value], files: [] }));

@@ -129,16 +129,25 @@ export function heuristicContender(name: string, problem: Problem): Contender {
  * The problem a trained policy runs for a model problem: the model split into the policy's chunks per device when it
  * was trained with more than one and the model has one (as ZB-V runs it), else the problem itself.
  */
-export function problemForPolicy(policy: LoadedPolicy, problem: Problem): Problem {
+export function problemForPolicy(policy: LoadedPolicy, problem: Problem, policyChunks?: number): Problem {
   const trained = policy.problem;
-  if (!trained || trained.chunks === 1 || problem.chunks !== 1) return problem;
+  if (!trained) {
+    // a policy trained on a problem set or ranges has no chunk count of its own: --policy-chunks (default 1)
+    const V = policyChunks ?? 1;
+    return V > 1 && problem.chunks === 1 ? splitIntoChunks(problem, V, 'v') : problem;
+  }
+  if (policyChunks !== undefined && policyChunks !== trained.chunks)
+    throw new ConfigError('--policy-chunks', `is for policies trained on a problem set or ranges; this one runs the model as it was trained (V = ${trained.chunks}, not ${policyChunks})`);
+  if (trained.chunks === 1 || problem.chunks !== 1) return problem;
   return splitIntoChunks(problem, trained.chunks, trained.placement);
 }
 
 /** The policy with its plan built for `problem`: a policy trained with a teacher observes the teacher's next op. */
 export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy & { plan?: Schedule } {
-  const name = planName(policy);
-  if (name === undefined) return policy;
+  if (policy.config.teacher === undefined) return policy;
+  const name = planName(policy, problem.chunks);
+  if (name === undefined)
+    throw new UserError(`the policy observes its teacher's plan, but its teacher names no schedule for ${problem.chunks} chunks per device (--chunks)`);
   try {
     return { ...policy, plan: findSchedule(name).build(problem) };
   } catch (e) {
@@ -152,8 +161,8 @@ export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy &
  * busy time, peak memory and timelines from replaying each episode's per-device order, which reproduces the episode
  * (the policies cannot wait unless trained with allowWait).
  */
-export function ppoContender(label: string, dir: string, model: Problem): Contender {
-  return loadedPolicyContender(label, loadPolicy(dir), model);
+export function ppoContender(label: string, dir: string, model: Problem, policyChunks?: number): Contender {
+  return loadedPolicyContender(label, loadPolicy(dir), model, policyChunks);
 }
 
 /** The command-line names of the problem's fields, for a problem given by options that a policy cannot run. */
@@ -165,8 +174,8 @@ export const PROBLEM_OPTION_FIELDS: ProblemFields = {
 };
 
 /** As ppoContender, for a policy already loaded. */
-export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model: Problem): Contender {
-  const problem = problemForPolicy(loaded, model);
+export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model: Problem, policyChunks?: number): Contender {
+  const problem = problemForPolicy(loaded, model, policyChunks);
   const policy = withPlan(loaded, problem);
   return {
     name: label,
@@ -216,11 +225,12 @@ export function contenderNames(): string[] {
  * (zb-v, interleaved-1f1b, ...) runs the same model split into chunks when the problem has 1 chunk per device.
  * Errors name the --schedulers flag and the scheduler.
  */
-export function contenderFor(name: string, problem: Problem): Contender {
+export function contenderFor(name: string, problem: Problem, policyChunks?: number): Contender {
   if (name.startsWith('ppo:')) {
     try {
-      return ppoContender(name, name.slice(4), problem);
+      return ppoContender(name, name.slice(4), problem, policyChunks);
     } catch (e) {
+      if (e instanceof ConfigError && e.field === '--policy-chunks') throw e;
       if (e instanceof UserError) throw new ConfigError('--schedulers', `${name}: ${e.message}`);
       throw e;
     }

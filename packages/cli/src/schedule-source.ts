@@ -36,7 +36,7 @@ export function defaultsForName(name: string): ProblemDefaults {
 }
 
 /**
- * The problem a generator runs. A schedule for V > 1 chunks per device (zb-v, interleaved-1f1b, ...) without --chunks
+ * The problem a generator runs (and a schedule file, by the same rule). A schedule for V > 1 chunks per device (zb-v, interleaved-1f1b, ...) without --chunks
  * runs the same model cut into V chunks, each a V-th of a device's cost and memory, as compare, evaluate and bound run
  * it; with --chunks the costs given are per chunk.
  */
@@ -60,12 +60,12 @@ export function resolveScheduleSource(arg: string, options: ProblemOptions, befo
           ...(options.placement ? { placement: options.placement as 'loop' | 'v' } : {}),
         })
       : scheduleFromJson(text);
-    const problem = problemFromOptions(options, {
-      stages: parsed.stages,
-      microBatches: parsed.microBatches,
-      chunks: parsed.chunksPerDevice,
-      placement: parsed.placement,
-    });
+    const defaults = { stages: parsed.stages, microBatches: parsed.microBatches, chunks: parsed.chunksPerDevice, placement: parsed.placement };
+    // as for a generator: a file with V > 1 chunks per device and no --chunks runs the model cut into V chunks
+    const problem =
+      options.chunks === undefined && parsed.chunksPerDevice > 1
+        ? splitIntoChunks(problemFromOptions(options, { ...defaults, chunks: 1 }), parsed.chunksPerDevice, parsed.placement)
+        : problemFromOptions(options, defaults);
     beforeWork(problem, { scheduler: 'static' });
     // the name is printed in tables and headers: control characters from the file are shown escaped
     return { kind: 'static', name: escapeControl(parsed.name ?? arg), problem, schedule: parsed };

@@ -115,6 +115,55 @@ describe('pprl train with a teacher', () => {
   }, 300_000);
 });
 
+describe('pprl train on a problem set', () => {
+  it('clones each problem\'s own teacher (zb-h1 for V = 1, zb-v for V = 2) and evaluates on problems it never saw', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pprl-problem-set-'));
+    const config = join(dir, 'set.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        problemSet: { count: 4, seed: 2, stages: [2, 3], microBatchesPerStage: [2, 3], cv: [0, 0] },
+        envs: 8,
+        stepsPerRollout: 32,
+        totalSteps: 0,
+        minibatches: 4,
+        evalInterval: 10,
+        evalEpisodes: 8,
+        allowWait: true,
+        memoryRule: 'lowest',
+        teacher: { schedule: { 1: 'zb-h1', 2: 'zb-v' }, cloneSteps: 80 * 8 * 32, studentShare: 0.3, cloneLearningRate: 3e-3 },
+      }),
+    );
+    const out = join(dir, 'run');
+    const r = pprl('train', '--config', config, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    // scored against each problem's teacher: 1 is the teacher itself; the clone matches it at cv 0
+    expect(result.eval).toMatchObject({ episodes: 8, baselines: { teacher: 1 } });
+    expect(result.eval.policy).toBeCloseTo(1, 2);
+    // a problem set has no problem of its own: evaluate names the options to give
+    expectUserError(pprl('evaluate', '--policy', out, '--episodes', '4'), /--stages: this policy was trained on a problem set: give the problem/);
+    // zero-shot on a larger problem, in both chunk counts (each with its plan rebuilt for that problem)
+    for (const [chunks, teacher] of [['1', 'zb-h1'], ['2', 'zb-v']] as const) {
+      const e = pprl('evaluate', '--policy', out, '--stages', '4', '--micro-batches', '8', '--chunks', chunks, '--placement', chunks === '2' ? 'v' : 'loop', '--cost-b', '1.5', '--episodes', '4', '--schedulers', teacher, '--oracle-episodes', '0', '--json');
+      expect(e.code, e.stderr).toBe(0);
+      const evaluated = JSON.parse(e.stdout);
+      expect(evaluated).toMatchObject({ stages: 4, microBatches: 8, heldOut: true });
+      expect(evaluated.policy.makespan.mean).toBeGreaterThan(0);
+    }
+    // --policy-chunks 2 cuts the model into two half-size chunks as zb-v runs it: at cv 0 the clone of zb-v on the
+    // set is compared on the same split problem (the same lower bound)
+    const whole = ['--stages', '4', '--micro-batches', '8', '--cost-b', '1.5', '--episodes', '4', '--schedulers', 'zb-v', '--oracle-episodes', '0', '--json'];
+    const split = JSON.parse(pprl('evaluate', '--policy', out, '--policy-chunks', '2', ...whole).stdout);
+    const explicit = JSON.parse(pprl('evaluate', '--policy', out, '--chunks', '2', '--placement', 'v', '--cost-f', '0.5', '--cost-b', '0.75', '--cost-w', '0.5', '--mem-f', '0.5', '--mem-w', '-0.5', ...whole.slice(6)).stdout);
+    expect(split.policy.makespan.mean).toBe(explicit.policy.makespan.mean);
+    expect(split.gaps.policy.toLowerBound).toBe(explicit.gaps.policy.toLowerBound);
+    expectUserError(pprl('evaluate', '--policy', out, '--policy-chunks', '3', ...whole), /its teacher names no schedule for 3 chunks per device/);
+    expectUserError(pprl('evaluate', '--policy', bundled, '--policy-chunks', '1', '--episodes', '4'), /--policy-chunks: is for policies trained on a problem set or ranges; this one runs the model as it was trained \(V = 2, not 1\)/);
+    expectUserError(pprl('compare', '--schedulers', `ppo:${out}`, '--policy-chunks', 'x'), /--policy-chunks: must be an integer in \[1, 16\] \(got "x"\)/);
+  }, 300_000);
+});
+
 describe('pprl evaluate', () => {
   it('prints the JSON contract for the bundled policy', () => {
     const r = pprl('evaluate', '--policy', bundled, '--noise', '0.2', '--episodes', '100', '--schedulers', 'zb-h1,zb-v,greedy-zb', '--json');

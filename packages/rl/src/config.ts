@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BACKENDS } from './backends.js';
 import { readUserFile } from './files.js';
+import { drawProblemSet, problemSetSchema, type DrawnProblem } from './problem-set.js';
 
 
 /** A problem built from a measured GPU profile (the bundled H200 profiles unless `file` names another). */
@@ -55,8 +56,11 @@ const profileProblemSchema = z.strictObject({
  * (the CLI builds it by name for the config's problem) and passed to `train` as `TrainOptions.teacher`.
  */
 const teacherSchema = z.strictObject({
-  /** A schedule name of @pprl/schedulers (e.g. zb-v for two chunks per device, zb-h1 for one). */
-  schedule: z.string().min(1),
+  /**
+   * A schedule name of @pprl/schedulers (e.g. zb-v for two chunks per device, zb-h1 for one), or one name per chunk
+   * count, e.g. {"1": "zb-h1", "2": "zb-v"} (a problem set mixing V = 1 and 2).
+   */
+  schedule: z.union([z.string().min(1), z.partialRecord(z.enum(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16']), z.string().min(1))]),
   /** Environment steps of cloning before PPO (0: no cloning; PPO then starts from scratch, pulled by `coef`). */
   cloneSteps: z.number().int().min(0).max(1e12).default(0),
   /**
@@ -73,7 +77,7 @@ const teacherSchema = z.strictObject({
 
 export const trainConfigSchema = z
   .strictObject({
-    /** The problem to learn: a problem config (@pprl/core-wasm), or one built from a profile. Give this or `ranges`. */
+    /** The problem to learn: a problem config (@pprl/core-wasm), or one built from a profile. Give one of problem, ranges, problemSet. */
     problem: z.union([profileProblemSchema, problemSchema]).optional(),
     /**
      * Train on several noise levels at once (with `problem`): the environments are split evenly among these cvs of
@@ -82,8 +86,10 @@ export const trainConfigSchema = z
     noiseLevels: z.array(z.number().finite().min(0).max(3)).min(1).max(16).optional(),
     /** Every transfer of the problem takes this many times its base time (the comm-delay experiment). */
     commScale: z.number().finite().min(0).max(1e6).default(1),
-    /** Fresh problems drawn per episode (generalization). Give this or `problem`. */
+    /** Fresh problems drawn per episode (generalization, no teacher). */
     ranges: problemRangesSchema.optional(),
+    /** A set of fixed problems drawn once from ranges, each with its own teacher (a generalist; src/problem-set.ts). */
+    problemSet: problemSetSchema.optional(),
     /** Vectorized environments N. */
     envs: z.number().int().min(1).max(4096).default(64),
     /** Steps per environment per rollout T (a batch is N * T decisions). */
@@ -153,14 +159,24 @@ export const trainConfigSchema = z
     backend: z.enum(BACKENDS as [string, ...string[]]).optional(),
   })
   .superRefine((c, ctx) => {
-    if ((c.problem === undefined) === (c.ranges === undefined))
-      ctx.addIssue({ code: 'custom', path: c.problem ? ['ranges'] : ['problem'], message: 'give either problem or ranges, not both or neither' });
-    if (c.noiseLevels && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: 'needs a fixed problem (ranges draw their own cv)' });
+    const sources = [c.problem, c.ranges, c.problemSet].filter((x) => x !== undefined).length;
+    if (sources !== 1)
+      ctx.addIssue({ code: 'custom', path: [c.problem ? (c.ranges ? 'ranges' : 'problemSet') : 'problem'], message: 'give exactly one of problem, ranges and problemSet' });
+    if (c.noiseLevels && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: 'needs a fixed problem (ranges and problem sets draw their own cv)' });
     if (c.noiseLevels && c.envs % c.noiseLevels.length !== 0)
       ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: `envs (${c.envs}) must be a multiple of the number of levels (${c.noiseLevels.length})` });
+    if (c.problemSet && c.envs % c.problemSet.count !== 0)
+      ctx.addIssue({ code: 'custom', path: ['problemSet', 'count'], message: `must divide envs (${c.envs}): the environments are split evenly among the problems` });
     if (c.totalSteps === 0 && !(c.teacher && c.teacher.cloneSteps > 0))
       ctx.addIssue({ code: 'custom', path: ['totalSteps'], message: 'must be at least 1 (0 only for a cloning-only run: teacher.cloneSteps > 0)' });
-    if (c.teacher && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'needs a fixed problem (a schedule is built for one problem)' });
+    if (c.teacher && c.ranges !== undefined) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'needs a fixed problem or a problem set (a schedule is built for one problem)' });
+    if (c.teacher && typeof c.teacher.schedule !== 'string') {
+      const [lo, hi] = c.problemSet?.chunks ?? [1, 16];
+      const chunks = c.problem ? [c.problem.chunks ?? 1] : c.problemSet ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) : [];
+      for (const v of chunks)
+        if (c.teacher.schedule[String(v) as '1'] === undefined)
+          ctx.addIssue({ code: 'custom', path: ['teacher', 'schedule'], message: `names no schedule for ${v} chunk${v === 1 ? '' : 's'} per device (give a name for every chunk count the problems have)` });
+    }
     const batch = c.envs * c.stepsPerRollout;
     if (c.minibatches > batch) ctx.addIssue({ code: 'custom', path: ['minibatches'], message: `must not exceed the batch envs * stepsPerRollout = ${batch}` });
   });
@@ -247,6 +263,25 @@ function baseProblem(p: TrainConfig['problem']): Problem | undefined {
     return p.chunks > 1 ? splitIntoChunks(whole, p.chunks, p.placement) : whole;
   }
   return resolveProblem(p as ProblemConfig);
+}
+
+/** The teacher's schedule name for a problem with this many chunks per device (undefined: no teacher). */
+export function teacherScheduleName(teacher: TrainConfig['teacher'], chunks: number): string | undefined {
+  if (teacher === undefined) return undefined;
+  return typeof teacher.schedule === 'string' ? teacher.schedule : teacher.schedule[String(chunks) as '1'];
+}
+
+/** The teacher's schedule names as one text, e.g. "zb-h1" or "zb-h1 (V = 1), zb-v (V = 2)". */
+export function teacherLabel(teacher: NonNullable<TrainConfig['teacher']>): string {
+  if (typeof teacher.schedule === 'string') return teacher.schedule;
+  return Object.entries(teacher.schedule)
+    .map(([v, name]) => `${name} (V = ${v})`)
+    .join(', ');
+}
+
+/** The problems of a config's problem set, in order (undefined without one). */
+export function configProblemSet(config: Pick<TrainConfig, 'problemSet'>): DrawnProblem[] | undefined {
+  return config.problemSet ? drawProblemSet(config.problemSet) : undefined;
 }
 
 export function configRanges(config: Pick<TrainConfig, 'ranges'>): ProblemRanges | undefined {

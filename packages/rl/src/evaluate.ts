@@ -18,7 +18,7 @@ import {
   OBS_PER_CLASS,
 } from '@pprl/core-wasm';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { configProblem, envOptionsOf, parseTrainConfig, type TrainConfig } from './config.js';
+import { configProblem, envOptionsOf, parseTrainConfig, teacherLabel, teacherScheduleName, type TrainConfig } from './config.js';
 
 /** Episode indices from here on are never used for training (a run would need 2^30 episodes to reach them). */
 export const EVAL_EPISODE_START = 2 ** 30;
@@ -66,16 +66,28 @@ export type PolicyLike = Pick<LoadedPolicy, 'layout' | 'params'> & {
   plan?: Schedule;
 };
 
-/** The plan's name of a policy trained with a teacher (undefined: it needs none). */
-export function planName(policy: PolicyLike): string | undefined {
-  return policy.config?.teacher?.schedule;
+/**
+ * The plan's name of a policy trained with a teacher for a problem with `chunks` chunks per device (undefined: it
+ * needs none; a teacher named per chunk count without this one: undefined too, and checkPlan refuses the problem).
+ */
+export function planName(policy: PolicyLike, chunks: number): string | undefined {
+  return teacherScheduleName(policy.config?.teacher, chunks);
 }
 
-/** Throws unless a policy that observes a plan has one. */
-export function checkPlan(policy: PolicyLike): void {
-  const name = planName(policy);
-  if (name !== undefined && !policy.plan)
-    throw new UserError(`this policy observes the plan of its teacher ${name}: give that schedule, built for the problem it runs on, as \`plan\``);
+/**
+ * Throws unless the policy can run `problem`: its network reads observations of at most chunksOfLayout chunks per
+ * device, and a policy that observes a plan needs one.
+ */
+export function checkPlan(policy: PolicyLike, problem?: Pick<Problem, 'chunks'>): void {
+  const most = chunksOfLayout(policy.layout);
+  if (problem && problem.chunks > most)
+    throw new UserError(`this policy reads observations of at most ${most} chunk${most === 1 ? '' : 's'} per device (its network's input); the problem has ${problem.chunks} (--chunks)`);
+  const teacher = policy.config?.teacher;
+  if (teacher === undefined || policy.plan) return;
+  const name = problem ? planName(policy, problem.chunks) : undefined;
+  if (problem && name === undefined)
+    throw new UserError(`this policy observes the plan of its teacher (${teacherLabel(teacher)}), which names no schedule for ${problem.chunks} chunks per device`);
+  throw new UserError(`this policy observes the plan of its teacher ${name ?? teacherLabel(teacher)}: give that schedule, built for the problem it runs on, as \`plan\``);
 }
 
 /** The environment options a policy runs with. */
@@ -144,7 +156,7 @@ export interface EvaluationReport {
 
 /** Makespans of the policy (greedy) on `problem`, episodes start .. start + count - 1 in index order. */
 export async function policyMakespans(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Float64Array> {
-  checkPlan(policy);
+  checkPlan(policy, problem);
   const mlp = await WasmMlp.create(policy.layout, policy.params);
   try {
     const run: Runner = (env, perEnv, s) => env.runEpisodes({ mlp, greedy: true }, perEnv, s).makespan;

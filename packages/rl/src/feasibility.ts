@@ -7,7 +7,7 @@
 //     device hold a single activation): the environment cannot take a step, so a policy has nothing to decide. The
 //     environment itself is asked: it gives up after 100 consecutive episodes without a decision.
 import { ConfigError, EnvError, UserError, WasmEnv, withLimit, withNoise, withProblem, type Problem } from '@pprl/core-wasm';
-import { configProblem, envOptionsOf, type TrainConfig } from './config.js';
+import { configProblem, configProblemSet, envOptionsOf, type TrainConfig } from './config.js';
 import type { TrainingEnvOptions } from './vector.js';
 
 /** How the caller names the problem's fields in messages (config paths, or command-line flags). */
@@ -150,6 +150,14 @@ export async function checkProblemRunnable(problem: Problem, options: TrainingEn
  * checkProblemRunnable), at its own noise and at each of its noiseLevels; configs on problem ranges pass.
  */
 export async function checkTrainable(config: TrainConfig): Promise<void> {
+  const set = configProblemSet(config);
+  if (set) {
+    const fields: ProblemFields = { memLimit: 'problemSet.memoryFactor', microBatches: 'problemSet.microBatchesPerStage', memoryRule: 'memoryRule', noLimit: 'a larger factor' };
+    const n = config.envs / set.length;
+    for (const [k, { problem }] of set.entries())
+      await checkProblemRunnable(problem, envOptionsOf(config), fields, { numEnvs: n, context: ` (problem ${k} of the set: P = ${problem.stages}, V = ${problem.chunks}, M = ${problem.microBatches})` });
+    return;
+  }
   const problem = configProblem(config);
   if (!problem) return;
   const fields = trainConfigFields(config);

@@ -7,6 +7,9 @@ export {
   readTrainConfig,
   configProblem,
   configRanges,
+  configProblemSet,
+  teacherScheduleName,
+  teacherLabel,
   modelProblem,
   updateCount,
   ppoUpdateCount,
@@ -31,6 +34,7 @@ export {
   type LoadedPolicy,
 } from './evaluate.js';
 export { policySchedules } from './trace.js';
+export { drawProblemSet, problemSetSchema, type ProblemSetConfig, type DrawnProblem } from './problem-set.js';
 export { BUNDLED_POLICIES, bundledPolicyDir, type BundledPolicy } from './bundled.js';
 export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, CHECKPOINT_FORMAT, type Checkpoint, type CheckpointMeta } from './checkpoint.js';
 export { BACKENDS, type BackendName } from './backends.js';

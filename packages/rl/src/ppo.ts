@@ -13,7 +13,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint.js';
-import { cloneUpdateCount, configProblem, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, type TrainConfig, type TrainConfigInput } from './config.js';
+import { cloneUpdateCount, configProblem, configProblemSet, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, teacherLabel, type TrainConfig, type TrainConfigInput } from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import { checkTrainable } from './feasibility.js';
 import { makeDirectory, MAX_INPUT_BYTES, readTextChecked, withFileErrors, writeFileAtomic } from './files.js';
@@ -50,7 +50,10 @@ export interface UpdateLog {
   stepsPerSec: number;
   rolloutSeconds: number;
   updateSeconds: number;
-  /** Greedy policy on held-out episodes, with the baselines on the same episodes (when evaluated). */
+  /**
+   * Greedy policy on held-out episodes, with the baselines on the same episodes (when evaluated): mean makespans, or
+   * with a problem set the mean over its problems of makespan / the teacher's makespan (`teacher` is then 1).
+   */
   eval?: { episodes: number; policy: number; baselines: Record<string, number> };
 }
 
@@ -63,6 +66,8 @@ export interface TrainOptions {
   baselines?: Record<string, Schedule>;
   /** The schedule `config.teacher.schedule` names, built for the config's problem (required with a teacher). */
   teacher?: Schedule;
+  /** With a problem set and a teacher: each problem's teacher schedule, in the order of the set (required). */
+  teachers?: readonly Schedule[];
   /** After every update (progress displays). */
   onUpdate?: (log: UpdateLog) => void;
   /** Checked after every update: true stops the run there with a checkpoint (SIGINT). */
@@ -129,15 +134,24 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const cloneUpdates = cloneUpdateCount(config);
   const ppoUpdates = ppoUpdateCount(config);
   const updates = cloneUpdates + ppoUpdates;
-  if (config.teacher && !opts.teacher)
-    throw new UserError(`teacher.schedule "${config.teacher.schedule}": train() needs the schedule built for the problem (TrainOptions.teacher; pprl train builds it)`);
+  const problemSet = configProblemSet(config)?.map((d) => d.problem);
+  if (config.teacher && !problemSet && !opts.teacher)
+    throw new UserError(`teacher.schedule "${teacherLabel(config.teacher)}": train() needs the schedule built for the problem (TrainOptions.teacher; pprl train builds it)`);
+  if (config.teacher && problemSet && opts.teachers?.length !== problemSet.length)
+    throw new UserError(`teacher.schedule "${teacherLabel(config.teacher)}": train() needs one schedule per problem of the set (TrainOptions.teachers; pprl train builds them)`);
   const envOptions = envOptionsOf(config);
-  const envs = await TrainingEnvs.create(N, T, problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! }, envOptions);
-  if (opts.teacher) envs.setTeacher(opts.teacher);
-  // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes levels
-  const evalEnv = envs.count === 1 ? envs.first : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! });
+  const source = problemSet ? { problems: problemSet } : problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! };
+  const envs = await TrainingEnvs.create(N, T, source, envOptions);
+  if (opts.teacher && !problemSet) envs.setTeacher(opts.teacher);
+  if (opts.teachers && problemSet) envs.setTeachers(opts.teachers);
+  // greedy evaluation runs at the problem's own noise: in the training vector, or one of its own when training mixes
+  // levels; a problem set gets one small vector per problem
+  const evalEnvs = problemSet
+    ? await problemSetEvalEnvs(problemSet, envOptions, config.evalEpisodes, opts.teachers)
+    : [envs.count === 1 ? envs.first : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! })];
+  const evalEnv = evalEnvs[0]!;
   // a policy with a teacher observes the teacher's plan: the evaluation vector of its own needs it too
-  if (opts.teacher && evalEnv !== envs.first) evalEnv.setReplaySchedule(opts.teacher);
+  if (!problemSet && opts.teacher && evalEnv !== envs.first) evalEnv.setReplaySchedule(opts.teacher);
   const D = envs.obsDim;
   const A = envs.numActions;
   const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
@@ -179,9 +193,27 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     for (const [name, baseline] of Object.entries(baselines))
       baselineMeans[name] = summarize(await baselineMakespans(baseline, problem, config.evalEpisodes, EVAL_EPISODE_START)).mean;
   }
+  // a problem set is scored relative to each problem's teacher (greedy-zb without one), whose means come first
+  const setReference: number[] = [];
+  const setBaselines: Record<string, number[]> = {};
+  if (problemSet) {
+    const perProblem = evalEnvs[0]!.numEnvs;
+    const named: Record<string, (k: number) => Baseline> = { 'greedy-zb': () => 'greedy-zb' };
+    if (opts.teachers) named.teacher = (k) => ({ schedule: opts.teachers![k]! });
+    for (const [name, baseline] of Object.entries(named))
+      setBaselines[name] = await Promise.all(problemSet.map(async (p, k) => summarize(await baselineMakespans(baseline(k), p, perProblem, EVAL_EPISODE_START)).mean));
+    setReference.push(...(setBaselines.teacher ?? setBaselines['greedy-zb']!));
+    const relative = (means: number[]) => means.reduce((sum, m, k) => sum + m / setReference[k]!, 0) / means.length;
+    for (const [name, means] of Object.entries(setBaselines)) baselineMeans[name] = relative(means);
+  }
   const evaluate = (): NonNullable<UpdateLog['eval']> => {
-    const stats: MakespanStats = evaluateInEnv(evalEnv, rolloutPolicy, config.evalEpisodes, EVAL_EPISODE_START);
-    return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
+    if (!problemSet) {
+      const stats: MakespanStats = evaluateInEnv(evalEnv, rolloutPolicy, config.evalEpisodes, EVAL_EPISODE_START);
+      return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
+    }
+    let sum = 0;
+    evalEnvs.forEach((env, k) => (sum += evaluateInEnv(env, rolloutPolicy, env.numEnvs, EVAL_EPISODE_START).mean / setReference[k]!));
+    return { episodes: evalEnvs[0]!.numEnvs * evalEnvs.length, policy: sum / evalEnvs.length, baselines: { ...baselineMeans } };
   };
 
   const checkpointMeta = (): CheckpointMeta => ({
@@ -246,7 +278,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         envs.rollout(followTeacher ? 'teacher' : rolloutPolicy, config.seed);
       } catch (e) {
         // the `plain` memory rule with several chunks can trap the pipeline in an episode (a documented choice)
-        if (e instanceof EnvError && /deadlock/.test(e.message) && config.memoryRule === 'plain' && (problem ? problem.chunks > 1 : (ranges!.chunks?.[1] ?? 1) > 1))
+        const chunks = problemSet ? Math.max(...problemSet.map((p) => p.chunks)) : problem ? problem.chunks : (ranges!.chunks?.[1] ?? 1);
+        if (e instanceof EnvError && /deadlock/.test(e.message) && config.memoryRule === 'plain' && chunks > 1)
           throw new UserError(`memoryRule: 'plain' deadlocked during update ${update + 1} (${e.message.replace(/ \(memory rule.*\)$/, '')}); use 'reserve' or 'lowest', which cannot deadlock`);
         throw e;
       }
@@ -384,10 +417,26 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     return result;
   } finally {
     rolloutPolicy.dispose();
-    if (evalEnv !== envs.first) evalEnv.dispose();
+    for (const env of evalEnvs) if (env !== envs.first) env.dispose();
     envs.dispose();
     updater.dispose();
   }
+}
+
+/**
+ * One evaluation vector per problem of a set, each with ceil(evalEpisodes / count) environments (one episode each)
+ * and its problem's teacher as the plan.
+ */
+async function problemSetEvalEnvs(problems: readonly Problem[], options: ReturnType<typeof envOptionsOf>, evalEpisodes: number, teachers: readonly Schedule[] | undefined): Promise<WasmEnv[]> {
+  const perProblem = Math.ceil(evalEpisodes / problems.length);
+  const maxChunks = Math.max(...problems.map((p) => p.chunks));
+  const out: WasmEnv[] = [];
+  for (const [k, problem] of problems.entries()) {
+    const env = await WasmEnv.create({ ...options, numEnvs: perProblem, problem, maxChunks });
+    if (teachers) env.setReplaySchedule(teachers[k]!);
+    out.push(env);
+  }
+  return out;
 }
 
 /** The policy-only checkpoint of the best evaluation so far, in a run directory. */

@@ -9,7 +9,7 @@ import { checkPlan, chunksOfLayout, policyEnvOptions, type PolicyLike } from './
  * TypeScript reference environment with the WebAssembly forward (the same decisions as `runEpisodes`).
  */
 export async function policySchedules(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Schedule[]> {
-  checkPlan(policy);
+  checkPlan(policy, problem);
   const env = new ReferenceEnv({
     ...policyEnvOptions(policy),
     problem,

@@ -1,5 +1,5 @@
-// The training environments: one WebAssembly environment vector per noise level (one vector when the config gives
-// none), rolled out with the same policy and presented as a single [T][N] rollout, environment i of the whole batch
+// The training environments: one WebAssembly environment vector per noise level or per problem of a problem set
+// (one vector when the config gives neither), rolled out with the same policy and presented as a single [T][N] rollout, environment i of the whole batch
 // being environment i mod n of vector floor(i / n) of each row. With one vector the rollout fields are the
 // module's own views (no copies); with several, each row's slices are copied side by side.
 import {
@@ -38,7 +38,7 @@ export class TrainingEnvs {
   readonly numActions: number;
   private readonly buffers: RolloutBuffers[];
   private readonly combined: RolloutFields | undefined;
-  private teacher: Schedule | undefined;
+  private teachers: Schedule[] | undefined;
 
   private constructor(
     private readonly vectors: WasmEnv[],
@@ -66,16 +66,26 @@ export class TrainingEnvs {
           };
   }
 
-  /** N environments of `problem` (split evenly over `noiseLevels` when given) or of fresh problems from `ranges`. */
+  /**
+   * N environments of `problem` (split evenly over `noiseLevels` when given), of fresh problems from `ranges`, or
+   * split evenly over the fixed `problems` of a problem set (all observed with the same number of chunk slots).
+   */
   static async create(
     numEnvs: number,
     steps: number,
-    source: { problem: Problem; noiseLevels?: readonly number[] } | { ranges: ProblemRanges },
+    source: { problem: Problem; noiseLevels?: readonly number[] } | { ranges: ProblemRanges } | { problems: readonly Problem[] },
     options: TrainingEnvOptions = {},
   ): Promise<TrainingEnvs> {
     let vectors: WasmEnv[];
     if ('ranges' in source) vectors = [await WasmEnv.create({ ...options, numEnvs, ranges: source.ranges })];
-    else {
+    else if ('problems' in source) {
+      const n = numEnvs / source.problems.length;
+      if (!Number.isInteger(n)) throw new ConfigError('envs', `${numEnvs} environments cannot be split evenly among ${source.problems.length} problems`);
+      const maxChunks = Math.max(...source.problems.map((p) => p.chunks));
+      // each problem has its own noise seed, so every vector can start at episode 0
+      vectors = [];
+      for (const problem of source.problems) vectors.push(await WasmEnv.create({ ...options, numEnvs: n, problem, maxChunks }));
+    } else {
       const levels = source.noiseLevels;
       if (!levels || levels.length === 0) vectors = [await WasmEnv.create({ ...options, numEnvs, problem: source.problem })];
       else {
@@ -89,8 +99,19 @@ export class TrainingEnvs {
 
   /** The teacher whose decisions label every rollout row (and whom `rollout('teacher')` follows). */
   setTeacher(schedule: Schedule): void {
-    this.teacher = schedule;
-    for (const v of this.vectors) v.setReplaySchedule(schedule);
+    this.setTeachers(this.vectors.map(() => schedule));
+  }
+
+  /** One teacher per vector (a problem set: each problem's schedule, in the order of the problems). */
+  setTeachers(schedules: readonly Schedule[]): void {
+    if (schedules.length !== this.vectors.length) throw new ConfigError('teachers', `expected ${this.vectors.length} schedules (one per vector), got ${schedules.length}`);
+    this.teachers = [...schedules];
+    this.vectors.forEach((v, g) => v.setReplaySchedule(schedules[g]!));
+  }
+
+  /** The vectors, in batch order (a problem set: one per problem). */
+  get all(): readonly WasmEnv[] {
+    return this.vectors;
   }
 
   /**
@@ -168,7 +189,7 @@ export class TrainingEnvs {
     }
     if (at !== state.length) throw new ConfigError('state', `holds ${state.length} bytes; these environments have ${at}`);
     // restoring unloads a vector's schedule (its memory is not part of the state): load the teacher again
-    if (this.teacher) this.setTeacher(this.teacher);
+    if (this.teachers) this.setTeachers(this.teachers);
   }
 
   /** The first vector (built-in evaluation when there is one vector). */

@@ -11,13 +11,14 @@ import { guardWorks } from '../size-guard.js';
 import { didYouMean } from '../suggest.js';
 import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
 import { createProgress, progressWanted } from '../progress.js';
+import { addPolicyChunksOption, policyChunksOption, type PolicyChunksOptions } from '../policy-problem.js';
 import { addSweepGaps, oracleEpisodesOption, oracleWork, pct, RoomCache } from '../room.js';
 import { displayScales, num, renderReport, type ReportUnits } from '../report/html.js';
 import { parseSweep, runSweep, sweepLabel, type ContenderSpec, type Sweep, type SweepResult } from '../report/sweep.js';
 
 export const DEFAULT_SCHEDULERS = '1f1b,zb-h1,zb-h2,zb-auto,zb-v,greedy-zb';
 
-interface CompareOptions extends ProblemOptions {
+interface CompareOptions extends ProblemOptions, PolicyChunksOptions {
   force?: boolean;
   schedulers: string;
   episodes?: string;
@@ -129,6 +130,7 @@ export function compareCommand(): Command {
     .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap columns (default 8; 0: lower bound only)')
     .option('--json', 'print one JSON object')
     .option('--force', 'run even when the estimated time or memory is beyond the size guard (60 s, 4 GiB)');
+  addPolicyChunksOption(cmd);
   addProblemOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -144,7 +146,8 @@ export function compareCommand(): Command {
     if (opts.out) missingDirectories(opts.out);
     const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
     const units = unitsOfOptions(opts);
-    const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem) }));
+    const policyChunks = policyChunksOption(opts.policyChunks);
+    const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem, policyChunks) }));
     // build every scheduler once up front, so a schedule that cannot be built fails before any work is done, and
     // stop work far beyond a minute (a million episodes of three heuristics) unless forced
     const built = specs.map((spec) => spec.make(base));

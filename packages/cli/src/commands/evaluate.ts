@@ -1,30 +1,28 @@
 // pprl evaluate: a trained policy against every static schedule and heuristic on common random numbers
 // (docs/SEMANTICS.md section 5 for the JSON).
 import { Command } from 'commander';
-import { ConfigError, resolveProblem, UserError, type BuiltinPolicy, type Problem, escapeControl } from '@pprl/core-wasm';
-import { checkProblemRunnable, evaluatePolicy, loadPolicy, modelProblem, policyEnvOptions, trainConfigFields, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
+import { ConfigError, UserError, type BuiltinPolicy, type Problem, escapeControl } from '@pprl/core-wasm';
+import { checkProblemRunnable, evaluatePolicy, loadPolicy, policyEnvOptions, trainConfigFields, type Baseline, type EvaluationReport, type LoadedPolicy } from '@pprl/rl';
 import { HEURISTICS, SCHEDULES, findSchedule } from '@pprl/schedulers';
-import { builtScheduleContender, contenderNames, heuristicContender, searchedSchedule, SEARCHED_SCHEDULES, loadedPolicyContender, PROBLEM_OPTION_FIELDS, problemForPolicy, problemForSchedule, withPlan, type Contender } from '../contenders.js';
+import { builtScheduleContender, contenderNames, heuristicContender, searchedSchedule, SEARCHED_SCHEDULES, loadedPolicyContender, PROBLEM_OPTION_FIELDS, problemForSchedule, withPlan, type Contender } from '../contenders.js';
 import { fmt, printJson, table } from '../output.js';
 import { didYouMean } from '../suggest.js';
 import { displayScales } from '../report/html.js';
 import { unitsOfConfig, unitsOfOptions } from '../units.js';
-import { addProblemOptions, numberOption, problemFromOptions, type ProblemOptions } from '../problem-options.js';
+import { addProblemOptions, type ProblemOptions } from '../problem-options.js';
+import { addPolicyChunksOption, policyChunksOption, policyProblem, type PolicyChunksOptions } from '../policy-problem.js';
 import { episodesOption } from './simulate.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { oracleEpisodesOption, pct, RoomCache } from '../room.js';
 import type { PointGap } from '../report/sweep.js';
 
-interface EvaluateOptions extends ProblemOptions {
+interface EvaluateOptions extends ProblemOptions, PolicyChunksOptions {
   policy?: string;
   episodes?: string;
   schedulers?: string;
   json?: boolean;
   oracleEpisodes?: string;
 }
-
-/** Options that describe the problem itself (the noise and seed flags only change the noise of the policy's own problem). */
-const PROBLEM_FLAGS: (keyof ProblemOptions)[] = ['stages', 'microBatches', 'chunks', 'placement', 'costF', 'costB', 'costW', 'comm', 'memF', 'memB', 'memW', 'memLimit', 'profile', 'model', 'microBatchSize', 'bandwidth', 'latency'];
 
 /**
  * The baselines of a comma list of names (default: every static schedule buildable here, then every heuristic; the
@@ -64,10 +62,10 @@ export async function baselinesFor(names: string[] | undefined, problem: Problem
  * static schedule's memory follows its own op order whatever the timing; the policy's comes from replaying the op
  * orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
  */
-export async function contenderRuns(policy: LoadedPolicy, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number) {
+export async function contenderRuns(policy: LoadedPolicy, model: Problem, problem: Problem, baselines: Record<string, Baseline>, episodes: number, policyChunks?: number) {
   const runOf = async (c: Contender) => ({ run: await c.run(undefined, episodes), problem: c.problem });
   const out: { policy: Awaited<ReturnType<typeof runOf>>; baselines: Record<string, Awaited<ReturnType<typeof runOf>>> } = {
-    policy: await runOf(loadedPolicyContender('ppo', policy, model)),
+    policy: await runOf(loadedPolicyContender('ppo', policy, model, policyChunks)),
     baselines: {},
   };
   for (const [name, b] of Object.entries(baselines))
@@ -83,6 +81,7 @@ export function evaluateCommand(): Command {
     .option('--schedulers <names>', 'comma-separated baselines (default: every schedule that can be built, then every heuristic)')
     .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap column (default 8; 0: lower bound only)')
     .option('--json', 'print one JSON object');
+  addPolicyChunksOption(cmd);
   addProblemOptions(cmd);
   return cmd
     .addHelpText(
@@ -94,26 +93,7 @@ export function evaluateCommand(): Command {
       if (episodes < 2) throw new ConfigError('--episodes', 'must be at least 2 for a confidence interval');
       const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
       const policy = loadPolicy(opts.policy!);
-      const ownProblem = !PROBLEM_FLAGS.some((k) => opts[k] !== undefined);
-      // the model with one chunk per device: static schedules build their problems from it (ZB-V splits it), the
-      // policy runs it split into its own chunks, the heuristics run the policy's problem
-      let model: Problem;
-      if (ownProblem) {
-        const own = modelProblem(policy.config);
-        if (!own) throw new ConfigError('--stages', 'this policy was trained on problem ranges: give the problem to evaluate on (--stages, --micro-batches, costs or --profile)');
-        const cv = numberOption('--noise', opts.noise) ?? own.noise.cv;
-        const base = own.config;
-        model = resolveProblem({
-          ...base,
-          noise: {
-            ...base.noise,
-            cv,
-            commCv: numberOption('--comm-noise', opts.commNoise) ?? cv,
-            seed: numberOption('--seed', opts.seed) ?? 0,
-          },
-        });
-      } else model = problemFromOptions(opts);
-      const problem = problemForPolicy(policy, model);
+      const { model, problem, ownProblem } = policyProblem(policy, opts);
       // a problem whose episodes deadlock or offer no decision: one line naming the option, before anything runs
       await checkProblemRunnable(
         problem,
@@ -125,7 +105,7 @@ export function evaluateCommand(): Command {
       const names = opts.schedulers?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const { baselines, skipped } = await baselinesFor(names, model);
       const report: EvaluationReport = await evaluatePolicy(withPlan(policy, problem), { problem, episodes, baselines });
-      const runs = await contenderRuns(policy, model, problem, baselines, episodes);
+      const runs = await contenderRuns(policy, model, problem, baselines, episodes, policyChunksOption(opts.policyChunks));
       const peakOf = (r: { run: { peakMemory: number[] } }) => Math.max(...r.run.peakMemory);
       const peaks = { policy: peakOf(runs.policy), baselines: Object.fromEntries(Object.entries(runs.baselines).map(([n, r]) => [n, peakOf(r)])) };
       const oracleProgress = createProgress({ label: 'oracle', total: 2 * oracleEpisodes, enabled: progressWanted(opts.json) });

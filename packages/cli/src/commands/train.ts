@@ -1,7 +1,7 @@
 // pprl train: PPO on a validated config file, into a run directory that can be resumed (packages/rl).
 import { Command } from 'commander';
 import { ConfigError, type Schedule, escapeControl, quoteInput } from '@pprl/core-wasm';
-import { checkTrainable, configProblem, readTrainConfig, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
+import { checkTrainable, configProblem, configProblemSet, readTrainConfig, teacherLabel, teacherScheduleName, train, updateCount, type TrainResult, type UpdateLog } from '@pprl/rl';
 import { findSchedule } from '@pprl/schedulers';
 import { fmt, printJson, table } from '../output.js';
 import { formatTime, unitsOfConfig, type ReportUnits } from '../units.js';
@@ -34,7 +34,7 @@ function logBaselines(problem: ReturnType<typeof configProblem>, teacher: string
 }
 
 /** The teacher's schedule, built for the config's problem; errors name the config field. */
-function teacherSchedule(name: string | undefined, problem: ReturnType<typeof configProblem>): Schedule | undefined {
+function teacherSchedule(name: string | undefined, problem: ReturnType<typeof configProblem>, which = ''): Schedule | undefined {
   if (name === undefined || !problem) return undefined;
   let info;
   try {
@@ -45,20 +45,23 @@ function teacherSchedule(name: string | undefined, problem: ReturnType<typeof co
   try {
     return info.build(problem);
   } catch (e) {
-    throw new ConfigError('teacher.schedule', `${quoteInput(name)} cannot be built for this problem: ${(e as Error).message}`);
+    throw new ConfigError('teacher.schedule', `${quoteInput(name)} cannot be built for ${which || 'this problem'}: ${(e as Error).message}`);
   }
 }
 
 /** The progress bar's text after an update: the phase, training makespan and speed, and at evaluations the
  * greedy policy against the teacher (or ZB-H1 / ZB-V) on the held-out episodes. */
-function progressLine(log: UpdateLog, teacher: string | undefined, units: ReportUnits): string {
+function progressLine(log: UpdateLog, teacher: string | undefined, units: ReportUnits, setScored = false): string {
   const time = (x: number) => formatTime(x, units, fmt);
   const parts: string[] = [log.phase === 'clone' ? `cloning${log.followedTeacher ? ' (teacher rollouts)' : ''}` : 'ppo'];
   if (log.meanMakespan !== null) parts.push(`makespan ${time(log.meanMakespan)}`);
   if (log.cloneAccuracy !== null) parts.push(`agrees with teacher ${(100 * log.cloneAccuracy).toFixed(1)}%`);
   if (log.eval) {
-    const ref = teacher && log.eval.baselines[teacher] !== undefined ? teacher : Object.keys(log.eval.baselines).find((b) => b === 'zb-h1' || b === 'zb-v');
-    parts.push(`eval: policy ${time(log.eval.policy)}${ref ? ` vs ${ref} ${time(log.eval.baselines[ref]!)}` : ''}`);
+    if (setScored) parts.push(`eval: policy / teacher ${log.eval.policy.toFixed(4)}, greedy-zb / teacher ${(log.eval.baselines['greedy-zb'] ?? NaN).toFixed(4)}`);
+    else {
+      const ref = teacher && log.eval.baselines[teacher] !== undefined ? teacher : Object.keys(log.eval.baselines).find((b) => b === 'zb-h1' || b === 'zb-v');
+      parts.push(`eval: policy ${time(log.eval.policy)}${ref ? ` vs ${ref} ${time(log.eval.baselines[ref]!)}` : ''}`);
+    }
   }
   parts.push(`${Math.round(log.stepsPerSec)} steps/s`);
   return parts.join(', ');
@@ -84,7 +87,13 @@ export function trainCommand(): Command {
       await checkTrainable(config);
       const units = unitsOfConfig(config);
       const time = (x: number) => formatTime(x, units, fmt);
-      const teacher = teacherSchedule(config.teacher?.schedule, problem);
+      const set = configProblemSet(config);
+      const teacherName = problem ? teacherScheduleName(config.teacher, problem.chunks) : undefined;
+      const teacher = teacherSchedule(teacherName, problem);
+      // a problem set: each problem's own teacher, built before anything is written
+      const teachers = set && config.teacher
+        ? set.map(({ problem: p }, k) => teacherSchedule(teacherScheduleName(config.teacher, p.chunks), p, `problem ${k} of the set (P = ${p.stages}, V = ${p.chunks}, M = ${p.microBatches})`)!)
+        : undefined;
       const progress = createProgress({ label: 'train', total: updateCount(config), enabled: progressWanted(opts.json) });
       let interrupted = false;
       const onSigint = () => {
@@ -96,9 +105,10 @@ export function trainCommand(): Command {
         result = await train(config, {
           outDir: opts.out,
           resume: opts.resume ?? false,
-          baselines: logBaselines(problem, config.teacher?.schedule),
+          baselines: logBaselines(problem, teacherName),
           ...(teacher ? { teacher } : {}),
-          onUpdate: (log: UpdateLog) => progress.tick(progressLine(log, config.teacher?.schedule, units)),
+          ...(teachers ? { teachers } : {}),
+          onUpdate: (log: UpdateLog) => progress.tick(progressLine(log, teacherName, units, set !== undefined)),
           shouldStop: () => interrupted,
         });
       } finally {
@@ -115,13 +125,17 @@ export function trainCommand(): Command {
           ['time in rollouts / updates', `${(100 * result.rolloutShare).toFixed(1)}% / ${(100 * result.updateShare).toFixed(1)}%`],
           ['TensorFlow.js backend', result.backend],
         ];
-        if (result.eval) {
+        if (result.eval && set) {
+          rows.push([`greedy policy / teacher, mean over the ${set.length} problems (${result.eval.episodes} held-out episodes)`, result.eval.policy.toFixed(4)]);
+          for (const [name, ratio] of Object.entries(result.eval.baselines)) rows.push([`  ${name === 'teacher' ? `teacher (${teacherLabel(config.teacher!)})` : name} / teacher, same episodes`, ratio.toFixed(4)]);
+        } else if (result.eval) {
           rows.push([`greedy policy, mean makespan (${result.eval.episodes} held-out episodes)`, time(result.eval.policy)]);
           for (const [name, mean] of Object.entries(result.eval.baselines)) rows.push([`  ${name}, same episodes`, time(mean)]);
         }
         console.log(table(['run', escapeControl(opts.out)], rows));
         console.log(`checkpoint: ${escapeControl(result.checkpoint)}`);
-        if (result.best) console.log(`best evaluation: update ${result.best.update}, mean makespan ${time(result.best.policy)}; policy in ${escapeControl(result.best.checkpoint)}`);
+        if (result.best)
+          console.log(`best evaluation: update ${result.best.update}, ${set ? `policy / teacher ${result.best.policy.toFixed(4)}` : `mean makespan ${time(result.best.policy)}`}; policy in ${escapeControl(result.best.checkpoint)}`);
       }
       if (interrupted && !result.finished) process.exitCode = 130;
     });

@@ -85,12 +85,22 @@ const only = args.only?.split(',').map((s) => int('only', s.trim(), 0, 0));
 let replay;
 if (args.replay) {
   const stored = JSON.parse(readFileSync(args.replay, 'utf8'));
-  replay = FAIL_CLASSES.filter((c) => !args.class || c === args.class).flatMap((c) => (stored.findings?.[c] ?? []).flatMap((g) => g.examples));
+  replay = FAIL_CLASSES.filter((c) => !args.class || c === args.class).flatMap((c) =>
+    (stored.findings?.[c] ?? []).flatMap((g) => g.examples),
+  );
   console.error(`fuzz: replaying ${replay.length} stored cases from ${args.replay}`);
 }
 
-const fmtSec = (s) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
-console.error(`fuzz: seed ${seed}, ${replay ? replay.length : (only?.length ?? cases)} cases, ${workers} workers, time limit ${timeLimitSec} s; making fixtures...`);
+const fmtSec = (s) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${Math.round(s)}s`;
+console.error(
+  `fuzz: seed ${seed}, ${replay ? replay.length : (only?.length ?? cases)} cases, ${workers} workers, ` +
+    `time limit ${timeLimitSec} s; making fixtures...`,
+);
 const { report, findings } = await runFuzz({
   seed,
   cases,
@@ -108,12 +118,22 @@ const { report, findings } = await runFuzz({
     if (p.final) return;
     const fails = FAIL_CLASSES.map((c) => `${c} ${p.counts[c]}`).join(' ');
     const eta = (p.of - p.done) / Math.max(p.rate, 1e-9);
-    console.error(`fuzz: ${p.done}/${p.of} (${((100 * p.done) / p.of).toFixed(1)}%) ${p.rate.toFixed(1)} cases/s, ${fmtSec(p.sec)} elapsed, eta ${fmtSec(eta)} | ok ${p.counts.ok} user-error ${p.counts['user-error']} help ${p.counts.help} | ${fails}`);
+    console.error(
+      `fuzz: ${p.done}/${p.of} (${((100 * p.done) / p.of).toFixed(1)}%) ${p.rate.toFixed(1)} cases/s, ` +
+        `${fmtSec(p.sec)} elapsed, eta ${fmtSec(eta)} | ` +
+        `ok ${p.counts.ok} user-error ${p.counts['user-error']} help ${p.counts.help} | ${fails}`,
+    );
   },
 });
 console.log(findings.table());
-console.log(`\nseed ${seed}: ${report.total} cases in ${fmtSec(report.runSec)} (${report.casesPerSec.toFixed(1)} cases/s, mean ${report.meanCaseMs.toFixed(0)} ms per case, ${workers} workers; fixtures ${report.setupSec.toFixed(1)} s); ${report.failures} failures in ${report.distinct} distinct groups`);
-if (report.relativeOutputs.length) console.log(`relative outputs written to the scratch directory: ${report.relativeOutputs.join(', ')}`);
+console.log(
+  `\nseed ${seed}: ${report.total} cases in ${fmtSec(report.runSec)} (${report.casesPerSec.toFixed(1)} cases/s, ` +
+    `mean ${report.meanCaseMs.toFixed(0)} ms per case, ${workers} workers; ` +
+    `fixtures ${report.setupSec.toFixed(1)} s); ` +
+    `${report.failures} failures in ${report.distinct} distinct groups`,
+);
+if (report.relativeOutputs.length)
+  console.log(`relative outputs written to the scratch directory: ${report.relativeOutputs.join(', ')}`);
 if (report.dir) console.log(`case directories kept in ${report.dir}`);
 console.log(`findings: ${out}`);
 process.exitCode = report.failures > 0 ? 1 : 0;

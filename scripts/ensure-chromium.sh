@@ -7,6 +7,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) > /tmp/pprl-apt.log 2>&1 \
     || echo "could not install chromium (see /tmp/pprl-apt.log); the HTML report test will fail"
 else
-  echo "note: /usr/bin/chromium is missing; install Debian's chromium (apt-get install chromium) for the HTML report test"
+  echo "note: /usr/bin/chromium is missing; install Debian's chromium (apt-get install chromium)" \
+    "for the HTML report test"
 fi
 exit 0

@@ -27,10 +27,42 @@ const STATIC = ['zb-h1', 'zb-auto', '1f1b'];
 // each problem: the profile, P and M, the memory limit (P activations: the peak of 1F1B and ZB-H1), and the policy
 // trained on that problem alone; the first two lie outside the generalist's training ranges (P 2 to 8)
 const PROBLEMS = [
-  { title: '1.5B, P = 16, M = 64 (P outside the training ranges)', model: '1.5B', P: 16, M: 64, activation: 223169536, specialist: 'h200-1.5b-p16-m64-v1', target: true },
-  { title: '6.2B at sequence length 2048, P = 8, M = 32', model: '6.2B-stage(4 of 32 layers) seq2048', P: 8, M: 32, activation: 1058148352, specialist: 'h200-6.2b-seq2048-p8-m32-v1', target: true },
-  { title: '14.6B, P = 8, M = 32 (the bundled specialists\' problem)', model: '14.6B', P: 8, M: 32, activation: 493374464, specialist: 'h200-14.6b-p8-m32-v1', specialistV2: 'h200-14.6b-p8-m32-v2' },
-  { title: '6.2B, P = 4, M = 16 (the bundled specialists\' problem)', model: '6.2B', P: 4, M: 16, activation: 529076224, specialist: 'h200-6.2b-p4-m16-v1', specialistV2: 'h200-6.2b-p4-m16-v2' },
+  {
+    title: '1.5B, P = 16, M = 64 (P outside the training ranges)',
+    model: '1.5B',
+    P: 16,
+    M: 64,
+    activation: 223169536,
+    specialist: 'h200-1.5b-p16-m64-v1',
+    target: true,
+  },
+  {
+    title: '6.2B at sequence length 2048, P = 8, M = 32',
+    model: '6.2B-stage(4 of 32 layers) seq2048',
+    P: 8,
+    M: 32,
+    activation: 1058148352,
+    specialist: 'h200-6.2b-seq2048-p8-m32-v1',
+    target: true,
+  },
+  {
+    title: "14.6B, P = 8, M = 32 (the bundled specialists' problem)",
+    model: '14.6B',
+    P: 8,
+    M: 32,
+    activation: 493374464,
+    specialist: 'h200-14.6b-p8-m32-v1',
+    specialistV2: 'h200-14.6b-p8-m32-v2',
+  },
+  {
+    title: "6.2B, P = 4, M = 16 (the bundled specialists' problem)",
+    model: '6.2B',
+    P: 4,
+    M: 16,
+    activation: 529076224,
+    specialist: 'h200-6.2b-p4-m16-v1',
+    specialistV2: 'h200-6.2b-p4-m16-v2',
+  },
 ];
 
 const ms = (us) => (us / 1000).toFixed(2);
@@ -44,14 +76,37 @@ function compareArgs(p, v2 = false) {
     ? [`ppo:${GENERALIST}`, ...(p.specialistV2 ? [`ppo:${checkpoints}/${p.specialistV2}`] : []), 'zb-v', 'greedy-zb']
     : [`ppo:${GENERALIST}`, `ppo:${checkpoints}/${p.specialist}`, ...STATIC, ...HEURISTICS];
   return [
-    'compare', '--schedulers', names.join(','), ...(v2 ? ['--policy-chunks', '2'] : []), '--profile', 'packages/core-wasm/profiles/h200-fbw-profiles.json', '--model', p.model,
-    '--stages', String(p.P), '--micro-batches', String(p.M), '--mem-limit', String(p.P * p.activation),
-    '--sweep', `noise=${NOISE.join(',')}`, '--episodes', String(episodes), '--oracle-episodes', '0', '--force', '--json',
+    'compare',
+    '--schedulers',
+    names.join(','),
+    ...(v2 ? ['--policy-chunks', '2'] : []),
+    '--profile',
+    'packages/core-wasm/profiles/h200-fbw-profiles.json',
+    '--model',
+    p.model,
+    '--stages',
+    String(p.P),
+    '--micro-batches',
+    String(p.M),
+    '--mem-limit',
+    String(p.P * p.activation),
+    '--sweep',
+    `noise=${NOISE.join(',')}`,
+    '--episodes',
+    String(episodes),
+    '--oracle-episodes',
+    '0',
+    '--force',
+    '--json',
   ];
 }
 
 function compare(p, v2 = false) {
-  const r = spawnSync(process.execPath, [pprl, ...compareArgs(p, v2)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [pprl, ...compareArgs(p, v2)], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(`pprl compare failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -81,9 +136,11 @@ for (const p of PROBLEMS) {
   const at2 = (n, i) => c2.schedulers[n].points[i];
   const vs2 = (n, i) => relative(at2(n, i), at2(gen2, i));
   const specName = p.specialistV2 ? `ppo:${checkpoints}/${p.specialistV2}` : undefined;
-  summaryV2.push(
-    `| ${p.title} | ${NOISE.map((_, i) => `${ms(at2(gen2, i).makespan.mean)} / ${ms(at2('zb-v', i).makespan.mean)}: ${relText(vs2('zb-v', i))}`).join(' | ')} | ${specName ? relText(vs2(specName, NOISE.length - 1)) : '-'} |`,
-  );
+  const v2Cells = NOISE.map(
+    (_, i) => `${ms(at2(gen2, i).makespan.mean)} / ${ms(at2('zb-v', i).makespan.mean)}: ${relText(vs2('zb-v', i))}`,
+  ).join(' | ');
+  const v2Specialist = specName ? relText(vs2(specName, NOISE.length - 1)) : '-';
+  summaryV2.push(`| ${p.title} | ${v2Cells} | ${v2Specialist} |`);
   sections2.push(`npx pprl ${compareArgs(p, true).map(quote).join(' ')}`);
 
   console.log(`comparing on ${p.title}`);
@@ -115,19 +172,38 @@ for (const p of PROBLEMS) {
     const r = vs(spec, last);
     lines.push(verdict(r.mean <= 2, `within 2% of the specialist at cv 0.3 (mean): ${relText(r)}`));
     lines.push(verdict(r.hi <= 2, `within 2% of the specialist at cv 0.3 with the whole CI: upper end ${pct(r.hi)}`));
-    summary.push(`| ${p.title} | ${NOISE.map((_, i) => relText(vs('zb-h1', i))).join(' | ')} | ${relText(vs('greedy-zb', last))} | ${relText(vs(spec, last))} |`);
-  } else summary.push(`| ${p.title} | ${NOISE.map((_, i) => relText(vs('zb-h1', i))).join(' | ')} | ${relText(vs('greedy-zb', last))} | ${relText(vs(spec, last))} |`);
+    summary.push(
+      `| ${p.title} | ${NOISE.map((_, i) => relText(vs('zb-h1', i))).join(' | ')} | ` +
+        `${relText(vs('greedy-zb', last))} | ${relText(vs(spec, last))} |`,
+    );
+  } else
+    summary.push(
+      `| ${p.title} | ${NOISE.map((_, i) => relText(vs('zb-h1', i))).join(' | ')} | ` +
+        `${relText(vs('greedy-zb', last))} | ${relText(vs(spec, last))} |`,
+    );
   sections.push(
     [
       `### ${p.title}`,
       '',
-      `Memory limit ${(p.P * p.activation / 2 ** 30).toFixed(2)} GiB per device (P activations) for every scheduler; ${episodes} episodes per noise level from the held-out seed 0. The specialist was trained on this problem alone by \`pprl train --config packages/rl/configs/${p.specialist}.json\` in ${Math.round(specialistTrained.seconds)} s. Mean makespan in ms; "vs generalist" is the contender minus the generalist per paired episode with its 95% CI (positive: the generalist is faster).`,
+      `Memory limit ${((p.P * p.activation) / 2 ** 30).toFixed(2)} GiB per device (P activations) for every ` +
+        `scheduler; ${episodes} episodes per noise level from the held-out seed 0. The specialist was trained on ` +
+        `this problem alone by \`pprl train --config packages/rl/configs/${p.specialist}.json\` in ` +
+        `${Math.round(specialistTrained.seconds)} s. Mean makespan in ms; "vs generalist" is the contender minus the ` +
+        `generalist per paired episode with its 95% CI (positive: the generalist is faster).`,
       '',
       `| scheduler | peak GiB | ${NOISE.map((cv) => `cv ${cv} | vs generalist`).join(' | ')} |`,
       `| --- | --- | ${NOISE.map(() => '--- | ---').join(' | ')} |`,
       ...rows,
       '',
-      ...(lines.length > 0 ? ['Targets (the generalist minus the contender in percent of the contender\'s mean, 95% CI; negative: the generalist is faster):', '', ...lines, ''] : []),
+      ...(lines.length > 0
+        ? [
+            "Targets (the generalist minus the contender in percent of the contender's mean, 95% CI; negative: the " +
+              'generalist is faster):',
+            '',
+            ...lines,
+            '',
+          ]
+        : []),
       '```sh',
       `npx pprl ${compareArgs(p).map(quote).join(' ')}`,
       '```',
@@ -136,15 +212,34 @@ for (const p of PROBLEMS) {
 }
 
 const t = generalistConfig.teacher;
+const teachers = Object.entries(t.schedule)
+  .map(([v, n]) => `${n} for V = ${v}`)
+  .join(' and ');
 const text = [
   START,
   '## One policy for every pipeline: the generalist, zero-shot',
   '',
-  `\`${GENERALIST}\` was trained by \`npx pprl train --config packages/rl/configs/generalist.json --out runs/generalist\` in ${Math.round(generalistResult.seconds)} s (${generalistResult.globalStep.toLocaleString('en-US')} steps, ${Math.round(generalistResult.stepsPerSec).toLocaleString('en-US')} steps/s, TensorFlow.js backend \`${generalistResult.backend}\`) on a problem set of ${set.count} fixed problems drawn once from ranges that span the bundled H200 profiles: P ${range(set.stages)}, M from ${set.microBatchesPerStage[0]}P to ${set.microBatchesPerStage[1]}P, V ${range(set.chunks)} (V placement), B/F ${range(set.backwardRatio)}, W/F ${range(set.weightRatio)}, transfer/F ${range(set.commRatio)}, memory ${range(set.memoryFactor)} times P activations, noise cv ${range(set.cv)} (each problem its own). Each problem has its own teacher, ${Object.entries(t.schedule).map(([v, n]) => `${n} for V = ${v}`).join(' and ')}, cloned for ${t.cloneSteps.toLocaleString('en-US')} steps before PPO; the policy observes its teacher's next op (the plan features), so on a new problem the plan is built for that problem and the policy decides where to leave it. The weights are the run's best evaluation (update ${generalistResult.best.update}; the mean over the set's problems of makespan over the teacher's, ${generalistResult.best.policy.toFixed(4)}, on the run's own evaluation episodes).`,
+  `\`${GENERALIST}\` was trained by \`npx pprl train --config packages/rl/configs/generalist.json --out ` +
+    `runs/generalist\` in ${Math.round(generalistResult.seconds)} s ` +
+    `(${generalistResult.globalStep.toLocaleString('en-US')} steps, ` +
+    `${Math.round(generalistResult.stepsPerSec).toLocaleString('en-US')} steps/s, TensorFlow.js backend ` +
+    `\`${generalistResult.backend}\`) on a problem set of ${set.count} fixed problems drawn once from ranges that ` +
+    `span the bundled H200 profiles: P ${range(set.stages)}, M from ${set.microBatchesPerStage[0]}P to ` +
+    `${set.microBatchesPerStage[1]}P, V ${range(set.chunks)} (V placement), B/F ${range(set.backwardRatio)}, W/F ` +
+    `${range(set.weightRatio)}, transfer/F ${range(set.commRatio)}, memory ${range(set.memoryFactor)} times P ` +
+    `activations, noise cv ${range(set.cv)} (each problem its own). Each problem has its own teacher, ${teachers}, ` +
+    `cloned for ${t.cloneSteps.toLocaleString('en-US')} steps before PPO; the policy observes its teacher's next op ` +
+    `(the plan features), so on a new problem the plan is built for that problem and the policy decides where to ` +
+    `leave it. The weights are the run's best evaluation (update ${generalistResult.best.update}; the mean over the ` +
+    `set's problems of makespan over the teacher's, ${generalistResult.best.policy.toFixed(4)}, on the run's own ` +
+    `evaluation episodes).`,
   '',
-  'None of the problems below is in the set: the profiles are measured models, not drawn ones, and the first two lie outside its ranges (P = 16; the 6.2B model at sequence length 2048). All run one chunk per device (V = 1) at memory P, the setting with room left (at 2P the greedy heuristic is within 1% of a clairvoyant optimum).',
+  'None of the problems below is in the set: the profiles are measured models, not drawn ones, and the first two lie ' +
+    'outside its ranges (P = 16; the 6.2B model at sequence length 2048). All run one chunk per device (V = 1) at ' +
+    'memory P, the setting with room left (at 2P the greedy heuristic is within 1% of a clairvoyant optimum).',
   '',
-  'Summary: the generalist minus each contender in percent of the contender\'s mean, 95% CI (negative: the generalist is faster).',
+  "Summary: the generalist minus each contender in percent of the contender's mean, 95% CI (negative: the generalist " +
+    'is faster).',
   '',
   `| problem | ${NOISE.map((cv) => `vs zb-h1, cv ${cv}`).join(' | ')} | vs greedy-zb, cv 0.3 | vs specialist, cv 0.3 |`,
   `| --- | ${NOISE.map(() => '---').join(' | ')} | --- | --- |`,
@@ -153,7 +248,11 @@ const text = [
   ...sections.flatMap((s) => [s, '']),
   '### Two chunks per device (V = 2), against zb-v',
   '',
-  `The same policy run with two chunks per device in V placement (\`--policy-chunks 2\`: the model cut into two half-size chunks, as zb-v runs it) at the same memory limit, ${episodes} episodes per noise level. Each cell: generalist / zb-v mean makespan in ms, then the generalist minus zb-v in percent of zb-v's mean with its 95% CI (negative: the generalist is faster). The last column compares with the bundled V = 2 specialist where there is one.`,
+  `The same policy run with two chunks per device in V placement (\`--policy-chunks 2\`: the model cut into two ` +
+    `half-size chunks, as zb-v runs it) at the same memory limit, ${episodes} episodes per noise level. Each cell: ` +
+    `generalist / zb-v mean makespan in ms, then the generalist minus zb-v in percent of zb-v's mean with its 95% CI ` +
+    `(negative: the generalist is faster). The last column compares with the bundled V = 2 specialist where there is ` +
+    `one.`,
   '',
   `| problem | ${NOISE.map((cv) => `cv ${cv}`).join(' | ')} | vs V = 2 specialist, cv 0.3 |`,
   `| --- | ${NOISE.map(() => '---').join(' | ')} | --- |`,

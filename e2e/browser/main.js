@@ -61,7 +61,7 @@ run().then(
     out.textContent = JSON.stringify(result, null, 2);
   },
   (e) => {
-    window.pprlResult = { error: String((e && e.stack) || e) };
+    window.pprlResult = { error: String(e?.stack || e) };
     out.textContent = window.pprlResult.error;
   },
 );

@@ -91,8 +91,16 @@ describe('@pprl/core-wasm in headless Chromium', () => {
     server = await startServer(requests);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -112,7 +120,9 @@ describe('@pprl/core-wasm in headless Chromium', () => {
 
     const { port } = server.address() as AddressInfo;
     await page.goto(`http://127.0.0.1:${port}/index.html`);
-    await page.waitForFunction(() => (window as { pprlResult?: unknown }).pprlResult !== undefined, null, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as { pprlResult?: unknown }).pprlResult !== undefined, null, {
+      timeout: 30_000,
+    });
     const result = await page.evaluate(() => (window as unknown as { pprlResult: Record<string, unknown> }).pprlResult);
     await page.close();
 

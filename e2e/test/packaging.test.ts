@@ -25,10 +25,29 @@ interface Manifest {
 }
 
 /** pnpm's and vitest's own variables would leak into npm and the examples; everything else (proxy, CA) is kept. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) => !/^(npm_config_user_agent|npm_package_|npm_lifecycle_|npm_execpath|npm_node_execpath|npm_command|pnpm_|PNPM_|VITEST|TINYPOOL)/i.test(k),
-  ),
+const RUNNER_PREFIXES = [
+  'npm_config_user_agent',
+  'npm_package_',
+  'npm_lifecycle_',
+  'npm_execpath',
+  'npm_node_execpath',
+  'npm_command',
+  'pnpm_',
+  'PNPM_',
+  'VITEST',
+  'TINYPOOL',
+];
+const RUNNER_VARIABLES = new RegExp(`^(${RUNNER_PREFIXES.join('|')})`, 'i');
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUNNER_VARIABLES.test(k)));
+
+/** Paths a packed tarball must not hold: tests, AssemblyScript sources, build and test state, local configs. */
+const LEAKS = new RegExp(
+  [
+    /^(test|assembly|node_modules|\.turbo)\//.source,
+    /(^|\/)(test-results\.json|tsconfig[^/]*\.json|vitest\.config\.[^/]+)$/.source,
+    /\.(tgz|wat|tsbuildinfo)$/.source,
+    /\.test\.[jt]s$/.source,
+  ].join('|'),
 );
 
 interface RunResult {
@@ -40,7 +59,12 @@ interface RunResult {
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { cwd, env: cleanEnv, timeout: timeoutMs, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`\`${cmd} ${args.join(' ')}\` in ${cwd} failed (${error.code ?? error.signal}):\n${stderr}${stdout}`));
+      if (error)
+        reject(
+          new Error(
+            `\`${cmd} ${args.join(' ')}\` in ${cwd} failed (${error.code ?? error.signal}):\n${stderr}${stdout}`,
+          ),
+        );
       else resolve({ stdout, stderr });
     });
   });
@@ -49,7 +73,7 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Pro
 /** The fenced blocks of a language in a package README, in order. */
 async function readmeBlocks(dir: Dir, lang: 'js' | 'sh'): Promise<string[]> {
   const readme = await readFile(join(repo, 'packages', dir, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  const blocks = [...readme.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
   if (blocks.length === 0) throw new Error(`packages/${dir}/README.md has no \`\`\`${lang} block`);
   return blocks;
 }
@@ -89,9 +113,17 @@ beforeAll(async () => {
       .filter(Boolean)
       .map((p) => p.replace(/^package\//, ''));
   }
-  await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'pprl-consumer', private: true, type: 'module' }, null, 2));
+  await writeFile(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'pprl-consumer', private: true, type: 'module' }, null, 2),
+  );
   // plain npm, as a project outside the workspace would; third-party dependencies come from the registry
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...PACKAGES.map((d) => tarballs[d])], consumer, 150_000);
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--loglevel=error', ...PACKAGES.map((d) => tarballs[d])],
+    consumer,
+    150_000,
+  );
 }, 170_000);
 
 afterAll(async () => {
@@ -99,43 +131,50 @@ afterAll(async () => {
 });
 
 describe('tarballs', () => {
-  it.each(PACKAGES)('%s: pinned @pprl versions, every entry point present, no tests or build leftovers', async (dir) => {
-    const files = contents[dir];
-    const packed = JSON.parse(await readFile(join(consumer, 'node_modules', manifests[dir].name, 'package.json'), 'utf8')) as Manifest;
-    expect(JSON.stringify(packed)).not.toContain('workspace:');
-    for (const [dep, range] of Object.entries(packed.dependencies ?? {}))
-      if (dep.startsWith('@pprl/')) expect(range, dep).toBe(manifests[dir].version);
+  it.each(PACKAGES)(
+    '%s: pinned @pprl versions, every entry point present, no tests or build leftovers',
+    async (dir) => {
+      const files = contents[dir];
+      const packed = JSON.parse(
+        await readFile(join(consumer, 'node_modules', manifests[dir].name, 'package.json'), 'utf8'),
+      ) as Manifest;
+      expect(JSON.stringify(packed)).not.toContain('workspace:');
+      for (const [dep, range] of Object.entries(packed.dependencies ?? {}))
+        if (dep.startsWith('@pprl/')) expect(range, dep).toBe(manifests[dir].version);
 
-    const targets = [packed.main, packed.types, ...Object.values(packed.bin ?? {})];
-    for (const target of Object.values(packed.exports ?? {}))
-      targets.push(...(typeof target === 'string' ? [target] : Object.values(target)));
-    for (const target of targets.filter((t): t is string => !!t)) expect(files, `entry point ${target}`).toContain(posix.normalize(target));
+      const targets = [packed.main, packed.types, ...Object.values(packed.bin ?? {})];
+      for (const target of Object.values(packed.exports ?? {}))
+        targets.push(...(typeof target === 'string' ? [target] : Object.values(target)));
+      for (const target of targets.filter((t): t is string => !!t))
+        expect(files, `entry point ${target}`).toContain(posix.normalize(target));
 
-    const leaks = files.filter((f) =>
-      /^(test|assembly|node_modules|\.turbo)\/|(^|\/)(test-results\.json|tsconfig[^/]*\.json|vitest\.config\.[^/]+)$|\.(tgz|wat|tsbuildinfo)$|\.test\.[jt]s$/.test(f),
-    );
-    expect(leaks).toEqual([]);
+      const leaks = files.filter((f) => LEAKS.test(f));
+      expect(leaks).toEqual([]);
 
-    // every compiled module has its types and its source (the source maps point at ../src), and nothing in dist is
-    // stale (a module whose source is gone would still be published)
-    const js = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
-    expect(js.length).toBeGreaterThan(0);
-    for (const f of js) {
-      expect(files, `types of ${f}`).toContain(f.replace(/\.js$/, '.d.ts'));
-      expect(files, `source of ${f}`).toContain(f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'));
-    }
-    const installed = join(consumer, 'node_modules', manifests[dir].name);
-    for (const f of files.filter((f) => f.endsWith('.map'))) {
-      const map = JSON.parse(await readFile(join(installed, f), 'utf8')) as { sources: string[] };
-      for (const source of map.sources) expect(files, `${f} -> ${source}`).toContain(posix.join(posix.dirname(f), source));
-    }
-  });
+      // every compiled module has its types and its source (the source maps point at ../src), and nothing in dist is
+      // stale (a module whose source is gone would still be published)
+      const js = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
+      expect(js.length).toBeGreaterThan(0);
+      for (const f of js) {
+        expect(files, `types of ${f}`).toContain(f.replace(/\.js$/, '.d.ts'));
+        expect(files, `source of ${f}`).toContain(f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'));
+      }
+      const installed = join(consumer, 'node_modules', manifests[dir].name);
+      for (const f of files.filter((f) => f.endsWith('.map'))) {
+        const map = JSON.parse(await readFile(join(installed, f), 'utf8')) as { sources: string[] };
+        for (const source of map.sources)
+          expect(files, `${f} -> ${source}`).toContain(posix.join(posix.dirname(f), source));
+      }
+    },
+  );
 
   it('core-wasm holds the WebAssembly engine, the compiled modules with types, and the H200 profile', () => {
     const files = contents['core-wasm'];
     expect(files).toContain('build/pprl.wasm');
     expect(files).toContain('profiles/h200-fbw-profiles.json');
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/wasm.js', 'dist/simulator.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/wasm.js', 'dist/simulator.d.ts']),
+    );
     expect(files.filter((f) => f.startsWith('build/'))).toEqual(['build/pprl.wasm']);
   });
 
@@ -147,7 +186,9 @@ describe('tarballs', () => {
   it('npm resolved the @pprl dependencies to the installed tarballs, not to registry copies', () => {
     for (const dir of PACKAGES)
       for (const other of PACKAGES)
-        expect(existsSync(join(consumer, 'node_modules', manifests[dir].name, 'node_modules', manifests[other].name))).toBe(false);
+        expect(
+          existsSync(join(consumer, 'node_modules', manifests[dir].name, 'node_modules', manifests[other].name)),
+        ).toBe(false);
   });
 });
 
@@ -211,19 +252,32 @@ describe('README examples, run in the consumer project', () => {
 
   it('rl ships its bundled checkpoints and training configs', () => {
     for (const name of ['h200-6.2b-p4-m16-v2', 'h200-14.6b-p8-m32-v2', 'h200-6.2b-p4-m16-v1', 'h200-14.6b-p8-m32-v1'])
-      expect(contents.rl).toEqual(expect.arrayContaining([`checkpoints/${name}/meta.json`, `checkpoints/${name}/params.bin`, `configs/${name}.json`]));
+      expect(contents.rl).toEqual(
+        expect.arrayContaining([
+          `checkpoints/${name}/meta.json`,
+          `checkpoints/${name}/params.bin`,
+          `configs/${name}.json`,
+        ]),
+      );
   });
 
   it('@pprl/bench: the quick replay benchmark prints the WebAssembly and reference rates and their ratio', async () => {
     await writeFile(join(consumer, 'bench-readme.mjs'), await readmeExample('bench'));
-    const [wasm, reference, ratio] = (await run('node', ['bench-readme.mjs'], consumer)).stdout.trim().split(/\s+/).map(Number);
+    const [wasm, reference, ratio] = (await run('node', ['bench-readme.mjs'], consumer)).stdout
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     expect(wasm).toBeGreaterThan(0);
     expect(reference).toBeGreaterThan(0);
     expect(ratio).toBeCloseTo(wasm! / reference!, 9);
   });
 
   it('@pprl/cli: `npx pprl simulate 1f1b --stages 4 --micro-batches 8 --json` gives makespan 33', async () => {
-    const { stdout } = await run('npx', ['pprl', 'simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--json'], consumer);
+    const { stdout } = await run(
+      'npx',
+      ['pprl', 'simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--json'],
+      consumer,
+    );
     const r = JSON.parse(stdout);
     expect(r).toMatchObject({
       schedule: '1f1b',
@@ -238,9 +292,26 @@ describe('README examples, run in the consumer project', () => {
     expect((await run('npx', ['pprl', '--version'], consumer)).stdout.trim()).toBe(manifests.cli.version);
   });
 
-  it('@pprl/cli: every command of the README runs (demo, compare, schedule, train, evaluate, sweep, bench)', async () => {
+  it('@pprl/cli: every command of the README runs (demo, compare, schedule, train, ' +
+    'evaluate, sweep, bench)', async () => {
     // the README's `simulate my-schedule.csv` reads a torch CSV: write one first, as a user would
-    await run('npx', ['pprl', 'schedule', '1f1b', '--stages', '4', '--micro-batches', '8', '--format', 'torch-csv', '--out', 'my-schedule.csv'], consumer);
+    await run(
+      'npx',
+      [
+        'pprl',
+        'schedule',
+        '1f1b',
+        '--stages',
+        '4',
+        '--micro-batches',
+        '8',
+        '--format',
+        'torch-csv',
+        '--out',
+        'my-schedule.csv',
+      ],
+      consumer,
+    );
     const commands = (await readmeBlocks('cli', 'sh'))
       .flatMap((block) => block.split('\n'))
       .map((line) => line.replace(/#.*/, '').trim())
@@ -251,7 +322,8 @@ describe('README examples, run in the consumer project', () => {
     // in order, as a reader would run them (`sweep report` reads what `sweep` wrote)
     const results: ({ line: string } & RunResult)[] = [];
     for (const line of commands) results.push({ line, ...(await run('npx', line.split(/\s+/), consumer)) });
-    for (const { line, stdout } of results) if (line.includes('--json')) expect(() => JSON.parse(stdout), line).not.toThrow();
+    for (const { line, stdout } of results)
+      if (line.includes('--json')) expect(() => JSON.parse(stdout), line).not.toThrow();
     expect(existsSync(join(consumer, 'pprl-report/report.html'))).toBe(true); // pprl demo
     expect(existsSync(join(consumer, 'report/report.html'))).toBe(true); // pprl compare --out report
     expect(await readFile(join(consumer, 'zbv.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
@@ -259,13 +331,20 @@ describe('README examples, run in the consumer project', () => {
     expect(existsSync(join(consumer, 'sweeps/tiny/report.html'))).toBe(true); // pprl sweep report
   }, 240_000);
 
-  it('TypeScript: a strict NodeNext project type-checks against the installed declarations (skipLibCheck off)', async () => {
+  it('TypeScript: a strict NodeNext project type-checks against the installed declarations ' +
+    '(skipLibCheck off)', async () => {
     await writeFile(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
-          noUncheckedIndexedAccess: true, skipLibCheck: false, noEmit: true, types: [],
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: [],
         },
         include: ['consumer.ts'],
       }),

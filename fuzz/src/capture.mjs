@@ -40,6 +40,13 @@ export class Capture {
   /** A plain object for the main thread; `map` rewrites paths in the kept text. */
   result(map = (t) => t) {
     const control = this.control && { ...this.control, context: JSON.stringify(map(this.control.context)) };
-    return { text: map(this.head), truncated: this.bytes > this.head.length, chars: this.bytes, lines: this.lines + (this.lineLength > 0 ? 1 : 0), longest: this.longest, control };
+    return {
+      text: map(this.head),
+      truncated: this.bytes > this.head.length,
+      chars: this.bytes,
+      lines: this.lines + (this.lineLength > 0 ? 1 : 0),
+      longest: this.longest,
+      control,
+    };
   }
 }

@@ -21,7 +21,11 @@ export const MAX_LINE = 300;
 const STACK = /^\s+at .+[:(]\d+|\bat \S+\.(?:m?js|ts|cjs):\d+|\bat (?:async )?\S+ \(\S+:\d+:\d+\)/m;
 const DID_YOU_MEAN = /^\(Did you mean .+\?\)$/;
 
-const linesOf = (text) => text.replace(/\n$/, '').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+const linesOf = (text) =>
+  text
+    .replace(/\n$/, '')
+    .split('\n')
+    .filter((l, i, all) => l !== '' || i < all.length - 1);
 
 /** The subcommand of a case's argv ("bench env", "sweep report", "simulate"), for signatures. */
 export function commandOf(argv) {
@@ -57,36 +61,102 @@ export function classify(c, r) {
   // crashes and messages are grouped by their message whatever the command (the group lists the commands);
   // hangs and exit codes by command
   const sig = (cls, key) => (cls === 'crash' || cls === 'bad-message' ? `${cls} | ${key}` : `${cls} | ${cmd} | ${key}`);
-  if (r.hang) return { cls: 'hang', reasons: [`no exit within the time limit (${Math.round((r.limitMs ?? r.ms) / 1000)} s)`], signature: `hang | ${hangKey(c)}`, line: '' };
-  if (r.harnessError) return { cls: 'crash', reasons: ['the fuzz harness failed on this case'], signature: sig('crash', `harness ${normalize(r.harnessError.split('\n')[0])}`), line: r.harnessError };
+  if (r.hang)
+    return {
+      cls: 'hang',
+      reasons: [`no exit within the time limit (${Math.round((r.limitMs ?? r.ms) / 1000)} s)`],
+      signature: `hang | ${hangKey(c)}`,
+      line: '',
+    };
+  if (r.harnessError)
+    return {
+      cls: 'crash',
+      reasons: ['the fuzz harness failed on this case'],
+      signature: sig('crash', `harness ${normalize(r.harnessError.split('\n')[0])}`),
+      line: r.harnessError,
+    };
   if (r.workerError) {
     const oom = r.workerError.code === 'ERR_WORKER_OUT_OF_MEMORY';
     const line = oom ? 'out of memory (worker heap limit)' : r.workerError.message;
-    return { cls: 'crash', reasons: [oom ? 'ran out of memory' : 'fatal error in the worker'], signature: sig('crash', oom ? `out of memory${c.huge ? ` (huge ${c.huge})` : ''}` : normalize(line)), line };
+    return {
+      cls: 'crash',
+      reasons: [oom ? 'ran out of memory' : 'fatal error in the worker'],
+      signature: sig('crash', oom ? `out of memory${c.huge ? ` (huge ${c.huge})` : ''}` : normalize(line)),
+      line,
+    };
   }
-  if (r.workerExit !== undefined) return { cls: 'exit-other', reasons: [`process.exit(${r.workerExit}) from inside the command`], signature: sig('exit-other', `process.exit ${r.workerExit}`), line: '' };
+  if (r.workerExit !== undefined)
+    return {
+      cls: 'exit-other',
+      reasons: [`process.exit(${r.workerExit}) from inside the command`],
+      signature: sig('exit-other', `process.exit ${r.workerExit}`),
+      line: '',
+    };
 
   const err = linesOf(r.stderr.text);
   const out = r.stdout.text;
   if (r.uncaught.length) {
     const first = r.uncaught[0].split('\n')[0];
-    return { cls: 'crash', reasons: ['uncaught exception or rejection'], signature: sig('crash', normalize(first)), line: first };
+    return {
+      cls: 'crash',
+      reasons: ['uncaught exception or rejection'],
+      signature: sig('crash', normalize(first)),
+      line: first,
+    };
   }
-  if (r.polluted.length) return { cls: 'crash', reasons: [`prototype pollution: ${r.polluted.join(', ')} set on Object.prototype or Array.prototype`], signature: sig('crash', `prototype pollution ${r.polluted.join(',')}`), line: '' };
+  if (r.polluted.length)
+    return {
+      cls: 'crash',
+      reasons: [`prototype pollution: ${r.polluted.join(', ')} set on Object.prototype or Array.prototype`],
+      signature: sig('crash', `prototype pollution ${r.polluted.join(',')}`),
+      line: '',
+    };
   const internal = err.find((l) => /internal error/i.test(l));
-  if (r.code === 1 && internal) return { cls: 'crash', reasons: ['exit 1: internal error'], signature: sig('crash', normalize(internal)), line: internal };
+  if (r.code === 1 && internal)
+    return {
+      cls: 'crash',
+      reasons: ['exit 1: internal error'],
+      signature: sig('crash', normalize(internal)),
+      line: internal,
+    };
 
   const failed = r.code !== 0;
   if (r.tmp.length || (failed && r.partial.length)) {
     const files = [...r.tmp.map((t) => `${t} (temporary)`), ...(failed ? r.partial : [])];
-    const shape = files.map((f) => f.replace(/.*\//, '').replace(/\d+/g, 'N').replace(/\.[0-9a-f]{8}\./, '.H.')).sort().join(', ');
-    return { cls: 'half-written', reasons: [`left ${files.join('; ')} (exit ${r.code})`], signature: sig('half-written', `exit ${r.code}: ${normalize(shape)}`), line: err[0] ?? '' };
+    const shape = files
+      .map((f) =>
+        f
+          .replace(/.*\//, '')
+          .replace(/\d+/g, 'N')
+          .replace(/\.[0-9a-f]{8}\./, '.H.'),
+      )
+      .sort()
+      .join(', ');
+    return {
+      cls: 'half-written',
+      reasons: [`left ${files.join('; ')} (exit ${r.code})`],
+      signature: sig('half-written', `exit ${r.code}: ${normalize(shape)}`),
+      line: err[0] ?? '',
+    };
   }
 
-  const control = [r.stderr.control && `stderr ${r.stderr.control.context}`, r.stdout.control && `stdout ${r.stdout.control.context}`].filter(Boolean);
+  const control = [
+    r.stderr.control && `stderr ${r.stderr.control.context}`,
+    r.stdout.control && `stdout ${r.stdout.control.context}`,
+  ].filter(Boolean);
   if (r.code === 0) {
-    if (control.length) return { cls: 'bad-message', reasons: [`exit 0 but raw control characters in the output: ${control.join('; ')}`], signature: sig('bad-message', `exit 0 control characters in ${r.stdout.control ? 'stdout' : 'stderr'}`), line: err[0] ?? out.split('\n')[0] };
-    const help = /^Usage: pprl/.test(out) || /^Usage: pprl/.test(r.stderr.text) || out.trim() === '0.1.0' || /^\d+\.\d+\.\d+$/.test(out.trim());
+    if (control.length)
+      return {
+        cls: 'bad-message',
+        reasons: [`exit 0 but raw control characters in the output: ${control.join('; ')}`],
+        signature: sig('bad-message', `exit 0 control characters in ${r.stdout.control ? 'stdout' : 'stderr'}`),
+        line: err[0] ?? out.split('\n')[0],
+      };
+    const help =
+      /^Usage: pprl/.test(out) ||
+      /^Usage: pprl/.test(r.stderr.text) ||
+      out.trim() === '0.1.0' ||
+      /^\d+\.\d+\.\d+$/.test(out.trim());
     return { cls: help ? 'help' : 'ok', reasons: [], signature: '', line: '' };
   }
   if (r.code === 2) {
@@ -105,5 +175,10 @@ export function classify(c, r) {
     return { cls: 'bad-message', reasons, signature: sig('bad-message', `${key}: ${normalize(first)}`), line: first };
   }
   const line = err.find((l) => l.startsWith('pprl:')) ?? err[err.length - 1] ?? '';
-  return { cls: 'exit-other', reasons: [`exit ${r.code}`], signature: sig('exit-other', `exit ${r.code}: ${normalize(line)}`), line };
+  return {
+    cls: 'exit-other',
+    reasons: [`exit ${r.code}`],
+    signature: sig('exit-other', `exit ${r.code}: ${normalize(line)}`),
+    line,
+  };
 }

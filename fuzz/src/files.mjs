@@ -5,11 +5,21 @@
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import { FIXTURES } from './commands.mjs';
-import { applyByteGenes, applyTreeGenes, byteGene, deeplyNestedText, expandDeep, jsonText, randomBytes, treeGene } from './mutate.mjs';
+import {
+  applyByteGenes,
+  applyTreeGenes,
+  byteGene,
+  deeplyNestedText,
+  expandDeep,
+  jsonText,
+  randomBytes,
+  treeGene,
+} from './mutate.mjs';
 import { CASE, outPath, writeBytes, writeText } from './paths.mjs';
-import { CONTROL_STRINGS, valueOf } from './values.mjs';
+import { CONTROL_STRINGS, valueOfKind } from './values.mjs';
 
-const writeMaybeBytes = (path, buf) => (Buffer.isBuffer(buf) && !isUtf8(buf) ? writeBytes(path, buf) : writeText(path, buf.toString('utf8')));
+const writeMaybeBytes = (path, buf) =>
+  Buffer.isBuffer(buf) && !isUtf8(buf) ? writeBytes(path, buf) : writeText(path, buf.toString('utf8'));
 function isUtf8(buf) {
   return Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
 }
@@ -17,7 +27,18 @@ function isUtf8(buf) {
 // ---------------------------------------------------------------------------------------------------------------
 // schedule files
 
-const ACTION_OPS = ['delete', 'duplicate', 'swap', 'move', 'corrupt', 'corrupt', 'reverseDevice', 'dropDevice', 'dupDevice', 'emptyDevice'];
+const ACTION_OPS = [
+  'delete',
+  'duplicate',
+  'swap',
+  'move',
+  'corrupt',
+  'corrupt',
+  'reverseDevice',
+  'dropDevice',
+  'dupDevice',
+  'emptyDevice',
+];
 const actionGene = fc.record({ op: fc.constantFrom(...ACTION_OPS), d: fc.nat(), i: fc.nat(), variant: fc.nat(40) });
 
 /** A corrupted action token ("0F3": stage 0, forward, micro-batch 3). */
@@ -130,9 +151,15 @@ const scheduleText = (fx) =>
         if (treeRate < 35) value = applyTreeGenes(value, tree);
         text = jsonText(value, indent);
       } else {
-        const lines = src.text.replace(/\n$/, '').split('\n').map((l) => l.split(','));
+        const lines = src.text
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => l.split(','));
         mutateDevices(lines, actions);
-        text = `${lines.map((l) => (Array.isArray(l) ? l.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))).join(',') : String(l))).join('\n')}\n`;
+        const mutatedRows = lines.map((l) =>
+          Array.isArray(l) ? l.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))).join(',') : String(l),
+        );
+        text = `${mutatedRows.join('\n')}\n`;
       }
       return { src, data: byteRate < 25 ? applyByteGenes(text, bytes) : Buffer.from(text, 'utf8') };
     });
@@ -144,17 +171,36 @@ export function scheduleFileCase(fx) {
       text: scheduleText(fx),
       ext: fc.integer({ min: 0, max: 99 }),
       cmd: fc.constantFrom('simulate', 'simulate', 'schedule'),
-      episodes: valueOf('episodes', { badWeight: 5 }),
+      episodes: valueOfKind('episodes', { badWeight: 5 }),
       noise: fc.constantFrom(null, null, '0.2', '0'),
       json: fc.boolean(),
-      format: valueOf('format', { badWeight: 5 }),
+      format: valueOfKind('format', { badWeight: 5 }),
       out: outPath('converted.out'),
       outRate: fc.integer({ min: 0, max: 99 }),
-      override: fc.constantFrom([], [], [], [], ['--stages', '3'], ['--micro-batches', '2'], ['--chunks', '2'], ['--placement', 'v'], ['--chunks', '1'], ['--mem-limit', '2'], ['--cost-f', '1,2,3']),
+      override: fc.constantFrom(
+        [],
+        [],
+        [],
+        [],
+        ['--stages', '3'],
+        ['--micro-batches', '2'],
+        ['--chunks', '2'],
+        ['--placement', 'v'],
+        ['--chunks', '1'],
+        ['--mem-limit', '2'],
+        ['--cost-f', '1,2,3'],
+      ),
     })
     .map(({ text, ext, cmd, episodes, noise, json, format, out, outRate, override }) => {
       const real = text.src.format === 'json' ? 'json' : 'csv';
-      const name = ext < 85 ? `schedule.${real}` : ext < 90 ? `schedule.${real.toUpperCase()}` : ext < 95 ? `schedule.${real === 'json' ? 'csv' : 'json'}` : `schedule.${real}.txt`;
+      const name =
+        ext < 85
+          ? `schedule.${real}`
+          : ext < 90
+            ? `schedule.${real.toUpperCase()}`
+            : ext < 95
+              ? `schedule.${real === 'json' ? 'csv' : 'json'}`
+              : `schedule.${real}.txt`;
       const files = [writeMaybeBytes(name, text.data)];
       const argv = [cmd, `${CASE}/${name}`, ...override];
       if (cmd === 'simulate') {
@@ -203,12 +249,16 @@ export function isBudgetPath(path) {
 export function tameConfig(config) {
   if (!config || typeof config !== 'object' || Array.isArray(config)) return config;
   const cap = (obj, key, max) => {
-    if (obj && typeof obj === 'object' && typeof obj[key] === 'number' && obj[key] > max && Number.isFinite(obj[key])) obj[key] = max;
+    if (obj && typeof obj === 'object' && typeof obj[key] === 'number' && obj[key] > max && Number.isFinite(obj[key]))
+      obj[key] = max;
   };
-  for (const k of ['totalSteps', 'envs', 'stepsPerRollout', 'epochs', 'minibatches', 'evalEpisodes']) cap(config, k, BUDGET_CAPS[k]);
+  for (const k of ['totalSteps', 'envs', 'stepsPerRollout', 'epochs', 'minibatches', 'evalEpisodes'])
+    cap(config, k, BUDGET_CAPS[k]);
   // an absent budget would take its default (2,000,000 steps, 64 environments): set the small ones
-  for (const k of ['totalSteps', 'envs', 'stepsPerRollout', 'evalEpisodes']) if (!(k in config)) config[k] = BUDGET_CAPS[k];
-  if (config.teacher && typeof config.teacher === 'object') cap(config.teacher, 'cloneSteps', BUDGET_CAPS['teacher.cloneSteps']);
+  for (const k of ['totalSteps', 'envs', 'stepsPerRollout', 'evalEpisodes'])
+    if (!(k in config)) config[k] = BUDGET_CAPS[k];
+  if (config.teacher && typeof config.teacher === 'object')
+    cap(config.teacher, 'cloneSteps', BUDGET_CAPS['teacher.cloneSteps']);
   if (config.problem && typeof config.problem === 'object') {
     cap(config.problem, 'stages', BUDGET_CAPS['problem.stages']);
     cap(config.problem, 'microBatches', BUDGET_CAPS['problem.microBatches']);
@@ -235,11 +285,27 @@ const HUGE_BUDGETS = [
 /** A repository config (or the fixture's) with tiny step budgets: what the mutations start from. */
 const tinyConfig = (fx) =>
   fc
-    .record({ c: fc.nat(), steps: fc.constantFrom(64, 128, 256), envs: fc.constantFrom(2, 4), rollout: fc.constantFrom(8, 16), evalInterval: fc.constantFrom(0, 1, 2), evalEpisodes: fc.constantFrom(2, 4) })
+    .record({
+      c: fc.nat(),
+      steps: fc.constantFrom(64, 128, 256),
+      envs: fc.constantFrom(2, 4),
+      rollout: fc.constantFrom(8, 16),
+      evalInterval: fc.constantFrom(0, 1, 2),
+      evalEpisodes: fc.constantFrom(2, 4),
+    })
     .map(({ c, steps, envs, rollout, evalInterval, evalEpisodes }) => {
       const all = [{ name: 'fixture', value: fx.trainConfig }, ...fx.configs];
       const base = structuredClone(all[c % all.length].value);
-      Object.assign(base, { totalSteps: steps, envs, stepsPerRollout: rollout, evalInterval, evalEpisodes, checkpointInterval: 1, epochs: 1, minibatches: 2 });
+      Object.assign(base, {
+        totalSteps: steps,
+        envs,
+        stepsPerRollout: rollout,
+        evalInterval,
+        evalEpisodes,
+        checkpointInterval: 1,
+        epochs: 1,
+        minibatches: 2,
+      });
       base.network = { ...(base.network ?? {}), hidden: [8, 8] };
       if (base.teacher) base.teacher.cloneSteps = Math.min(base.teacher.cloneSteps ?? 0, 64);
       if (base.problem) {
@@ -280,10 +346,63 @@ export function trainConfigCase(fx, { huge = false } = {}) {
 // sweep files
 
 /** Sweep field names: real dotted fields, unknown ones, and prototype keys. */
-const SWEEP_FIELDS = ['seed', 'learningRate', 'entropyCoef', 'problem.noise.cv', 'network.hidden', 'gamma', 'envs', 'totalSteps', 'nope', 'network.nope', 'problem..stages', '', '.', 'seed.', 'problem.stages.x', '__proto__.polluted', 'constructor.prototype.polluted', 'network.__proto__.polluted', 'ünï', 'problem'];
-const DISTRIBUTIONS = [{ uniform: [0, 1] }, { logUniform: [1e-4, 1e-3] }, { int: [1, 3] }, { choice: [1, 2] }, { uniform: [1, 0] }, { logUniform: [0, 1] }, { int: [0.5, 2] }, { choice: [] }, { uniform: [0, 1], int: [0, 1] }, {}, { uniform: [0] }, { uniform: [-1e308, 1e308] }, { logUniform: [1e-300, 1e300] }, { int: [-9007199254740993, 9007199254740993] }, { normal: [0, 1] }, { choice: 'abc' }];
+const SWEEP_FIELDS = [
+  'seed',
+  'learningRate',
+  'entropyCoef',
+  'problem.noise.cv',
+  'network.hidden',
+  'gamma',
+  'envs',
+  'totalSteps',
+  'nope',
+  'network.nope',
+  'problem..stages',
+  '',
+  '.',
+  'seed.',
+  'problem.stages.x',
+  '__proto__.polluted',
+  'constructor.prototype.polluted',
+  'network.__proto__.polluted',
+  'ünï',
+  'problem',
+];
+const DISTRIBUTIONS = [
+  { uniform: [0, 1] },
+  { logUniform: [1e-4, 1e-3] },
+  { int: [1, 3] },
+  { choice: [1, 2] },
+  { uniform: [1, 0] },
+  { logUniform: [0, 1] },
+  { int: [0.5, 2] },
+  { choice: [] },
+  { uniform: [0, 1], int: [0, 1] },
+  {},
+  { uniform: [0] },
+  { uniform: [-1e308, 1e308] },
+  { logUniform: [1e-300, 1e300] },
+  // biome-ignore lint/correctness/noPrecisionLoss: 2^53 + 1 on purpose: the value a JSON reader cannot hold exactly
+  { int: [-9007199254740993, 9007199254740993] },
+  { normal: [0, 1] },
+  { choice: 'abc' },
+];
 
-const sweepGene = fc.record({ op: fc.constantFrom('gridField', 'gridValues', 'randomParam', 'samples', 'dropGrid', 'dropRandom', 'dupGridValue', 'emptyGrid'), f: fc.nat(SWEEP_FIELDS.length - 1), d: fc.nat(DISTRIBUTIONS.length - 1), n: fc.nat(100) });
+const sweepGene = fc.record({
+  op: fc.constantFrom(
+    'gridField',
+    'gridValues',
+    'randomParam',
+    'samples',
+    'dropGrid',
+    'dropRandom',
+    'dupGridValue',
+    'emptyGrid',
+  ),
+  f: fc.nat(SWEEP_FIELDS.length - 1),
+  d: fc.nat(DISTRIBUTIONS.length - 1),
+  n: fc.nat(100),
+});
 
 function applySweepGenes(sweep, genes) {
   if (!sweep || typeof sweep !== 'object') return sweep;
@@ -292,21 +411,50 @@ function applySweepGenes(sweep, genes) {
     switch (g.op) {
       case 'gridField':
         sweep.grid = { ...(sweep.grid && typeof sweep.grid === 'object' ? sweep.grid : {}) };
-        Object.defineProperty(sweep.grid, field, { value: [1, 2].slice(0, 1 + (g.n % 2)), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(sweep.grid, field, {
+          value: [1, 2].slice(0, 1 + (g.n % 2)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         break;
       case 'gridValues':
         if (sweep.grid && typeof sweep.grid === 'object') {
           const keys = Object.keys(sweep.grid);
-          if (keys.length) sweep.grid[keys[g.n % keys.length]] = [[], [1, 1], [null], Array.from({ length: 200 }, (_, i) => i), 'x', {}, [1e308, -1], [[64, 64]]][g.n % 8];
+          if (keys.length)
+            sweep.grid[keys[g.n % keys.length]] = [
+              [],
+              [1, 1],
+              [null],
+              Array.from({ length: 200 }, (_, i) => i),
+              'x',
+              {},
+              [1e308, -1],
+              [[64, 64]],
+            ][g.n % 8];
         }
         break;
       case 'randomParam':
-        sweep.random = { samples: 2, seed: 0, params: {}, ...(sweep.random && typeof sweep.random === 'object' ? sweep.random : {}) };
+        sweep.random = {
+          samples: 2,
+          seed: 0,
+          params: {},
+          ...(sweep.random && typeof sweep.random === 'object' ? sweep.random : {}),
+        };
         if (!sweep.random.params || typeof sweep.random.params !== 'object') sweep.random.params = {};
-        Object.defineProperty(sweep.random.params, field, { value: structuredClone(DISTRIBUTIONS[g.d]), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(sweep.random.params, field, {
+          value: structuredClone(DISTRIBUTIONS[g.d]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         break;
       case 'samples':
-        sweep.random = { params: { learningRate: { uniform: [1e-4, 1e-3] } }, ...(sweep.random && typeof sweep.random === 'object' ? sweep.random : {}), samples: [0, -1, 1, 2, 3, 10000, 10001, 1.5, 1e308, '2'][g.n % 10] };
+        sweep.random = {
+          params: { learningRate: { uniform: [1e-4, 1e-3] } },
+          ...(sweep.random && typeof sweep.random === 'object' ? sweep.random : {}),
+          samples: [0, -1, 1, 2, 3, 10000, 10001, 1.5, 1e308, '2'][g.n % 10],
+        };
         break;
       case 'dropGrid':
         delete sweep.grid;
@@ -315,7 +463,9 @@ function applySweepGenes(sweep, genes) {
         delete sweep.random;
         break;
       case 'dupGridValue':
-        if (sweep.grid && typeof sweep.grid === 'object') for (const k of Object.keys(sweep.grid)) if (Array.isArray(sweep.grid[k]) && sweep.grid[k].length) sweep.grid[k].push(sweep.grid[k][0]);
+        if (sweep.grid && typeof sweep.grid === 'object')
+          for (const k of Object.keys(sweep.grid))
+            if (Array.isArray(sweep.grid[k]) && sweep.grid[k].length) sweep.grid[k].push(sweep.grid[k][0]);
         break;
       case 'emptyGrid':
         sweep.grid = {};
@@ -337,7 +487,12 @@ const YAML_EXTRAS = [
   (t) => t.replace(/seed: (\d+)/, 'seed: .inf'),
   (t) => `${t}\nextra: !!set { a, b }\n`,
   (t) => `${t}---\nbase: {}\n`,
-  (t) => `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n${t}`,
+  (t) =>
+    'a: &a [x, x, x, x, x, x, x, x, x]\n' +
+    'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n' +
+    'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n' +
+    'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n' +
+    `e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n${t}`,
   (t) => `defaults: &defaults\n  envs: 2\n${t.replace(/^base:\n/m, 'base:\n  <<: *defaults\n')}`,
   (t) => t.replace(/\n {2}/g, '\n\t'),
   (t) => `${t}\nbase: { dup: 1 }\n`,
@@ -352,10 +507,26 @@ const YAML_EXTRAS = [
 
 const sweepBase = (fx) =>
   fc.record({ s: fc.nat(), cfg: tinyConfig(fx) }).map(({ s, cfg }) => {
-    const all = [{ name: 'fixture', value: { base: structuredClone(fx.trainConfig), grid: { seed: [1] } } }, ...fx.sweeps];
+    const all = [
+      { name: 'fixture', value: { base: structuredClone(fx.trainConfig), grid: { seed: [1] } } },
+      ...fx.sweeps,
+    ];
     const sweep = structuredClone(all[s % all.length].value);
     // the examples train for hours: their base gets the budgets of a tiny config
-    if (sweep && typeof sweep.base === 'object') sweep.base = tameConfig({ ...sweep.base, ...pick(cfg, ['totalSteps', 'envs', 'stepsPerRollout', 'evalEpisodes', 'evalInterval', 'checkpointInterval', 'epochs', 'minibatches']) });
+    if (sweep && typeof sweep.base === 'object')
+      sweep.base = tameConfig({
+        ...sweep.base,
+        ...pick(cfg, [
+          'totalSteps',
+          'envs',
+          'stepsPerRollout',
+          'evalEpisodes',
+          'evalInterval',
+          'checkpointInterval',
+          'epochs',
+          'minibatches',
+        ]),
+      });
     return sweep;
   });
 
@@ -367,7 +538,9 @@ function pick(o, keys) {
 function runCount(sweep) {
   try {
     const grid = Object.values(sweep.grid ?? {});
-    const n = grid.reduce((a, v) => a * (Array.isArray(v) ? v.length : Infinity), 1) * (sweep.random ? Number(sweep.random.samples) : 1);
+    const n =
+      grid.reduce((a, v) => a * (Array.isArray(v) ? v.length : Infinity), 1) *
+      (sweep.random ? Number(sweep.random.samples) : 1);
     return Number.isFinite(n) ? n : Infinity;
   } catch {
     return Infinity;
@@ -395,42 +568,88 @@ export function sweepFileCase(fx) {
       byteRate: fc.integer({ min: 0, max: 99 }),
       dryRun: fc.integer({ min: 0, max: 99 }),
       json: fc.boolean(),
-      shard: fc.option(valueOf('shard'), { freq: 6 }),
-      shards: fc.option(fc.tuple(valueOf('shards'), fc.constantFrom('SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX', null), fc.constantFrom('0', '1', '-1', '', 'x', ' 0 ', '99')), { freq: 8 }),
-      workers: fc.option(valueOf('workers'), { freq: 8 }),
+      shard: fc.option(valueOfKind('shard'), { freq: 6 }),
+      shards: fc.option(
+        fc.tuple(
+          valueOfKind('shards'),
+          fc.constantFrom('SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX', null),
+          fc.constantFrom('0', '1', '-1', '', 'x', ' 0 ', '99'),
+        ),
+        { freq: 8 },
+      ),
+      workers: fc.option(valueOfKind('workers'), { freq: 8 }),
       out: outPath('sweep'),
     })
-    .map(({ base, sweepGenes, tree, treeRate, format, yamlExtra, yamlRate, bytes, byteRate, dryRun, json, shard, shards, workers, out }) => {
-      let sweep = applySweepGenes(base, sweepGenes);
-      if (treeRate < 40) sweep = applyTreeGenes(sweep, tree);
-      if (sweep && typeof sweep.base === 'object' && sweep.base !== null) tameConfig(sweep.base);
-      let text = format === 'json' ? jsonText(sweep, 2) : expandDeep(sweep === undefined ? '' : toYaml(sweep, { aliasDuplicateObjects: false }));
-      if (format !== 'json' && yamlRate < 30) text = YAML_EXTRAS[yamlExtra](text);
-      const data = byteRate < 15 ? applyByteGenes(text, bytes) : Buffer.from(text, 'utf8');
-      const name = `sweep.${format}`;
-      const argv = ['sweep', '--config', `${CASE}/${name}`, '--out', out.value];
-      // a real sweep trains every run in a child process: only one or two tiny runs, never a varied budget
-      const real = dryRun < 8 && runCount(sweep) <= 2 && !variesBudget(sweep) && byteRate >= 15;
-      if (!real) argv.push('--dry-run');
-      if (json) argv.push('--json');
-      if (shard !== null) argv.push('--shard', shard);
-      const env = {};
-      if (shards !== null) {
-        argv.push('--shards', shards[0]);
-        if (shards[1]) env[shards[1]] = shards[2];
-      }
-      if (workers !== null) argv.push('--workers', workers);
-      return { argv, files: [writeMaybeBytes(name, data), ...out.files], env, huge: null };
-    });
+    .map(
+      ({
+        base,
+        sweepGenes,
+        tree,
+        treeRate,
+        format,
+        yamlExtra,
+        yamlRate,
+        bytes,
+        byteRate,
+        dryRun,
+        json,
+        shard,
+        shards,
+        workers,
+        out,
+      }) => {
+        let sweep = applySweepGenes(base, sweepGenes);
+        if (treeRate < 40) sweep = applyTreeGenes(sweep, tree);
+        if (sweep && typeof sweep.base === 'object' && sweep.base !== null) tameConfig(sweep.base);
+        let text =
+          format === 'json'
+            ? jsonText(sweep, 2)
+            : expandDeep(sweep === undefined ? '' : toYaml(sweep, { aliasDuplicateObjects: false }));
+        if (format !== 'json' && yamlRate < 30) text = YAML_EXTRAS[yamlExtra](text);
+        const data = byteRate < 15 ? applyByteGenes(text, bytes) : Buffer.from(text, 'utf8');
+        const name = `sweep.${format}`;
+        const argv = ['sweep', '--config', `${CASE}/${name}`, '--out', out.value];
+        // a real sweep trains every run in a child process: only one or two tiny runs, never a varied budget
+        const real = dryRun < 8 && runCount(sweep) <= 2 && !variesBudget(sweep) && byteRate >= 15;
+        if (!real) argv.push('--dry-run');
+        if (json) argv.push('--json');
+        if (shard !== null) argv.push('--shard', shard);
+        const env = {};
+        if (shards !== null) {
+          argv.push('--shards', shards[0]);
+          if (shards[1]) env[shards[1]] = shards[2];
+        }
+        if (workers !== null) argv.push('--workers', workers);
+        return { argv, files: [writeMaybeBytes(name, data), ...out.files], env, huge: null };
+      },
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // checkpoints
 
 const CORRUPTIONS = ['truncate', 'truncate', 'delete', 'toDir', 'garbage', 'json', 'json', 'nan', 'latest', 'empty'];
-const corruptionGene = fc.record({ op: fc.constantFrom(...CORRUPTIONS), f: fc.nat(), n: fc.nat(), tree: fc.array(treeGene, { minLength: 1, maxLength: 2 }), bytes: randomBytes });
+const corruptionGene = fc.record({
+  op: fc.constantFrom(...CORRUPTIONS),
+  f: fc.nat(),
+  n: fc.nat(),
+  tree: fc.array(treeGene, { minLength: 1, maxLength: 2 }),
+  bytes: randomBytes,
+});
 
-const LATEST_VALUES = [{ checkpoint: 'ckpt-999999', iteration: 999999 }, { checkpoint: '../best' }, { checkpoint: 'best' }, { checkpoint: 'ckpt-000003' }, { checkpoint: 'ckpt-1e3' }, { checkpoint: 3 }, {}, [], null, { checkpoint: 'ckpt-000004\n' }, { checkpoint: 'ckpt-0000004' }];
+const LATEST_VALUES = [
+  { checkpoint: 'ckpt-999999', iteration: 999999 },
+  { checkpoint: '../best' },
+  { checkpoint: 'best' },
+  { checkpoint: 'ckpt-000003' },
+  { checkpoint: 'ckpt-1e3' },
+  { checkpoint: 3 },
+  {},
+  [],
+  null,
+  { checkpoint: 'ckpt-000004\n' },
+  { checkpoint: 'ckpt-0000004' },
+];
 
 /** File operations that corrupt a copied tree (`root`: its path in the case directory; `tree`: its listing). */
 function corrupt(root, tree, jsonOf, genes) {
@@ -440,7 +659,11 @@ function corrupt(root, tree, jsonOf, genes) {
     const path = `${root}/${file.path}`;
     switch (g.op) {
       case 'truncate':
-        ops.push({ op: 'truncate', path, length: [0, 1, file.size - 1, Math.floor(file.size / 2), Math.max(0, file.size - 3), 4, 7][g.n % 7] });
+        ops.push({
+          op: 'truncate',
+          path,
+          length: [0, 1, file.size - 1, Math.floor(file.size / 2), Math.max(0, file.size - 3), 4, 7][g.n % 7],
+        });
         break;
       case 'delete':
         ops.push({ op: 'rm', path });
@@ -458,7 +681,8 @@ function corrupt(root, tree, jsonOf, genes) {
         break;
       }
       case 'nan':
-        if (file.path.endsWith('.bin')) ops.push({ op: 'fill', path, float: [NaN, Infinity, -Infinity, 1e38, 0][g.n % 5] });
+        if (file.path.endsWith('.bin'))
+          ops.push({ op: 'fill', path, float: [NaN, Infinity, -Infinity, 1e38, 0][g.n % 5] });
         else ops.push({ op: 'truncate', path, length: 0 });
         break;
       case 'latest':
@@ -473,41 +697,137 @@ function corrupt(root, tree, jsonOf, genes) {
 }
 
 /** A run stopped after update 3 of 4: no result.json, latest.json at ckpt-000003 (what --resume continues). */
-const REWIND = (root) => [{ op: 'rm', path: `${root}/result.json` }, writeText(`${root}/latest.json`, '{"checkpoint":"ckpt-000003","iteration":3}')];
+const REWIND = (root) => [
+  { op: 'rm', path: `${root}/result.json` },
+  writeText(`${root}/latest.json`, '{"checkpoint":"ckpt-000003","iteration":3}'),
+];
 
 /** `evaluate --policy`, `train --resume`, `compare --schedulers ppo:` and `sweep report` on corrupted copies. */
 export function checkpointCase(fx) {
   return fc
     .record({
-      what: fc.constantFrom('evaluate', 'evaluate', 'evaluate', 'resume', 'resume', 'compare', 'bundled', 'sweepReport', 'sweepResume'),
+      what: fc.constantFrom(
+        'evaluate',
+        'evaluate',
+        'evaluate',
+        'resume',
+        'resume',
+        'compare',
+        'bundled',
+        'sweepReport',
+        'sweepResume',
+      ),
       genes: fc.array(corruptionGene, { minLength: 0, maxLength: 3 }),
       rewind: fc.boolean(),
       sub: fc.constantFrom('', '', '/best', '/ckpt-000004', '/ckpt-000003'),
-      episodes: valueOf('evalEpisodes', { badWeight: 5 }),
+      episodes: valueOfKind('evalEpisodes', { badWeight: 5 }),
       oracle: fc.constantFrom('0', '0', '1'),
       schedulers: fc.constantFrom(null, null, '1f1b', 'zb-h1,greedy-zb', 'zb-v'),
-      problem: fc.constantFrom([], [], [], ['--noise', '0.3'], ['--seed', '5'], ['--stages', '3', '--micro-batches', '4'], ['--stages', '2', '--micro-batches', '4', '--chunks', '2', '--placement', 'v']),
+      problem: fc.constantFrom(
+        [],
+        [],
+        [],
+        ['--noise', '0.3'],
+        ['--seed', '5'],
+        ['--stages', '3', '--micro-batches', '4'],
+        ['--stages', '2', '--micro-batches', '4', '--chunks', '2', '--placement', 'v'],
+      ),
       json: fc.boolean(),
       real: fc.integer({ min: 0, max: 99 }),
     })
     .map(({ what, genes, rewind, sub, episodes, oracle, schedulers, problem, json, real }) => {
       const jsonFlag = json ? ['--json'] : [];
       if (what === 'sweepReport' || what === 'sweepResume') {
-        const files = [{ op: 'copy', from: '@sweep', path: 'sweep' }, ...corrupt('sweep', fx.sweep.files, fx.sweep.json, genes.length ? genes : [{ op: 'delete', f: 0, n: 0, tree: [], bytes: new Uint8Array() }])];
-        const argv = what === 'sweepReport' ? ['sweep', 'report', '--out', `${CASE}/sweep`, ...jsonFlag] : ['sweep', '--config', `${FIXTURES}/sweep.json`, '--out', `${CASE}/sweep`, ...(real < 5 ? [] : ['--dry-run']), ...jsonFlag];
+        const files = [
+          { op: 'copy', from: '@sweep', path: 'sweep' },
+          ...corrupt(
+            'sweep',
+            fx.sweep.files,
+            fx.sweep.json,
+            genes.length ? genes : [{ op: 'delete', f: 0, n: 0, tree: [], bytes: new Uint8Array() }],
+          ),
+        ];
+        const argv =
+          what === 'sweepReport'
+            ? ['sweep', 'report', '--out', `${CASE}/sweep`, ...jsonFlag]
+            : [
+                'sweep',
+                '--config',
+                `${FIXTURES}/sweep.json`,
+                '--out',
+                `${CASE}/sweep`,
+                ...(real < 5 ? [] : ['--dry-run']),
+                ...jsonFlag,
+              ];
         return { argv, files, huge: null };
       }
       if (what === 'bundled') {
         const b = fx.bundled[genes.length % fx.bundled.length];
         const name = b.dir.split('/').pop();
-        const files = [{ op: 'copy', from: `@bundled:${name}`, path: 'policy' }, ...corrupt('policy', b.files, {}, genes)];
-        return { argv: ['evaluate', '--policy', `${CASE}/policy`, '--episodes', episodes, '--oracle-episodes', oracle, '--schedulers', schedulers ?? 'zb-v', ...problem, ...jsonFlag], files, huge: null };
+        const files = [
+          { op: 'copy', from: `@bundled:${name}`, path: 'policy' },
+          ...corrupt('policy', b.files, {}, genes),
+        ];
+        return {
+          argv: [
+            'evaluate',
+            '--policy',
+            `${CASE}/policy`,
+            '--episodes',
+            episodes,
+            '--oracle-episodes',
+            oracle,
+            '--schedulers',
+            schedulers ?? 'zb-v',
+            ...problem,
+            ...jsonFlag,
+          ],
+          files,
+          huge: null,
+        };
       }
-      const files = [{ op: 'copy', from: '@run', path: 'run' }, ...(rewind ? REWIND('run') : []), ...corrupt('run', fx.run.files, fx.run.json, genes)];
-      if (what === 'resume') return { argv: ['train', '--config', `${FIXTURES}/train.json`, '--out', `${CASE}/run`, '--resume', ...jsonFlag], files, huge: null };
-      if (what === 'compare') return { argv: ['compare', '--schedulers', `ppo:${CASE}/run${sub},zb-h1`, '--stages', '2', '--micro-batches', '4', '--episodes', episodes, '--oracle-episodes', oracle, ...jsonFlag], files, huge: null };
-      const argv = ['evaluate', '--policy', `${CASE}/run${sub}`, '--episodes', episodes, '--oracle-episodes', oracle, ...(schedulers ? ['--schedulers', schedulers] : []), ...problem, ...jsonFlag];
+      const files = [
+        { op: 'copy', from: '@run', path: 'run' },
+        ...(rewind ? REWIND('run') : []),
+        ...corrupt('run', fx.run.files, fx.run.json, genes),
+      ];
+      if (what === 'resume')
+        return {
+          argv: ['train', '--config', `${FIXTURES}/train.json`, '--out', `${CASE}/run`, '--resume', ...jsonFlag],
+          files,
+          huge: null,
+        };
+      if (what === 'compare')
+        return {
+          argv: [
+            'compare',
+            '--schedulers',
+            `ppo:${CASE}/run${sub},zb-h1`,
+            '--stages',
+            '2',
+            '--micro-batches',
+            '4',
+            '--episodes',
+            episodes,
+            '--oracle-episodes',
+            oracle,
+            ...jsonFlag,
+          ],
+          files,
+          huge: null,
+        };
+      const argv = [
+        'evaluate',
+        '--policy',
+        `${CASE}/run${sub}`,
+        '--episodes',
+        episodes,
+        '--oracle-episodes',
+        oracle,
+        ...(schedulers ? ['--schedulers', schedulers] : []),
+        ...problem,
+        ...jsonFlag,
+      ];
       return { argv, files, huge: null };
     });
 }
-

@@ -8,21 +8,41 @@ const MAX_FILE_CHARS = 200_000;
 
 /** A word for a POSIX shell: single quotes, or $'...' when it holds control characters. */
 export function shellWord(s) {
-  if (/^[\w@%+=:,./$-]+$/.test(s) && !s.includes('$') ) return s;
-  if (/[\x00-\x1f\x7f-\x9f]/.test(s)) return `$'${s.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+  if (/^[\w@%+=:,./$-]+$/.test(s) && !s.includes('$')) return s;
+  if (/[\x00-\x1f\x7f-\x9f]/.test(s)) {
+    const escaped = s
+      .replace(/[\\']/g, (c) => `\\${c}`)
+      .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    return `$'${escaped}'`;
+  }
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The command line of a case, for a person (paths keep their placeholders). */
 export function commandLine(c) {
-  const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)} `).join('');
+  const env = Object.entries(c.env ?? {})
+    .map(([k, v]) => `${k}=${shellWord(v)} `)
+    .join('');
   return `${env}pprl ${c.argv.map(shellWord).join(' ')}`;
 }
 
 function fileForReport(op) {
   if (op.op !== 'write') return op;
-  if (op.base64 !== undefined) return op.base64.length > MAX_FILE_CHARS ? { ...op, base64: undefined, truncated: `${op.base64.length} base64 characters; regenerate the case with --only` } : op;
-  return op.text.length > MAX_FILE_CHARS ? { ...op, text: `${op.text.slice(0, 2000)}…`, truncated: `${op.text.length} characters; regenerate the case with --only` } : op;
+  if (op.base64 !== undefined)
+    return op.base64.length > MAX_FILE_CHARS
+      ? {
+          ...op,
+          base64: undefined,
+          truncated: `${op.base64.length} base64 characters; regenerate the case with --only`,
+        }
+      : op;
+  return op.text.length > MAX_FILE_CHARS
+    ? {
+        ...op,
+        text: `${op.text.slice(0, 2000)}…`,
+        truncated: `${op.text.length} characters; regenerate the case with --only`,
+      }
+    : op;
 }
 
 export class Findings {
@@ -38,14 +58,24 @@ export class Findings {
     this.total++;
     this.counts[verdict.cls]++;
     this.ms += r.ms ?? 0;
-    const t = (this.time[`${c.kind} ${commandOf(c.argv)}`] ??= { cases: 0, ms: 0, ok: 0 });
+    const key = `${c.kind} ${commandOf(c.argv)}`;
+    this.time[key] ??= { cases: 0, ms: 0, ok: 0 };
+    const t = this.time[key];
     t.cases++;
     t.ms += r.ms ?? 0;
     if (verdict.cls === 'ok') t.ok++;
     if (!FAIL_CLASSES.includes(verdict.cls)) return;
     let g = this.groups.get(verdict.signature);
     if (!g) {
-      g = { class: verdict.cls, signature: verdict.signature, count: 0, commands: [], message: verdict.line, reasons: verdict.reasons, examples: [] };
+      g = {
+        class: verdict.cls,
+        signature: verdict.signature,
+        count: 0,
+        commands: [],
+        message: verdict.line,
+        reasons: verdict.reasons,
+        examples: [],
+      };
       this.groups.set(verdict.signature, g);
     }
     g.count++;
@@ -87,7 +117,10 @@ export class Findings {
     for (const cls of CLASSES) {
       const n = this.counts[cls];
       const distinct = FAIL_CLASSES.includes(cls) ? String(this.groupsOf(cls).length) : '';
-      lines.push(`${cls.padEnd(13)} ${String(n).padStart(6)}  ${((100 * n) / Math.max(1, this.total)).toFixed(2).padStart(8)}%  ${distinct.padStart(8)}`);
+      lines.push(
+        `${cls.padEnd(13)} ${String(n).padStart(6)}  ` +
+          `${((100 * n) / Math.max(1, this.total)).toFixed(2).padStart(8)}%  ${distinct.padStart(8)}`,
+      );
     }
     lines.push(`${'total'.padEnd(13)} ${String(this.total).padStart(6)}`);
     for (const cls of FAIL_CLASSES)
@@ -104,7 +137,18 @@ export class Findings {
   toJSON() {
     const byClass = {};
     for (const cls of FAIL_CLASSES) byClass[cls] = this.groupsOf(cls);
-    const time = Object.fromEntries(Object.entries(this.time).sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => [k, { ...t, ms: Math.round(t.ms), meanMs: Math.round(t.ms / t.cases) }]));
-    return { counts: this.counts, total: this.total, failures: this.failures(), distinct: this.groups.size, findings: byClass, timeByKindAndCommand: time };
+    const time = Object.fromEntries(
+      Object.entries(this.time)
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([k, t]) => [k, { ...t, ms: Math.round(t.ms), meanMs: Math.round(t.ms / t.cases) }]),
+    );
+    return {
+      counts: this.counts,
+      total: this.total,
+      failures: this.failures(),
+      distinct: this.groups.size,
+      findings: byClass,
+      timeByKindAndCommand: time,
+    };
   }
 }

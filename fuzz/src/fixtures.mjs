@@ -16,7 +16,9 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI_BIN = join(dirname(fileURLToPath(import.meta.resolve('@pprl/cli'))), '..', 'bin', 'pprl.js');
 
 export const PROFILE_FILE = join(REPO, 'packages/core-wasm/profiles/h200-fbw-profiles.json');
-export const BUNDLED_CHECKPOINTS = ['h200-6.2b-p4-m16-v2', 'h200-6.2b-p4-m16-v1'].map((n) => join(REPO, 'packages/rl/checkpoints', n));
+export const BUNDLED_CHECKPOINTS = ['h200-6.2b-p4-m16-v2', 'h200-6.2b-p4-m16-v1'].map((n) =>
+  join(REPO, 'packages/rl/checkpoints', n),
+);
 const CONFIG_DIR = join(REPO, 'packages/rl/configs');
 const SWEEP_EXAMPLES = join(REPO, 'packages/cli/examples/sweep');
 
@@ -46,7 +48,10 @@ export const FIXTURE_TRAIN_CONFIG = {
 };
 
 /** The fixture sweep: two runs (seeds) of a 2-update training. */
-export const FIXTURE_SWEEP = { base: { ...FIXTURE_TRAIN_CONFIG, totalSteps: 128, evalInterval: 0 }, grid: { seed: [1, 2] } };
+export const FIXTURE_SWEEP = {
+  base: { ...FIXTURE_TRAIN_CONFIG, totalSteps: 128, evalInterval: 0 },
+  grid: { seed: [1, 2] },
+};
 
 /** Files of a directory tree, relative paths, with sizes. */
 export function listTree(dir) {
@@ -108,13 +113,27 @@ export async function makeFixtures(dir) {
   const runDir = join(dir, 'run');
   const sweepDir = join(dir, 'sweep');
   const schedules = [];
-  const jobs = [pprl(['train', '--config', trainConfigFile, '--out', runDir, '--json']), pprl(['sweep', '--config', sweepFile, '--out', sweepDir, '--workers', '2', '--json'])];
+  const jobs = [
+    pprl(['train', '--config', trainConfigFile, '--out', runDir, '--json']),
+    pprl(['sweep', '--config', sweepFile, '--out', sweepDir, '--workers', '2', '--json']),
+  ];
   // meanwhile the schedule files, in this process (a process each would take a second apiece)
   for (const [name, P, M] of EXPORTED) {
     for (const format of ['json', 'torch-csv']) {
       const file = join(dir, 'schedules', `${name}-p${P}-m${M}.${format === 'json' ? 'json' : 'csv'}`);
       schedules.push({ name, stages: P, microBatches: M, format, file });
-      await pprlHere(['schedule', name, '--stages', String(P), '--micro-batches', String(M), '--format', format, '--out', file]);
+      await pprlHere([
+        'schedule',
+        name,
+        '--stages',
+        String(P),
+        '--micro-batches',
+        String(M),
+        '--format',
+        format,
+        '--out',
+        file,
+      ]);
     }
   }
   await Promise.all(jobs);
@@ -125,7 +144,9 @@ export async function makeFixtures(dir) {
     .map((f) => ({ name: f, value: JSON.parse(readFileSync(join(CONFIG_DIR, f), 'utf8')) }));
   // the sweep files among the examples (k8s-job.yaml beside them is a Kubernetes manifest)
   const sweeps = [];
-  for (const f of readdirSync(SWEEP_EXAMPLES).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const f of readdirSync(SWEEP_EXAMPLES)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     try {
       const value = parseYaml(readFileSync(join(SWEEP_EXAMPLES, f), 'utf8'));
       if (value && typeof value === 'object' && 'base' in value) sweeps.push({ name: f, value });
@@ -150,6 +171,7 @@ export async function makeFixtures(dir) {
 /** The parsed JSON files of a tree (for mutation), by relative path. */
 function jsonFiles(dir) {
   const out = {};
-  for (const f of listTree(dir)) if (f.path.endsWith('.json')) out[f.path] = JSON.parse(readFileSync(join(dir, f.path), 'utf8'));
+  for (const f of listTree(dir))
+    if (f.path.endsWith('.json')) out[f.path] = JSON.parse(readFileSync(join(dir, f.path), 'utf8'));
   return out;
 }

@@ -40,7 +40,9 @@ export async function runFuzz(o = {}) {
     chdirOk = false;
   }
 
-  const indices = o.replay ? o.replay.map((_, i) => i) : (o.only ?? Array.from({ length: o.cases ?? 100_000 }, (_, i) => i));
+  const indices = o.replay
+    ? o.replay.map((_, i) => i)
+    : (o.only ?? Array.from({ length: o.cases ?? 100_000 }, (_, i) => i));
   let nextAt = 0;
   const next = () => {
     if (nextAt >= indices.length) return undefined;
@@ -55,21 +57,53 @@ export async function runFuzz(o = {}) {
   const hangs = new Map();
   const timeLimitMs = (c) => {
     const seen = hangs.get(hangKey(c)) ?? 0;
-    return 1000 * (repeatHangLimitSec > 0 && seen >= REPEAT_HANGS ? Math.min(repeatHangLimitSec, timeLimitSec) : timeLimitSec);
+    return (
+      1000 *
+      (repeatHangLimitSec > 0 && seen >= REPEAT_HANGS ? Math.min(repeatHangLimitSec, timeLimitSec) : timeLimitSec)
+    );
   };
-  const pool = new Pool({ size: workers, timeLimitMs, workerData: { casesDir: dirs.cases, fixturesDir: dirs.fixtures, repo: REPO, keep: o.keep ?? false, retireAfter: o.retireAfter ?? 3000 } });
+  const pool = new Pool({
+    size: workers,
+    timeLimitMs,
+    workerData: {
+      casesDir: dirs.cases,
+      fixturesDir: dirs.fixtures,
+      repo: REPO,
+      keep: o.keep ?? false,
+      retireAfter: o.retireAfter ?? 3000,
+    },
+  });
   const runStarted = Date.now();
   let lastProgress = runStarted;
   const progress = (final) => {
     const sec = (Date.now() - runStarted) / 1000;
-    o.onProgress?.({ done: findings.total, of: indices.length, sec, rate: findings.total / Math.max(sec, 1e-9), counts: findings.counts, replaced: pool.replaced, final });
+    o.onProgress?.({
+      done: findings.total,
+      of: indices.length,
+      sec,
+      rate: findings.total / Math.max(sec, 1e-9),
+      counts: findings.counts,
+      replaced: pool.replaced,
+      final,
+    });
   };
   if (o.log) writeFileSync(o.log, '');
   await pool.run(next, (c, r) => {
     const verdict = classify(c, r);
     findings.add(c, r, verdict);
     if (verdict.cls === 'hang') hangs.set(hangKey(c), (hangs.get(hangKey(c)) ?? 0) + 1);
-    if (o.log) appendFileSync(o.log, `${JSON.stringify({ index: c.index, kind: c.kind, class: verdict.cls, code: r.code ?? null, ms: Math.round(r.ms ?? 0), argv: c.argv, stderr: r.stderr?.text.split('\n')[0].slice(0, 300) ?? null })}\n`);
+    if (o.log) {
+      const logEntry = {
+        index: c.index,
+        kind: c.kind,
+        class: verdict.cls,
+        code: r.code ?? null,
+        ms: Math.round(r.ms ?? 0),
+        argv: c.argv,
+        stderr: r.stderr?.text.split('\n')[0].slice(0, 300) ?? null,
+      };
+      appendFileSync(o.log, `${JSON.stringify(logEntry)}\n`);
+    }
     if (Date.now() - lastProgress >= (o.progressEveryMs ?? 10_000)) {
       lastProgress = Date.now();
       progress(false);

@@ -9,7 +9,14 @@ import { COMMAND_WEIGHTS, flagsCase, topLevelCase } from './commands.mjs';
 import { checkpointCase, scheduleFileCase, sweepFileCase, trainConfigCase } from './files.mjs';
 
 /** Share of each kind of case, in percent. */
-export const KIND_WEIGHTS = { flags: 56, 'top-level': 2, 'schedule-file': 16, 'train-config': 8, sweep: 9, checkpoint: 9 };
+export const KIND_WEIGHTS = {
+  flags: 56,
+  'top-level': 2,
+  'schedule-file': 16,
+  'train-config': 8,
+  sweep: 9,
+  checkpoint: 9,
+};
 
 /** One case in this many is deliberately huge (one size at a large valid value). */
 export const HUGE_ONE_IN = 2000;
@@ -39,8 +46,13 @@ export function caseArbitraries(fx, { kinds, commands } = {}) {
   const normal = fc.noBias(weighted(all.map(([kind, arb]) => [arb.map(tag(kind)), KIND_WEIGHTS[kind]])));
   const hugeCmds = cmds.filter(([cmd]) => cmd !== 'bench all' && cmd !== 'demo' && cmd !== 'train' && cmd !== 'sweep');
   const hugeKinds = [];
-  if ((!kinds || kinds.includes('flags')) && hugeCmds.length) hugeKinds.push([weighted(hugeCmds.map(([cmd, w]) => [flagsCase(cmd, { fx, huge: true }), w])).map(tag('flags')), 8]);
-  if (!kinds || kinds.includes('train-config')) hugeKinds.push([trainConfigCase(fx, { huge: true }).map(tag('train-config')), 2]);
+  if ((!kinds || kinds.includes('flags')) && hugeCmds.length)
+    hugeKinds.push([
+      weighted(hugeCmds.map(([cmd, w]) => [flagsCase(cmd, { fx, huge: true }), w])).map(tag('flags')),
+      8,
+    ]);
+  if (!kinds || kinds.includes('train-config'))
+    hugeKinds.push([trainConfigCase(fx, { huge: true }).map(tag('train-config')), 2]);
   return { normal, huge: hugeKinds.length ? fc.noBias(weighted(hugeKinds)) : normal };
 }
 

@@ -43,7 +43,9 @@ export const GARBAGE_VALUES = [
   { constructor: { prototype: { polluted: true } } },
 ];
 
-/** `{"__proto__": ...}` as JSON text carries an own `__proto__` key through JSON.parse: keep it in the mutated object. */
+/**
+ * `{"__proto__": ...}` as JSON text carries an own `__proto__` key through JSON.parse: keep it in the mutated object.
+ */
 function protoObject() {
   return JSON.parse('{"__proto__": {"polluted": true}}');
 }
@@ -82,7 +84,9 @@ const DEEP_RE = /"?@@DEEP:(\d+):(array|object)@@"?/g;
 
 /** Text of a value nested `depth` levels deep in JSON (and YAML flow) arrays or objects. */
 export function deeplyNestedText(depth, kind = 'array') {
-  return kind === 'array' ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return kind === 'array'
+    ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 /** Replaces the deep-nesting markers of a serialized tree by the nesting itself. */
@@ -90,7 +94,25 @@ export function expandDeep(text) {
   return text.replace(DEEP_RE, (_, depth, kind) => deeplyNestedText(Number(depth), kind));
 }
 
-export const TREE_OPS = ['delete', 'set', 'set', 'set', 'wrongType', 'dupItem', 'dropItem', 'swapItems', 'unknownKey', 'deepNest', 'wrapArray', 'stringify', 'negate', 'scale', 'fraction', 'empty', 'proto'];
+export const TREE_OPS = [
+  'delete',
+  'set',
+  'set',
+  'set',
+  'wrongType',
+  'dupItem',
+  'dropItem',
+  'swapItems',
+  'unknownKey',
+  'deepNest',
+  'wrapArray',
+  'stringify',
+  'negate',
+  'scale',
+  'fraction',
+  'empty',
+  'proto',
+];
 
 /** One tree mutation: which path (an index into pathsOf), which operation, which garbage value, a number. */
 export const treeGene = fc.record({
@@ -117,7 +139,19 @@ export function applyTreeGenes(value, genes, protect = () => false) {
         root = setAt(root, path, garbage);
         break;
       case 'wrongType':
-        root = setAt(root, path, typeof cur === 'number' ? String(cur) : typeof cur === 'string' ? Number(cur.length) : Array.isArray(cur) ? { ...cur } : cur && typeof cur === 'object' ? Object.values(cur) : [cur]);
+        root = setAt(
+          root,
+          path,
+          typeof cur === 'number'
+            ? String(cur)
+            : typeof cur === 'string'
+              ? Number(cur.length)
+              : Array.isArray(cur)
+                ? { ...cur }
+                : cur && typeof cur === 'object'
+                  ? Object.values(cur)
+                  : [cur],
+        );
         break;
       case 'dupItem':
         if (Array.isArray(cur) && cur.length) cur.splice(g.n % cur.length, 0, structuredClone(cur[g.n % cur.length]));
@@ -133,7 +167,9 @@ export function applyTreeGenes(value, genes, protect = () => false) {
         }
         break;
       case 'unknownKey':
-        if (cur && typeof cur === 'object' && !Array.isArray(cur)) cur[['extra', 'Stages', 'stages ', 'ünknown', '', 'constructor', 'toString', 'hasOwnProperty'][g.n % 8]] = garbage;
+        if (cur && typeof cur === 'object' && !Array.isArray(cur))
+          cur[['extra', 'Stages', 'stages ', 'ünknown', '', 'constructor', 'toString', 'hasOwnProperty'][g.n % 8]] =
+            garbage;
         break;
       case 'deepNest':
         root = setAt(root, path, deepMarker([50, 1000, 5000, 20000][g.n % 4], g.n % 2 ? 'array' : 'object'));
@@ -165,7 +201,21 @@ export function applyTreeGenes(value, genes, protect = () => false) {
   return root;
 }
 
-export const BYTE_OPS = ['truncate', 'insertByte', 'replaceByte', 'crlf', 'cr', 'esc', 'nul', 'bom', 'appendGarbage', 'dropChar', 'dupLine', 'bigWhitespace', 'invalidUtf8'];
+export const BYTE_OPS = [
+  'truncate',
+  'insertByte',
+  'replaceByte',
+  'crlf',
+  'cr',
+  'esc',
+  'nul',
+  'bom',
+  'appendGarbage',
+  'dropChar',
+  'dupLine',
+  'bigWhitespace',
+  'invalidUtf8',
+];
 
 /** One byte-level mutation of a text. */
 export const byteGene = fc.record({ op: fc.constantFrom(...BYTE_OPS), at: fc.nat(), byte: fc.nat(255) });

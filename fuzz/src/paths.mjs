@@ -11,7 +11,15 @@ export const CASE = '$CASE';
 export const writeText = (path, text) => ({ op: 'write', path, text });
 export const writeBytes = (path, bytes) => ({ op: 'write', path, base64: Buffer.from(bytes).toString('base64') });
 
-const odd = fc.constantFrom('out dir', 'ünï', '日本', ...CONTROL_STRINGS.slice(0, 4).map((s) => s.replace(/\n/g, '')), '-rf', '.hidden', 'x'.repeat(300));
+const odd = fc.constantFrom(
+  'out dir',
+  'ünï',
+  '日本',
+  ...CONTROL_STRINGS.slice(0, 4).map((s) => s.replace(/\n/g, '')),
+  '-rf',
+  '.hidden',
+  'x'.repeat(300),
+);
 
 /**
  * Where a command writes (`--out`, `--out-dir`): `{ value, files }`, mostly a fresh path in the case directory,
@@ -23,14 +31,26 @@ export function outPath(name) {
   return fc.oneof(
     { arbitrary: fc.constant({ value: `${CASE}/${name}`, files: [] }), weight: 70 },
     { arbitrary: fc.constant({ value: `${CASE}/new/deeper/${name}`, files: [] }), weight: 4 },
-    { arbitrary: fc.constant({ value: `${CASE}/a-file/${name}`, files: [writeText('a-file', 'not a directory\n')] }), weight: 4 },
+    {
+      arbitrary: fc.constant({ value: `${CASE}/a-file/${name}`, files: [writeText('a-file', 'not a directory\n')] }),
+      weight: 4,
+    },
     { arbitrary: fc.constant({ value: `${CASE}/${name}`, files: [writeText(name, 'already here\n')] }), weight: 4 },
-    { arbitrary: fc.constant({ value: `${CASE}/${name}`, files: [{ op: 'mkdir', path: name }, writeText(`${name}/other.txt`, 'x\n')] }), weight: 4 },
+    {
+      arbitrary: fc.constant({
+        value: `${CASE}/${name}`,
+        files: [{ op: 'mkdir', path: name }, writeText(`${name}/other.txt`, 'x\n')],
+      }),
+      weight: 4,
+    },
     { arbitrary: odd.map((n) => ({ value: `${CASE}/${n}`, files: [] })), weight: 6 },
     { arbitrary: fc.constant({ value: '', files: [] }), weight: 2 },
     { arbitrary: fc.constantFrom('rel-out', 'rel dir/x', '.').map((v) => ({ value: v, files: [] })), weight: 2 },
     { arbitrary: fc.constant({ value: `${CASE}/`, files: [] }), weight: 2 },
-    { arbitrary: fc.constant({ value: `${CASE}/sym`, files: [{ op: 'symlink', path: 'sym', target: 'sym' }] }), weight: 2 },
+    {
+      arbitrary: fc.constant({ value: `${CASE}/sym`, files: [{ op: 'symlink', path: 'sym', target: 'sym' }] }),
+      weight: 2,
+    },
   );
 }
 
@@ -42,10 +62,24 @@ export function inPath(good) {
   return fc.oneof(
     { arbitrary: fc.constant(good), weight: 80 },
     { arbitrary: fc.constant({ value: `${CASE}/missing.json`, files: [] }), weight: 4 },
-    { arbitrary: fc.constant({ value: `${CASE}/a-dir.json`, files: [{ op: 'mkdir', path: 'a-dir.json' }] }), weight: 4 },
+    {
+      arbitrary: fc.constant({ value: `${CASE}/a-dir.json`, files: [{ op: 'mkdir', path: 'a-dir.json' }] }),
+      weight: 4,
+    },
     { arbitrary: fc.constant({ value: `${CASE}/empty.json`, files: [writeText('empty.json', '')] }), weight: 4 },
-    { arbitrary: fc.constant({ value: `${CASE}/loop.json`, files: [{ op: 'symlink', path: 'loop.json', target: 'loop.json' }] }), weight: 2 },
-    { arbitrary: fc.constantFrom(...UNICODE_STRINGS.slice(0, 3), ...CONTROL_STRINGS.slice(0, 2), '', '-').map((v) => ({ value: v, files: [] })), weight: 4 },
+    {
+      arbitrary: fc.constant({
+        value: `${CASE}/loop.json`,
+        files: [{ op: 'symlink', path: 'loop.json', target: 'loop.json' }],
+      }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc
+        .constantFrom(...UNICODE_STRINGS.slice(0, 3), ...CONTROL_STRINGS.slice(0, 2), '', '-')
+        .map((v) => ({ value: v, files: [] })),
+      weight: 4,
+    },
     { arbitrary: fc.constant({ value: '/dev/null', files: [] }), weight: 2 },
   );
 }

@@ -95,7 +95,22 @@ export class Pool {
         worker.on('error', (e) => {
           if (slot.worker !== worker) return;
           slot.worker = null;
-          if (slot.case) report(slot, { workerError: { code: e.code ?? null, message: `${e.name}: ${e.message}`, stack: String(e.stack ?? '').split('\n').slice(0, 8).join('\n') }, ms: Date.now() - slot.started }, true);
+          if (slot.case)
+            report(
+              slot,
+              {
+                workerError: {
+                  code: e.code ?? null,
+                  message: `${e.name}: ${e.message}`,
+                  stack: String(e.stack ?? '')
+                    .split('\n')
+                    .slice(0, 8)
+                    .join('\n'),
+                },
+                ms: Date.now() - slot.started,
+              },
+              true,
+            );
           else {
             exhausted = true;
             reject(new Error(`fuzz: a worker failed before running a case: ${e.stack ?? e}`));

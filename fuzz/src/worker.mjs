@@ -1,7 +1,19 @@
 // A fuzz worker thread: runs cases in-process by calling the CLI's main(argv), with process.stdout and
 // process.stderr writes captured, and reports for each case its exit code, output, uncaught errors and what it
 // left in its directory. The main thread classifies (classify.mjs) and enforces the time limit.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, cpSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  cpSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Capture } from './capture.mjs';
@@ -26,19 +38,30 @@ for (const [stream, which] of [
 
 // errors nobody caught: part of the running case (or of the previous one, if it left work behind)
 let stray = [];
-const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 8).join('\n')}` : `non-error thrown: ${String(e)}`);
+const describe = (e) =>
+  e instanceof Error
+    ? `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 8).join('\n')}`
+    : `non-error thrown: ${String(e)}`;
 process.on('uncaughtException', (e) => (current ? current.uncaught : stray).push(`uncaughtException: ${describe(e)}`));
-process.on('unhandledRejection', (e) => (current ? current.uncaught : stray).push(`unhandledRejection: ${describe(e)}`));
+process.on('unhandledRejection', (e) =>
+  (current ? current.uncaught : stray).push(`unhandledRejection: ${describe(e)}`),
+);
 
 // ---- the case directory -------------------------------------------------------------------------------------------
 /** Replaces the path placeholders of the generators. */
 function substitute(text, dir) {
-  return text.replaceAll('$CASE', dir).replaceAll('$FIXTURES', fixturesDir).replaceAll('$REPO', repo.replace(/\/$/, ''));
+  return text
+    .replaceAll('$CASE', dir)
+    .replaceAll('$FIXTURES', fixturesDir)
+    .replaceAll('$REPO', repo.replace(/\/$/, ''));
 }
 
 /** Writes back the placeholders into output, so that messages compare across cases. */
 function unsubstitute(text, dir) {
-  return text.replaceAll(dir, '$CASE').replaceAll(fixturesDir, '$FIXTURES').replaceAll(repo.replace(/\/$/, ''), '$REPO');
+  return text
+    .replaceAll(dir, '$CASE')
+    .replaceAll(fixturesDir, '$FIXTURES')
+    .replaceAll(repo.replace(/\/$/, ''), '$REPO');
 }
 
 function copySource(from) {
@@ -52,7 +75,8 @@ function copySource(from) {
 function prepare(dir, ops) {
   for (const o of ops) {
     const p = join(dir, o.path);
-    if (relative(dir, p).startsWith('..')) throw new Error(`fuzz: file operation outside the case directory: ${o.path}`);
+    if (relative(dir, p).startsWith('..'))
+      throw new Error(`fuzz: file operation outside the case directory: ${o.path}`);
     mkdirSync(dirname(p), { recursive: true });
     switch (o.op) {
       case 'write':
@@ -124,7 +148,12 @@ function jsonValid(file, size) {
   } catch {
     return undefined;
   }
-  const doc = file.endsWith('.jsonl') ? (text.split('\n').filter((l) => l.trim() !== '').pop() ?? '') : text;
+  const doc = file.endsWith('.jsonl')
+    ? (text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .pop() ?? '')
+    : text;
   try {
     JSON.parse(doc);
     return true;
@@ -133,7 +162,9 @@ function jsonValid(file, size) {
   }
 }
 
-/** The JSON files of a snapshot that parse (before the case ran: a file the case itself corrupted is not a leftover). */
+/**
+ * The JSON files of a snapshot that parse (before the case ran: a file the case itself corrupted is not a leftover).
+ */
 function validJson(dir, snap) {
   const out = new Set();
   for (const [path, e] of snap) if (!e.dir && jsonValid(join(dir, path), e.size)) out.add(path);
@@ -156,12 +187,13 @@ function leftovers(dir, before, after, wholeBefore) {
       if (!old || old.size > 0) partial.push(`${path} (empty)`);
       continue;
     }
-    if (jsonValid(join(dir, path), e.size) === false) partial.push(`${path} (${path.endsWith('.jsonl') ? 'last line is not' : 'not'} valid JSON, ${e.size} bytes)`);
+    if (jsonValid(join(dir, path), e.size) === false)
+      partial.push(`${path} (${path.endsWith('.jsonl') ? 'last line is not' : 'not'} valid JSON, ${e.size} bytes)`);
   }
   return { tmp, partial };
 }
 
-// ---- running a case ---------------------------------------------------------------------------------------------------
+// ---- running a case -------------------------------------------------------------------------------------------------
 const WATCHED_EVENTS = ['SIGINT', 'SIGTERM', 'exit', 'beforeExit'];
 
 async function runCase(c) {

@@ -5,12 +5,20 @@ import { expect, it } from 'vitest';
 import { FAIL_CLASSES } from '../src/classify.mjs';
 import { runFuzz } from '../src/fuzz.mjs';
 
-export const SLICE = { seed: 20260101, cases: 400 };
+const SLICE = { seed: 20260101, cases: 400 };
 
 it(`fuzz slice: ${SLICE.cases} cases of seed ${SLICE.seed} without failures`, async () => {
-  const { report, findings } = await runFuzz({ ...SLICE, workers: 2, timeLimitSec: 60, out: new URL('../fuzz-slice-findings.json', import.meta.url).pathname });
+  const { report, findings } = await runFuzz({
+    ...SLICE,
+    workers: 2,
+    timeLimitSec: 60,
+    out: new URL('../fuzz-slice-findings.json', import.meta.url).pathname,
+  });
   const table = findings.table();
-  console.log(`${table}\n${report.total} cases in ${report.runSec.toFixed(1)} s (${report.casesPerSec.toFixed(1)}/s); findings in fuzz/fuzz-slice-findings.json`);
+  console.log(
+    `${table}\n${report.total} cases in ${report.runSec.toFixed(1)} s (${report.casesPerSec.toFixed(1)}/s); findings ` +
+      'in fuzz/fuzz-slice-findings.json',
+  );
   expect(report.total).toBe(SLICE.cases);
   // most cases must get somewhere: a generator that only produced errors would test little
   expect(report.counts.ok).toBeGreaterThan(SLICE.cases / 5);

@@ -27,17 +27,25 @@ describe('generators', () => {
   it('tree mutations never touch the original and deep nesting is written into the text', () => {
     const original = { a: { b: [1, 2, 3] } };
     const frozen = JSON.stringify(original);
-    for (let n = 0; n < 200; n++) applyTreeGenes(original, [{ at: n, op: ['delete', 'set', 'dupItem', 'deepNest', 'proto'][n % 5], value: n % 10, n }]);
+    for (let n = 0; n < 200; n++)
+      applyTreeGenes(original, [
+        { at: n, op: ['delete', 'set', 'dupItem', 'deepNest', 'proto'][n % 5], value: n % 10, n },
+      ]);
     expect(JSON.stringify(original)).toBe(frozen);
     const deep = applyTreeGenes({ x: 1 }, [{ at: 1, op: 'deepNest', value: 0, n: 3 }]);
-    expect(jsonText(deep)).toContain(`${"[".repeat(20000)}1`);
+    expect(jsonText(deep)).toContain(`${'['.repeat(20000)}1`);
     expect(expandDeep('"@@DEEP:3:array@@"')).toBe('[[[1]]]');
   });
 
   it('byte mutations and budget caps', () => {
     expect(applyByteGenes('abc', [{ op: 'truncate', at: 2, byte: 0 }]).toString()).toBe('ab');
     expect(applyByteGenes('a\nb', [{ op: 'crlf', at: 0, byte: 0 }]).toString()).toBe('a\r\nb');
-    const c = tameConfig({ totalSteps: 1e9, envs: 4096, network: { hidden: [1024, 1024, 1024, 1024] }, problem: { stages: 1000 } });
+    const c = tameConfig({
+      totalSteps: 1e9,
+      envs: 4096,
+      network: { hidden: [1024, 1024, 1024, 1024] },
+      problem: { stages: 1000 },
+    });
     expect(c).toMatchObject({ totalSteps: 256, envs: 4, network: { hidden: [16, 16, 16] }, problem: { stages: 4 } });
   });
 });

@@ -42,9 +42,11 @@ export function readBenchResults(dir: string): BenchResults {
     } catch (e) {
       throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file}: expected a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new UserError(`${file}: expected a JSON object`);
     const declared = (value as { suite?: unknown }).suite;
-    if (declared !== undefined && declared !== suite) throw new UserError(`${file}: holds the results of suite "${String(declared)}", not "${suite}"`);
+    if (declared !== undefined && declared !== suite)
+      throw new UserError(`${file}: holds the results of suite "${String(declared)}", not "${suite}"`);
     (results as Record<string, unknown>)[suite] = value;
   }
   return results;
@@ -57,7 +59,8 @@ export function renderBenchmarks(results: BenchResults, opts: ReportOptions = {}
     [
       '# Benchmarks',
       '',
-      '<!-- Generated from the suites\' JSON by `pprl bench report` (packages/bench/src/report.ts); edit that, not this file. -->',
+      "<!-- Generated from the suites' JSON by `pprl bench report` (packages/bench/src/report.ts); " +
+        'edit that, not this file. -->',
       '',
       'One command regenerates every figure: it runs each suite, writes its JSON to the output directory, then renders',
       'this file from them:',
@@ -66,8 +69,10 @@ export function renderBenchmarks(results: BenchResults, opts: ReportOptions = {}
       command,
       '```',
       '',
-      'Throughput figures are medians of alternating repetitions with (min-max), the engines measured side by side in one',
-      'process after a warm-up. Shared machines are noisy: compare ratios from the same run, not absolute figures across',
+      'Throughput figures are medians of alternating repetitions with (min-max), ' +
+        'the engines measured side by side in one',
+      'process after a warm-up. Shared machines are noisy: ' +
+        'compare ratios from the same run, not absolute figures across',
       'runs. Each section gives the command that reproduces it alone and the machine it ran on.',
     ].join('\n'),
   ];
@@ -146,7 +151,12 @@ function defaultCommand(results: BenchResults): string {
   const options = [results.replay, results.env, results.quality, results.scale].map((r) => r?.options);
   const quick = options.some((o) => o?.quick === true);
   const threads = Math.max(0, ...options.map((o) => (o && 'threads' in o ? (o.threads ?? 0) : 0)));
-  return ['npx pprl bench all --out-dir bench-results', ...(quick ? ['--quick'] : []), ...(threads ? [`--threads ${threads}`] : []), '--report BENCHMARKS.md'].join(' ');
+  return [
+    'npx pprl bench all --out-dir bench-results',
+    ...(quick ? ['--quick'] : []),
+    ...(threads ? [`--threads ${threads}`] : []),
+    '--report BENCHMARKS.md',
+  ].join(' ');
 }
 
 function machineLine(m: MachineInfo | undefined, extra: string[] = []): string {
@@ -164,7 +174,16 @@ function percent(x: number | undefined): string {
 function threadsTable(unit: string, workloads: { name: string; points: ThreadPoint[] }[]): string {
   return table(
     ['workload', 'threads', `${unit}, sum over threads`, 'speedup', 'efficiency', 'CPU per thread'],
-    workloads.flatMap((w) => w.points.map((p) => [w.name, p.threads, millions(p.rate), p.speedup.toFixed(2), percent(p.efficiency), percent(p.cpuShare)])),
+    workloads.flatMap((w) =>
+      w.points.map((p) => [
+        w.name,
+        p.threads,
+        millions(p.rate),
+        p.speedup.toFixed(2),
+        percent(p.efficiency),
+        percent(p.cpuShare),
+      ]),
+    ),
   );
 }
 
@@ -187,9 +206,12 @@ function replaySection(r: ReplayBenchResult): string {
   const out = [
     '## Static replay: WebAssembly against the TypeScript reference',
     '',
-    `Workload: P = ${w.stages} devices, M = ${w.microBatches} micro-batches, 1F1B with W right after its B (${w.opsPerEpisode} ops per episode), ` +
-      `costs F = ${w.cost.F}, B = ${w.cost.B}, W = ${w.cost.W}, transfer ${w.comm}, noise cv ${w.noise} on compute and transfers; ` +
-      `${w.episodesPerBatch} episodes per WebAssembly call; ${w.repetitions} repetitions of ${w.seconds} s per engine. An op-event is one op ` +
+    `Workload: P = ${w.stages} devices, M = ${w.microBatches} micro-batches, ` +
+      `1F1B with W right after its B (${w.opsPerEpisode} ops per episode), ` +
+      `costs F = ${w.cost.F}, B = ${w.cost.B}, W = ${w.cost.W}, transfer ${w.comm}, ` +
+      `noise cv ${w.noise} on compute and transfers; ` +
+      `${w.episodesPerBatch} episodes per WebAssembly call; ` +
+      `${w.repetitions} repetitions of ${w.seconds} s per engine. An op-event is one op ` +
       'simulated (its noise drawn, dependencies checked, start and end computed).',
     '',
     fence(suiteCommand('replay', r.options)),
@@ -201,7 +223,15 @@ function replaySection(r: ReplayBenchResult): string {
       [
         ['WebAssembly', millions(r.wasm.rate), sig(r.wasm.episodesPerSec)],
         ['TypeScript reference', millions(r.reference.rate), sig(r.reference.episodesPerSec)],
-        ...(r.wasmNoiseFree ? [['WebAssembly, noise cv 0', millions(r.wasmNoiseFree.rate), sig(r.wasmNoiseFree.opEventsPerSec / w.opsPerEpisode)]] : []),
+        ...(r.wasmNoiseFree
+          ? [
+              [
+                'WebAssembly, noise cv 0',
+                millions(r.wasmNoiseFree.rate),
+                sig(r.wasmNoiseFree.opEventsPerSec / w.opsPerEpisode),
+              ],
+            ]
+          : []),
       ],
     ),
     '',
@@ -211,14 +241,23 @@ function replaySection(r: ReplayBenchResult): string {
   const noiseShare = r.wasmNoiseFree ? 1 - r.wasm.opEventsPerSec / r.wasmNoiseFree.opEventsPerSec : undefined;
   out.push(
     (noiseShare !== undefined
-      ? `Without noise the WebAssembly loop runs ${sig(r.wasmNoiseFree!.opEventsPerSec / 1e6)} M op-events/s, so drawing the noise (one hash and one ` +
+      ? `Without noise the WebAssembly loop runs ${sig(r.wasmNoiseFree!.opEventsPerSec / 1e6)} M op-events/s, ` +
+        'so drawing the noise (one hash and one ' +
         `table lookup per op and per transfer) takes about ${Math.round(100 * noiseShare)}% of the time here. `
       : '') +
       'The reference uses the same algorithm on typed arrays and V8 compiles it well, so the ratio is modest: the ' +
-      'WebAssembly engine\'s advantages are elsewhere (no allocation, the same code in browsers, and whole rollouts ' +
+      "WebAssembly engine's advantages are elsewhere (no allocation, the same code in browsers, and whole rollouts " +
       'inside one call in the environment below).',
   );
-  if (r.threads) out.push('', `Threads: the WebAssembly replay in 1 to ${r.threads.length} threads at once.`, '', threadsTable('M op-events/s', [{ name: 'WebAssembly replay', points: r.threads }]), '', threadsProse(r.machine));
+  if (r.threads)
+    out.push(
+      '',
+      `Threads: the WebAssembly replay in 1 to ${r.threads.length} threads at once.`,
+      '',
+      threadsTable('M op-events/s', [{ name: 'WebAssembly replay', points: r.threads }]),
+      '',
+      threadsProse(r.machine),
+    );
   return blocks(out);
 }
 
@@ -229,16 +268,23 @@ function envSection(r: EnvBenchResult): string {
   const w = r.workload;
   const hidden = r.mlp.hidden.join('x');
   const hasReference = r.byEnvs.some((p) => p.reference);
+  const observation = w.obsDim ? ` (observation ${w.obsDim} floats, ${w.actions} actions)` : '';
   const out = [
     '## Environment: decisions per second of whole rollouts in WebAssembly',
     '',
-    `Workload: P = ${w.stages}, M = ${w.microBatches}, costs F ${w.cost.F}, B ${w.cost.B}, W ${w.cost.W}, transfer ${w.comm}, noise cv ${w.noise}, ` +
-      `memory limit ${w.memLimit} (F +1, W -1), V = 1${w.obsDim ? ` (observation ${w.obsDim} floats, ${w.actions} actions)` : ''}; ${w.stepsPerCall} steps per ` +
-      `\`rollout\` call; ${w.repetitions} repetitions of ${w.seconds} s per policy. Greedy: the built-in \`greedy-zb\` rule inside the module, ` +
-      'no storage. Greedy, recorded: the same rollout storing observation, mask, action, reward and done, which is what the ' +
-      'TypeScript reference does: its `ReferenceEnv`s stepped by the same rule from TypeScript (observe, choose, step), ' +
-      `taking exactly the same decisions. MLP: ${hidden} tanh (orthogonal init), batched forwards, masked sampling, and ` +
-      'storage of observation, mask, action, log-probability, value, reward and done; "separate" is CleanRL\'s layout ' +
+    `Workload: P = ${w.stages}, M = ${w.microBatches}, costs F ${w.cost.F}, B ${w.cost.B}, W ${w.cost.W}, ` +
+      `transfer ${w.comm}, noise cv ${w.noise}, ` +
+      `memory limit ${w.memLimit} (F +1, W -1), V = 1${observation}; ${w.stepsPerCall} steps per ` +
+      `\`rollout\` call; ${w.repetitions} repetitions of ${w.seconds} s per policy. ` +
+      'Greedy: the built-in `greedy-zb` rule inside the module, ' +
+      'no storage. Greedy, recorded: the same rollout storing observation, mask, action, reward and done, ' +
+      'which is what the ' +
+      'TypeScript reference does: its `ReferenceEnv`s stepped by the same rule from TypeScript ' +
+      '(observe, choose, step), ' +
+      `taking exactly the same decisions. MLP: ${hidden} tanh (orthogonal init), batched forwards, ` +
+      'masked sampling, and ' +
+      'storage of observation, mask, action, log-probability, value, reward and done; ' +
+      '"separate" is CleanRL\'s layout ' +
       '(actor and critic networks), "shared" one trunk with two heads.',
     '',
     fence(suiteCommand('env', r.options)),
@@ -246,31 +292,61 @@ function envSection(r: EnvBenchResult): string {
     machineLine(r.machine),
     '',
     table(
-      ['envs', 'greedy M decisions/s', ...(hasReference ? ['greedy, recorded', 'TS reference, recorded', 'WASM / TS'] : []), `MLP ${hidden} separate`, `MLP ${hidden} shared trunk`],
+      [
+        'envs',
+        'greedy M decisions/s',
+        ...(hasReference ? ['greedy, recorded', 'TS reference, recorded', 'WASM / TS'] : []),
+        `MLP ${hidden} separate`,
+        `MLP ${hidden} shared trunk`,
+      ],
       r.byEnvs.map((p) => [
         p.envs,
         millions(p.greedy),
-        ...(hasReference ? [p.greedyRecorded ? millions(p.greedyRecorded) : '-', p.reference ? millions(p.reference) : '-', p.ratio !== undefined ? `**${p.ratio.toFixed(2)}**` : '-'] : []),
+        ...(hasReference
+          ? [
+              p.greedyRecorded ? millions(p.greedyRecorded) : '-',
+              p.reference ? millions(p.reference) : '-',
+              p.ratio !== undefined ? `**${p.ratio.toFixed(2)}**` : '-',
+            ]
+          : []),
         millions(p.mlp),
         millions(p.mlpShared),
       ]),
     ),
     '',
   ];
-  const best = (pick: (p: EnvBenchResult['byEnvs'][number]) => Rate) => Math.max(...r.byEnvs.map((p) => pick(p).median));
-  const verdict = (x: number, target: number) => `${sig(x / 1e6)} M (${x >= target ? 'meets' : 'below'} the target of ${sig(target / 1e6)} M)`;
+  const best = (pick: (p: EnvBenchResult['byEnvs'][number]) => Rate) =>
+    Math.max(...r.byEnvs.map((p) => pick(p).median));
+  const verdict = (x: number, target: number) =>
+    `${sig(x / 1e6)} M (${x >= target ? 'meets' : 'below'} the target of ${sig(target / 1e6)} M)`;
+  const multiplyAdds = r.mlp.multiplyAdds
+    ? ` (${r.mlp.multiplyAdds.toLocaleString('en-US')} multiply-adds per observation separate, ` +
+      `${r.mlpShared.multiplyAdds?.toLocaleString('en-US')} shared)`
+    : '';
   out.push(
-    `Best medians over N against the targets of issue 4: greedy ${verdict(best((p) => p.greedy), ENV_TARGETS.greedy)}, MLP separate ` +
-      `${verdict(best((p) => p.mlp), ENV_TARGETS.mlp)}, shared trunk ${verdict(best((p) => p.mlpShared), ENV_TARGETS.mlp)}. What bounds them: the MLP ` +
-      `policies are arithmetic${r.mlp.multiplyAdds ? ` (${r.mlp.multiplyAdds.toLocaleString('en-US')} multiply-adds per observation separate, ${r.mlpShared.multiplyAdds?.toLocaleString('en-US')} shared)` : ''}, ` +
+    `Best medians over N against the targets of issue 4: greedy ${verdict(
+      best((p) => p.greedy),
+      ENV_TARGETS.greedy,
+    )}, MLP separate ` +
+      `${verdict(
+        best((p) => p.mlp),
+        ENV_TARGETS.mlp,
+      )}, shared trunk ${verdict(
+        best((p) => p.mlpShared),
+        ENV_TARGETS.mlp,
+      )}. What bounds them: the MLP ` +
+      `policies are arithmetic${multiplyAdds}, ` +
       'close to what WebAssembly SIMD without fused multiply-add gives one core; the greedy figure is the event loop ' +
-      `itself (per-device eligibility, the event heap, noise)${greedyTrend(r.byEnvs)}. Recording adds an observation per decision and the stores.`,
+      `itself (per-device eligibility, the event heap, noise)${greedyTrend(r.byEnvs)}. ` +
+      'Recording adds an observation per decision and the stores.',
   );
   if (hasReference && r.reference) {
     out.push(
       '',
-      `At N = ${r.envs} the WebAssembly environment runs the recorded greedy rollout ${r.reference.ratio.toFixed(2)} times as fast as the ` +
-        'TypeScript reference. The reference is plain, readable TypeScript kept as the oracle of the differential tests ' +
+      `At N = ${r.envs} the WebAssembly environment runs the recorded greedy rollout ` +
+        `${r.reference.ratio.toFixed(2)} times as fast as the ` +
+        'TypeScript reference. The reference is plain, readable TypeScript ' +
+        'kept as the oracle of the differential tests ' +
         '(one object per environment, a result object per step); the WebAssembly module keeps every environment in ' +
         'structure-of-arrays memory and runs the whole rollout in one call.',
     );
@@ -279,7 +355,8 @@ function envSection(r: EnvBenchResult): string {
     const t = r.threads;
     out.push(
       '',
-      `Threads: every policy in 1 to ${t.greedy.length} threads at once, each thread with ${t.envs} environments of its own.`,
+      `Threads: every policy in 1 to ${t.greedy.length} threads at once, ` +
+        `each thread with ${t.envs} environments of its own.`,
       '',
       threadsTable('M decisions/s', [
         { name: 'greedy', points: t.greedy },
@@ -301,21 +378,39 @@ function greedyTrend(points: EnvBenchResult['byEnvs']): string {
   const change = last.greedy.median / first.greedy.median - 1;
   const range = `from N = ${first.envs} to N = ${last.envs}`;
   if (change < -0.1)
-    return `; it falls ${range} (${sig(first.greedy.median / 1e6)} M to ${sig(last.greedy.median / 1e6)} M) as per-environment state leaves the caches`;
-  return `; it moves by ${Math.round(100 * Math.abs(change))}% ${range}, so per-environment state leaving the caches costs little here`;
+    return (
+      `; it falls ${range} (${sig(first.greedy.median / 1e6)} M to ${sig(last.greedy.median / 1e6)} M) ` +
+      'as per-environment state leaves the caches'
+    );
+  return (
+    `; it moves by ${Math.round(100 * Math.abs(change))}% ${range}, ` +
+    'so per-environment state leaving the caches costs little here'
+  );
 }
 
 function qualitySection(r: QualityBenchResult): string {
   const w = r.workload;
   const ids = r.cases[0]?.rows.map((row) => row.schedule) ?? [];
-  const label = (c: QualityBenchResult['cases'][number]) => `P ${c.stages}, M ${c.microBatches}${c.model ? `, hidden ${c.model.hidden}` : ''}`;
-  const diffs = r.cases.flatMap((c) => c.rows.filter((row) => row.schedule === 'interleaved-1f1b').map((row) => row.difference));
-  const exact = r.cases.every((c) => c.rows.filter((row) => ['1f1b', 'zb-h1', 'zb-h2'].includes(row.schedule)).every((row) => Math.abs(row.difference) < 5e-5));
+  const label = (c: QualityBenchResult['cases'][number]) =>
+    `P ${c.stages}, M ${c.microBatches}${c.model ? `, hidden ${c.model.hidden}` : ''}`;
+  const diffs = r.cases.flatMap((c) =>
+    c.rows.filter((row) => row.schedule === 'interleaved-1f1b').map((row) => row.difference),
+  );
+  const exact = r.cases.every((c) =>
+    c.rows
+      .filter((row) => ['1f1b', 'zb-h1', 'zb-h2'].includes(row.schedule))
+      .every((row) => Math.abs(row.difference) < 5e-5),
+  );
+  const agreement = exact
+    ? 'match upstream to 4 decimals on every case'
+    : 'differ from upstream somewhere by 5e-5 or more (see the table)';
   const out = [
     '## Schedule quality against the zero-bubble reference',
     '',
-    `Bubble rates, ours / upstream, on the zero-bubble paper's ${w.cases} settings (copy, with where upstream's figures come from, in \`packages/bench/${w.data}\`). ` +
-      'ZB-H2 and zb-auto are timed by the span as upstream does, the others by the makespan. Interleaved 1F1B runs V = ' +
+    `Bubble rates, ours / upstream, on the zero-bubble paper's ${w.cases} settings ` +
+      `(copy, with where upstream's figures come from, in \`packages/bench/${w.data}\`). ` +
+      'ZB-H2 and zb-auto are timed by the span as upstream does, the others by the makespan. ' +
+      'Interleaved 1F1B runs V = ' +
       'layers / P chunks per device. Deterministic: the same on every machine.',
     '',
     fence(suiteCommand('quality', r.options)),
@@ -327,18 +422,22 @@ function qualitySection(r: QualityBenchResult): string {
       r.cases.map((c) => [label(c), ...c.rows.map((row) => `${row.ours.toFixed(4)} / ${row.upstream.toFixed(4)}`)]),
     ),
     '',
-    `1F1B, ZB-H1 and ZB-H2 ${exact ? 'match upstream to 4 decimals on every case' : 'differ from upstream somewhere by 5e-5 or more (see the table)'}. ` +
+    `1F1B, ZB-H1 and ZB-H2 ${agreement}. ` +
       (diffs.length
-        ? `Interleaved 1F1B is ${Math.min(...diffs).toFixed(4)} to ${Math.max(...diffs).toFixed(4)} higher because the reference's timing drops ` +
-          'the cross-chunk dependency for most micro-batches (reproduced in `packages/schedulers/test/upstream-handcrafted.test.ts`).'
+        ? `Interleaved 1F1B is ${Math.min(...diffs).toFixed(4)} to ${Math.max(...diffs).toFixed(4)} higher ` +
+          "because the reference's timing drops " +
+          'the cross-chunk dependency for most micro-batches ' +
+          '(reproduced in `packages/schedulers/test/upstream-handcrafted.test.ts`).'
         : ''),
   ];
   const cvMax = Math.max(...w.noise);
   const noisyIds = ids.filter((id) => id !== 'zb-h1');
   out.push(
     '',
-    `Under noise (cv ${cvMax}, ${w.episodes} episodes on common random numbers, seed ${w.seed}): mean makespan minus zb-h1's, episode by episode, ` +
-      'in microseconds with its 95% confidence interval (interleaved 1F1B has P V model stages, so its draws differ and it is paired by episode only).',
+    `Under noise (cv ${cvMax}, ${w.episodes} episodes on common random numbers, seed ${w.seed}): ` +
+      "mean makespan minus zb-h1's, episode by episode, " +
+      'in microseconds with its 95% confidence interval ' +
+      '(interleaved 1F1B has P V model stages, so its draws differ and it is paired by episode only).',
     '',
     table(
       ['case', 'zb-h1 mean makespan', ...noisyIds.map((id) => `${id} vs zb-h1`)],
@@ -364,19 +463,27 @@ function qualitySection(r: QualityBenchResult): string {
   if (slower > 0)
     out.push(
       '',
-      `zb-auto at the 1p memory limit is slower than ZB-H1 on the makespan in ${slower} of ${r.cases.length} cases: it optimises the span, ` +
-        'upstream\'s metric, not the makespan that a global synchronisation sees.',
+      `zb-auto at the 1p memory limit is slower than ZB-H1 on the makespan in ${slower} of ${r.cases.length} cases: ` +
+        'it optimises the span, ' +
+        "upstream's metric, not the makespan that a global synchronisation sees.",
     );
   if (r.threads) {
     const t = r.threads;
     out.push(
       '',
-      `Threads: the suite's ${t.jobs} jobs (a case's bubble rates, or its makespans at one noise level) shared out across 1 to ` +
-        `${t.timings.length} worker threads; the results were ${t.identicalResults ? 'identical' : 'NOT identical'} at every thread count.`,
+      `Threads: the suite's ${t.jobs} jobs (a case's bubble rates, or its makespans at one noise level) ` +
+        'shared out across 1 to ' +
+        `${t.timings.length} worker threads; ` +
+        `the results were ${t.identicalResults ? 'identical' : 'NOT identical'} at every thread count.`,
       '',
       table(
         ['threads', 'wall seconds', 'speedup', 'CPU per thread'],
-        t.timings.map((x) => [x.threads, `${sig(x.seconds.median)} (${sig(x.seconds.min)}-${sig(x.seconds.max)})`, x.speedup.toFixed(2), percent(x.cpuShare)]),
+        t.timings.map((x) => [
+          x.threads,
+          `${sig(x.seconds.median)} (${sig(x.seconds.min)}-${sig(x.seconds.max)})`,
+          x.speedup.toFixed(2),
+          percent(x.cpuShare),
+        ]),
       ),
       '',
       'CPU per thread is the CPU time the process got per thread and wall second; well below 100%, other work on the ' +
@@ -398,23 +505,37 @@ function scaleSection(r: ScaleBenchResult): string {
   return blocks([
     '## Scale: time per episode against the number of ops',
     '',
-    `Replay of 1F1B with split backward, noise cv ${w.noise}, P from ${Math.min(...stages)} to ${Math.max(...stages)} and M from ${Math.min(...mbs)} to ${Math.max(...mbs)} ` +
-      `(${r.points.length} grid points, ${Math.min(...opsRange).toLocaleString('en-US')} to ${Math.max(...opsRange).toLocaleString('en-US')} ops per episode); least-squares fit ` +
+    `Replay of 1F1B with split backward, noise cv ${w.noise}, ` +
+      `P from ${Math.min(...stages)} to ${Math.max(...stages)} and M from ${Math.min(...mbs)} to ${Math.max(...mbs)} ` +
+      `(${r.points.length} grid points, ` +
+      `${Math.min(...opsRange).toLocaleString('en-US')} to ` +
+      `${Math.max(...opsRange).toLocaleString('en-US')} ops per episode); least-squares fit ` +
       `of log(time per episode) = a + k log(ops); ${w.repetitions} repetitions of ${w.seconds} s per point.`,
     '',
     fence(suiteCommand('scale', r.options)),
     '',
     machineLine(r.machine),
     '',
-    table(['exponent k', 'R^2', 'ns per op, smallest to largest'], [[r.fit.k.toFixed(3), r.fit.r2.toFixed(4), `${sig(nsPerOp(first))} to ${sig(nsPerOp(last))}`]]),
+    table(
+      ['exponent k', 'R^2', 'ns per op, smallest to largest'],
+      [[r.fit.k.toFixed(3), r.fit.r2.toFixed(4), `${sig(nsPerOp(first))} to ${sig(nsPerOp(last))}`]],
+    ),
     '',
     table(
       ['P', 'M', 'ops per episode', 'us per episode', 'ns per op'],
-      r.points.map((p) => [p.stages, p.microBatches, p.opsPerEpisode, `${sig(p.secondsPerEpisode * 1e6)} (${sig(1e6 / p.rate.max)}-${sig(1e6 / p.rate.min)})`, sig(nsPerOp(p))]),
+      r.points.map((p) => [
+        p.stages,
+        p.microBatches,
+        p.opsPerEpisode,
+        `${sig(p.secondsPerEpisode * 1e6)} (${sig(1e6 / p.rate.max)}-${sig(1e6 / p.rate.min)})`,
+        sig(nsPerOp(p)),
+      ]),
     ),
     '',
-    `A replay visits every op once, so k = 1 means time linear in the number of ops (here k = ${r.fit.k.toFixed(3)}). ` +
-      `The time per op ranges from ${sig(Math.min(...perOp))} to ${sig(Math.max(...perOp))} ns; where it rises at the largest sizes, the per-episode ` +
+    'A replay visits every op once, so k = 1 means time linear in the number of ops ' +
+      `(here k = ${r.fit.k.toFixed(3)}). ` +
+      `The time per op ranges from ${sig(Math.min(...perOp))} to ${sig(Math.max(...perOp))} ns; ` +
+      'where it rises at the largest sizes, the per-episode ' +
       'state has left the caches.',
   ]);
 }
@@ -427,7 +548,9 @@ function trainValue(key: string, value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null && 'median' in value) {
     const r = value as Rate;
-    return key.endsWith('Share') ? `${(100 * r.median).toFixed(1)}% (${(100 * r.min).toFixed(1)}-${(100 * r.max).toFixed(1)}%)` : `${sig(r.median)} (${sig(r.min)}-${sig(r.max)})`;
+    return key.endsWith('Share')
+      ? `${(100 * r.median).toFixed(1)}% (${(100 * r.min).toFixed(1)}-${(100 * r.max).toFixed(1)}%)`
+      : `${sig(r.median)} (${sig(r.min)}-${sig(r.max)})`;
   }
   return '-';
 }
@@ -442,9 +565,12 @@ function trainSection(r: Record<string, unknown>): string {
       if (typeof item !== 'object' || item === null || !has(item as Record<string, unknown>)) return;
       const o = item as Record<string, unknown>;
       const envs = o.envs ?? o.numEnvs;
+      const hiddenPrefix = Array.isArray(o.hidden) ? `${o.hidden.join('x')} ` : '';
+      const networkName =
+        o.network === 'shared' ? 'shared trunk' : o.network === 'separate' ? 'separate actor and critic' : o.network;
       const label =
         typeof o.network === 'string'
-          ? `${Array.isArray(o.hidden) ? `${o.hidden.join('x')} ` : ''}${o.network === 'shared' ? 'shared trunk' : o.network === 'separate' ? 'separate actor and critic' : o.network}`
+          ? `${hiddenPrefix}${networkName}`
           : typeof envs === 'number'
             ? `${name}: ${envs} envs`
             : `${name} ${i + 1}`;
@@ -464,16 +590,31 @@ function trainSection(r: Record<string, unknown>): string {
     '',
     machineLine(machine, backend ? [`TensorFlow.js backend ${backend}`] : []),
   ];
-  if (rows.length && fields.length) out.push('', table(['', ...fields], rows.map((row) => [row.label, ...fields.map((k) => trainValue(k, row.values[k]))])));
-  else out.push('', 'The results hold none of the fields this report knows (stepsPerSec, rolloutShare, updateShare, backend).');
+  if (rows.length && fields.length)
+    out.push(
+      '',
+      table(
+        ['', ...fields],
+        rows.map((row) => [row.label, ...fields.map((k) => trainValue(k, row.values[k]))]),
+      ),
+    );
+  else
+    out.push(
+      '',
+      'The results hold none of the fields this report knows (stepsPerSec, rolloutShare, updateShare, backend).',
+    );
   if (typeof r.updateShare === 'number' && r.updateShare > 0.5)
     out.push(
       '',
       para(
-        `The updates take ${(100 * r.updateShare).toFixed(0)}% of the time: TensorFlow.js${backend ? ` (${backend} backend)` : ''} bounds the ` +
-          'throughput, not the environment. Its WebAssembly backend runs one thread in Node (no SharedArrayBuffer threads), and ' +
-          'an update is many small kernels (forward, the registered gradients, Adam per variable) over minibatches of ' +
-          'about 2,000 samples. Ways past it: tfjs-node (native TensorFlow, when it can be installed), the update written in ' +
+        `The updates take ${(100 * r.updateShare).toFixed(0)}% of the time: ` +
+          `TensorFlow.js${backend ? ` (${backend} backend)` : ''} bounds the ` +
+          'throughput, not the environment. ' +
+          'Its WebAssembly backend runs one thread in Node (no SharedArrayBuffer threads), and ' +
+          'an update is many small kernels (forward, the registered gradients, Adam per variable) ' +
+          'over minibatches of ' +
+          'about 2,000 samples. Ways past it: tfjs-node (native TensorFlow, when it can be installed), ' +
+          'the update written in ' +
           'the WebAssembly module next to the forward pass, or rollouts and updates on separate cores.',
       ),
     );

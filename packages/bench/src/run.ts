@@ -10,5 +10,15 @@ const at = process.argv.indexOf('--threads');
 const threads = at >= 0 ? Number(process.argv[at + 1]) : undefined;
 const opts = { quick, ...(threads !== undefined ? { threads } : {}) };
 console.log(
-  JSON.stringify({ replay: await runReplayBench(opts), env: await runEnvBench(opts), quality: await runQualityBench(opts), scale: await runScaleBench({ quick }), train: await runTrainBench({ quick }) }, null, 2),
+  JSON.stringify(
+    {
+      replay: await runReplayBench(opts),
+      env: await runEnvBench(opts),
+      quality: await runQualityBench(opts),
+      scale: await runScaleBench({ quick }),
+      train: await runTrainBench({ quick }),
+    },
+    null,
+    2,
+  ),
 );

@@ -169,14 +169,20 @@ export function cpuMeter(threads: number): () => number {
 
 /** Throws a RangeError unless `threads` is an integer in [1, MAX_THREADS]. */
 export function checkThreads(threads: number): void {
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${threads})`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS))
+    throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}] (got ${threads})`);
 }
 
 /**
  * Throughput of `workload` at 1..maxThreads threads: a warm-up in every worker, then repetitions that alternate
  * the thread counts, so that machine noise hits every count alike.
  */
-export async function measureThreadScaling(workload: ThroughputWorkload, maxThreads: number, seconds: number, repetitions: number): Promise<ThreadPoint[]> {
+export async function measureThreadScaling(
+  workload: ThroughputWorkload,
+  maxThreads: number,
+  seconds: number,
+  repetitions: number,
+): Promise<ThreadPoint[]> {
   const pool = WorkerPool.start(maxThreads);
   try {
     await pool.setup(workload);
@@ -202,6 +208,12 @@ export function scalingPoints(samples: number[][], cpuShares?: number[][]): Thre
   return rates.map((rate, i) => {
     const speedup = rate.median / base;
     const shares = cpuShares?.[i];
-    return { threads: i + 1, rate, speedup, efficiency: speedup / (i + 1), ...(shares?.length ? { cpuShare: rateOf(shares).median } : {}) };
+    return {
+      threads: i + 1,
+      rate,
+      speedup,
+      efficiency: speedup / (i + 1),
+      ...(shares?.length ? { cpuShare: rateOf(shares).median } : {}),
+    };
   });
 }

@@ -39,7 +39,11 @@ port.on('message', (req: WorkerRequest) => {
     (reply) => port.postMessage(reply),
     (e: unknown) => {
       const error = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ type: 'error', message: error.message, ...(error.stack ? { stack: error.stack } : {}) } satisfies WorkerReply);
+      port.postMessage({
+        type: 'error',
+        message: error.message,
+        ...(error.stack ? { stack: error.stack } : {}),
+      } satisfies WorkerReply);
     },
   );
 });

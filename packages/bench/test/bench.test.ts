@@ -22,7 +22,14 @@ describe('measurement', () => {
 describe('replay suite', () => {
   it('runs both engines on the issue workload and reports their ratio', async () => {
     const r = await runReplayBench({ quick: true });
-    expect(r.workload).toMatchObject({ stages: 8, microBatches: 32, cost: { F: 1, B: 1.2, W: 0.9 }, comm: 0.1, noise: 0.2, opsPerEpisode: 8 * 32 * 3 });
+    expect(r.workload).toMatchObject({
+      stages: 8,
+      microBatches: 32,
+      cost: { F: 1, B: 1.2, W: 0.9 },
+      comm: 0.1,
+      noise: 0.2,
+      opsPerEpisode: 8 * 32 * 3,
+    });
     expect(r.wasm.rate.samples).toHaveLength(r.workload.repetitions);
     expect(r.ratio).toBeCloseTo(r.wasm.opEventsPerSec / r.reference.opEventsPerSec, 12);
     expect(r.machine.cores).toBeGreaterThan(0);

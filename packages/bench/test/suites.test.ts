@@ -44,13 +44,22 @@ describe('scale suite', () => {
     expect(fit.k).toBeCloseTo(1.25, 12);
     expect(fit.a).toBeCloseTo(Math.log(3e-7), 10);
     expect(fit.r2).toBeCloseTo(1, 12);
-    expect(() => fitPowerLaw([{ x: 5, y: 1 }, { x: 5, y: 2 }])).toThrow(RangeError);
+    expect(() =>
+      fitPowerLaw([
+        { x: 5, y: 1 },
+        { x: 5, y: 2 },
+      ]),
+    ).toThrow(RangeError);
   });
 
   it('--quick returns a finite exponent and its grid points', async () => {
     const r = await runScaleBench({ quick: true });
     expect(Number.isFinite(r.fit.k)).toBe(true);
-    expect(r.points.map((p) => [p.stages, p.microBatches, p.opsPerEpisode])).toEqual([[4, 8, 96], [8, 32, 768], [16, 64, 3072]]);
+    expect(r.points.map((p) => [p.stages, p.microBatches, p.opsPerEpisode])).toEqual([
+      [4, 8, 96],
+      [8, 32, 768],
+      [16, 64, 3072],
+    ]);
     for (const p of r.points) expect(p.secondsPerEpisode).toBeGreaterThan(0);
   });
 });

@@ -1,21 +1,36 @@
 // Schedulers compared on one problem under common random numbers: static schedules replayed in WebAssembly,
-// dynamic heuristics run in the TypeScript executor. Episode e meets the same noise in every one of them.
+// dynamic heuristics run in the WebAssembly environment's built-in policies (their timelines in the TypeScript
+// executor). Episode e meets the same noise in every one of them.
 import {
   ConfigError,
   UserError,
   createSimulator,
-  resolveProblem,
   withNoise,
   splitIntoChunks,
   type Problem,
   type Schedule,
   type Timeline,
 } from '@pprl/core-wasm';
-import { HEURISTICS, SCHEDULES, findSchedule, runHeuristic, type ScheduleInfo } from '@pprl/schedulers';
-import { checkProblemRunnable, loadPolicy, planName, policyEnvOptions, policyMakespans, policySchedules, type LoadedPolicy, type ProblemFields } from '@pprl/rl';
+import {
+  HEURISTICS,
+  SCHEDULES,
+  findSchedule,
+  heuristicEpisodes,
+  runHeuristic,
+  type ScheduleInfo,
+} from '@pprl/schedulers';
+import {
+  checkProblemRunnable,
+  loadPolicy,
+  planName,
+  policyEnvOptions,
+  policyMakespans,
+  policySchedules,
+  type LoadedPolicy,
+  type ProblemFields,
+} from '@pprl/rl';
 import { optimalSchedule, robustSchedule } from '@pprl/opt';
 import { didYouMean } from './suggest.js';
-
 
 export interface ContenderRun {
   makespan: Float64Array;
@@ -42,7 +57,8 @@ export function asVProblem(problem: Problem): Problem {
   return splitIntoChunks(problem, 2, 'v');
 }
 
-const withOptionalNoise = (problem: Problem, cv: number | undefined) => (cv === undefined ? problem : withNoise(problem, cv));
+const withOptionalNoise = (problem: Problem, cv: number | undefined) =>
+  cv === undefined ? problem : withNoise(problem, cv);
 
 export function staticContender(label: string, scheduleName: string, problem: Problem): Contender {
   const schedule: Schedule = findSchedule(scheduleName).build(problem);
@@ -72,15 +88,26 @@ function replayContender(name: string, problem: Problem, scheduleAt: (p: Problem
     async timeline(cv, episode) {
       const p = withOptionalNoise(problem, cv);
       const sim = await createSimulator();
-      return sim.replay(p, await scheduleAt(p), { episodes: 1, episodeStart: episode, timelineEpisode: episode }).timeline!;
+      return sim.replay(p, await scheduleAt(p), { episodes: 1, episodeStart: episode, timelineEpisode: episode })
+        .timeline!;
     },
   };
 }
 
 /** Static schedules found by search (@pprl/opt): built on first use, `robust` once per noise level. */
 export const SEARCHED_SCHEDULES = [
-  { name: 'optimal', description: 'the best static orders found for the noise-free problem (local search from every known schedule, under the memory limit)' },
-  { name: 'robust', description: 'the static orders with the lowest mean makespan over 32 sampled noise scenarios (held out from evaluation episodes)' },
+  {
+    name: 'optimal',
+    description:
+      'the best static orders found for the noise-free problem ' +
+      '(local search from every known schedule, under the memory limit)',
+  },
+  {
+    name: 'robust',
+    description:
+      'the static orders with the lowest mean makespan over 32 sampled noise scenarios ' +
+      '(held out from evaluation episodes)',
+  },
 ] as const;
 
 /** The schedule `optimal` or `robust` builds for a problem (robust at the problem's own noise). */
@@ -96,7 +123,10 @@ export function searchedContender(name: string, problem: Problem, label = name):
   return replayContender(label, problem, (p) => {
     const key = name === 'optimal' ? 0 : p.noise.cv;
     let s = built.get(key);
-    if (!s) built.set(key, (s = searchedSchedule(name, p)));
+    if (!s) {
+      s = searchedSchedule(name, p);
+      built.set(key, s);
+    }
     return s;
   });
 }
@@ -107,19 +137,12 @@ export function heuristicContender(name: string, problem: Problem): Contender {
     kind: 'heuristic',
     problem,
     async run(cv, episodes) {
-      const p = withOptionalNoise(problem, cv);
-      const makespan = new Float64Array(episodes);
-      const busy = new Float64Array(episodes);
-      const peak = new Array<number>(problem.stages).fill(0);
-      for (let e = 0; e < episodes; e++) {
-        const r = runHeuristic(p, name, { episode: e });
-        makespan[e] = r.makespan;
-        busy[e] = r.busy.reduce((a, b) => a + b, 0);
-        r.peakMemory.forEach((x, d) => (peak[d] = Math.max(peak[d]!, x)));
-      }
-      return { makespan, busy, peakMemory: peak };
+      // episodes 0..K-1 in the environment's copy of the rule: bit for bit runHeuristic's, deadlocks diagnosed by it
+      const r = await heuristicEpisodes(withOptionalNoise(problem, cv), name, { episodes });
+      return { makespan: r.makespan, busy: r.busy, peakMemory: r.peakMemory };
     },
     async timeline(cv, episode) {
+      // one episode with its timeline: the TypeScript executor, the oracle the environment is tested against
       return runHeuristic(withOptionalNoise(problem, cv), name, { episode, timeline: true }).timeline!;
     },
   };
@@ -137,7 +160,11 @@ export function problemForPolicy(policy: LoadedPolicy, problem: Problem, policyC
     return V > 1 && problem.chunks === 1 ? splitIntoChunks(problem, V, 'v') : problem;
   }
   if (policyChunks !== undefined && policyChunks !== trained.chunks)
-    throw new ConfigError('--policy-chunks', `is for policies trained on a problem set or ranges; this one runs the model as it was trained (V = ${trained.chunks}, not ${policyChunks})`);
+    throw new ConfigError(
+      '--policy-chunks',
+      'is for policies trained on a problem set or ranges; ' +
+        `this one runs the model as it was trained (V = ${trained.chunks}, not ${policyChunks})`,
+    );
   if (trained.chunks === 1 || problem.chunks !== 1) return problem;
   return splitIntoChunks(problem, trained.chunks, trained.placement);
 }
@@ -147,11 +174,15 @@ export function withPlan(policy: LoadedPolicy, problem: Problem): LoadedPolicy &
   if (policy.config.teacher === undefined) return policy;
   const name = planName(policy, problem.chunks);
   if (name === undefined)
-    throw new UserError(`the policy observes its teacher's plan, but its teacher names no schedule for ${problem.chunks} chunks per device (--chunks)`);
+    throw new UserError(
+      "the policy observes its teacher's plan, " +
+        `but its teacher names no schedule for ${problem.chunks} chunks per device (--chunks)`,
+    );
   try {
     return { ...policy, plan: findSchedule(name).build(problem) };
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`the policy's plan ${name} cannot be built for this problem: ${e.message.split('; ')[0]}`);
+    if (e instanceof UserError)
+      throw new UserError(`the policy's plan ${name} cannot be built for this problem: ${e.message.split('; ')[0]}`);
     throw e;
   }
 }
@@ -174,7 +205,12 @@ export const PROBLEM_OPTION_FIELDS: ProblemFields = {
 };
 
 /** As ppoContender, for a policy already loaded. */
-export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model: Problem, policyChunks?: number): Contender {
+export function loadedPolicyContender(
+  label: string,
+  loaded: LoadedPolicy,
+  model: Problem,
+  policyChunks?: number,
+): Contender {
   const problem = problemForPolicy(loaded, model, policyChunks);
   const policy = withPlan(loaded, problem);
   return {
@@ -184,7 +220,10 @@ export function loadedPolicyContender(label: string, loaded: LoadedPolicy, model
     async run(cv, episodes) {
       const p = withOptionalNoise(problem, cv);
       // episodes that deadlock or leave the policy nothing to decide: one line naming the option, not a trap
-      await checkProblemRunnable(p, policyEnvOptions(loaded), PROBLEM_OPTION_FIELDS, { numEnvs: Math.min(episodes, 64), context: ` (policy ${label})` });
+      await checkProblemRunnable(p, policyEnvOptions(loaded), PROBLEM_OPTION_FIELDS, {
+        numEnvs: Math.min(episodes, 64),
+        context: ` (policy ${label})`,
+      });
       const makespan = await policyMakespans(policy, p, episodes, 0);
       const schedules = await policySchedules(policy, p, episodes, 0);
       const sim = await createSimulator();
@@ -238,7 +277,12 @@ export function contenderFor(name: string, problem: Problem, policyChunks?: numb
   if (HEURISTICS.some((h) => h.name === name)) return heuristicContender(name, problem);
   if (SEARCHED_SCHEDULES.some((s) => s.name === name)) return searchedContender(name, problem);
   const info = SCHEDULES.find((s) => s.name === name);
-  if (!info) throw new ConfigError('--schedulers', `unknown scheduler "${name}"${didYouMean(name, contenderNames())}; valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`);
+  if (!info)
+    throw new ConfigError(
+      '--schedulers',
+      `unknown scheduler "${name}"${didYouMean(name, contenderNames())}; ` +
+        `valid names: ${contenderNames().join(', ')}, ppo:<checkpoint dir>`,
+    );
   try {
     return staticContender(name, name, problemForSchedule(info, problem));
   } catch (e) {

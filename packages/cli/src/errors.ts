@@ -8,7 +8,11 @@ export const EXIT_INTERNAL = 1;
 export function reportError(error: unknown, stderr: (line: string) => void): number {
   if (error instanceof CommanderError) {
     // commander already printed its one-line message (or the help text)
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : EXIT_USAGE;
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+      ? 0
+      : EXIT_USAGE;
   }
   if (error instanceof UserError) {
     stderr(`pprl: error: ${error.message}`);
@@ -16,7 +20,10 @@ export function reportError(error: unknown, stderr: (line: string) => void): num
   }
   const e = error instanceof Error ? error : new Error(String(error));
   stderr(`pprl: internal error: ${e.message}`);
-  stderr('This is a bug in pprl. Please report it with the command line you ran and the output of PPRL_DEBUG=1 (the stack trace).');
+  stderr(
+    'This is a bug in pprl. Please report it with the command line you ran and the output of PPRL_DEBUG=1 ' +
+      '(the stack trace).',
+  );
   if (process.env.PPRL_DEBUG) stderr(e.stack ?? '');
   return EXIT_INTERNAL;
 }

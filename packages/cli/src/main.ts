@@ -1,4 +1,5 @@
 // The pprl command.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { runTrainBench, type TrainBenchResult } from '@pprl/bench';
 import { benchCommand, printTrain, type ExternalBenchSuite } from './commands/bench.js';
@@ -16,7 +17,8 @@ import { reportError } from './errors.js';
 /** PPO training throughput (packages/bench/src/suites/train.ts): `pprl bench train`, and part of `bench all`. */
 const TRAIN_BENCH: ExternalBenchSuite<TrainBenchResult> = {
   name: 'train',
-  description: 'PPO training throughput: environment steps per second including updates, and the time in rollouts versus updates',
+  description:
+    'PPO training throughput: environment steps per second including updates, and the time in rollouts versus updates',
   run: (opts) => runTrainBench({ quick: opts.quick }),
   print: printTrain,
 };
@@ -32,14 +34,40 @@ function commanderError(text: string): string {
 
 const MAX_ERROR_LINE = 300;
 
+/** The version `pprl --version` prints: this package's own (src/ and dist/ both sit one level below it). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export function buildProgram(): Command {
   const program = new Command('pprl')
     .description('Simulate, schedule, learn to schedule and benchmark pipeline-parallel training (PPRL)')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(commanderError(text)) })
-    .addHelpText('after', '\nExamples:\n  pprl demo\n  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4\n  pprl evaluate --policy runs/p4 --noise 0.3\n  pprl bound --stages 4 --micro-batches 8 --mem-limit 4 --noise 0.3\n  pprl bench replay');
-  for (const cmd of [demoCommand(), simulateCommand(), compareCommand(), boundCommand(), scheduleCommand(), trainCommand(), sweepCommand(), evaluateCommand(), benchCommand([TRAIN_BENCH])]) program.addCommand(cmd);
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  pprl demo\n' +
+        '  pprl simulate 1f1b --stages 4 --micro-batches 8 --json\n' +
+        '  pprl schedule zb-h1 --stages 4 --micro-batches 8 --format torch-csv\n' +
+        '  pprl train --config packages/rl/configs/h200-6.2b-p4-m16-v2.json --out runs/p4\n' +
+        '  pprl evaluate --policy runs/p4 --noise 0.3\n' +
+        '  pprl bound --stages 4 --micro-batches 8 --mem-limit 4 --noise 0.3\n' +
+        '  pprl bench replay',
+    );
+  for (const cmd of [
+    demoCommand(),
+    simulateCommand(),
+    compareCommand(),
+    boundCommand(),
+    scheduleCommand(),
+    trainCommand(),
+    sweepCommand(),
+    evaluateCommand(),
+    benchCommand([TRAIN_BENCH]),
+  ])
+    program.addCommand(cmd);
   // subcommands inherit exit override so that their parse errors come back here
   const override = (c: Command) => {
     c.exitOverride();

@@ -10,7 +10,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 export function table(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  const t = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const r of rows) t.push(r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
   return t.toString();
 }

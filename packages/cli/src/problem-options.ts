@@ -59,7 +59,11 @@ export function addProblemOptions(cmd: Command): Command {
     .option('--anomaly-prob <p>', 'probability that an op or transfer is abnormally slow (default 0)')
     .option('--anomaly-factor <k>', 'slow-down of an abnormal op or transfer (default 3)')
     .option('--seed <s>', 'noise seed, an integer in [0, 2^32) (default 0)')
-    .option('--profile <file>', 'build costs, memory and comm from a profile file (format of packages/core-wasm/profiles/h200-fbw-profiles.json, the bundled H200 profiles)')
+    .option(
+      '--profile <file>',
+      'build costs, memory and comm from a profile file (format of ' +
+        'packages/core-wasm/profiles/h200-fbw-profiles.json, the bundled H200 profiles)',
+    )
     .option('--model <name>', 'profile entry to use, by name prefix (default: the first entry)')
     .option('--micro-batch-size <b>', 'profile micro-batch size (default 1)')
     .option('--bandwidth <GB/s>', 'link bandwidth for profile comm (default 50)')
@@ -105,7 +109,8 @@ function numberList(flag: string, text: string): number[] {
 export function numberOption(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new ConfigError(flag, `expected a number (got ${quoteInput(text)})`);
+  if (text.trim() === '' || !Number.isFinite(v))
+    throw new ConfigError(flag, `expected a number (got ${quoteInput(text)})`);
   return v;
 }
 
@@ -130,11 +135,18 @@ export function problemFromOptions(o: ProblemOptions, defaults: ProblemDefaults 
     } catch (e) {
       throw new UserError(`--profile: ${o.profile} is not valid JSON (${(e as Error).message})`);
     }
-    const entry = findProfile(file, o.model ?? firstModel(file), numberOption('--micro-batch-size', o.microBatchSize) ?? 1);
+    const entry = findProfile(
+      file,
+      o.model ?? firstModel(file),
+      numberOption('--micro-batch-size', o.microBatchSize) ?? 1,
+    );
     base = problemConfigFromProfile(entry, {
       stages: Math.max(1, Math.floor(stages)),
       microBatches: Math.max(1, Math.floor(microBatches)),
-      link: { bandwidthGBps: numberOption('--bandwidth', o.bandwidth) ?? 50, latencyUs: numberOption('--latency', o.latency) ?? 0 },
+      link: {
+        bandwidthGBps: numberOption('--bandwidth', o.bandwidth) ?? 50,
+        latencyUs: numberOption('--latency', o.latency) ?? 0,
+      },
     });
   } else if (o.model || o.microBatchSize || o.bandwidth || o.latency) {
     throw new ConfigError('--profile', 'is required by --model, --micro-batch-size, --bandwidth and --latency');

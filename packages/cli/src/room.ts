@@ -23,11 +23,17 @@ const oracleEpisodesSchema = z.coerce
   .max(10_000, 'must be in [0, 10000]');
 
 /** `--oracle-episodes n`: an integer in [0, 10000], at most the run's episodes. */
-export function oracleEpisodesOption(text: string | undefined, episodes: number, fallback = DEFAULT_ORACLE_EPISODES): number {
+export function oracleEpisodesOption(
+  text: string | undefined,
+  episodes: number,
+  fallback = DEFAULT_ORACLE_EPISODES,
+): number {
   if (text === undefined) return Math.min(fallback, episodes);
   const parsed = oracleEpisodesSchema.safeParse(text.trim() === '' ? Number.NaN : text);
-  if (!parsed.success) throw new ConfigError('--oracle-episodes', `${parsed.error.issues[0]!.message} (got ${quoteInput(text)})`);
-  if (parsed.data > episodes) throw new ConfigError('--oracle-episodes', `must be at most --episodes (${episodes}), got ${parsed.data}`);
+  if (!parsed.success)
+    throw new ConfigError('--oracle-episodes', `${parsed.error.issues[0]!.message} (got ${quoteInput(text)})`);
+  if (parsed.data > episodes)
+    throw new ConfigError('--oracle-episodes', `must be at most --episodes (${episodes}), got ${parsed.data}`);
   return parsed.data;
 }
 
@@ -56,9 +62,15 @@ export class RoomCache {
     let r = this.rooms.get(key);
     if (!r) {
       r = (async () => {
-        const oracle = this.settings.oracleEpisodes > 0
-          ? (await measureRoom(problem, this.settings.oracleEpisodes, { evaluations: this.settings.evaluations, onEpisode: this.onOracleEpisode })).oracle
-          : new Float64Array(0);
+        const oracle =
+          this.settings.oracleEpisodes > 0
+            ? (
+                await measureRoom(problem, this.settings.oracleEpisodes, {
+                  evaluations: this.settings.evaluations,
+                  onEpisode: this.onOracleEpisode,
+                })
+              ).oracle
+            : new Float64Array(0);
         return { lowerBound: lowerBounds(problem, episodes), oracle };
       })();
       this.rooms.set(key, r);

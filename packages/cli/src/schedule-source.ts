@@ -1,5 +1,13 @@
 // A schedule named on the command line: a generator name, a heuristic name, or a .json / .csv file.
-import { escapeControl, quoteInput, UserError, splitIntoChunks, type Placement, type Problem, type Schedule } from '@pprl/core-wasm';
+import {
+  escapeControl,
+  quoteInput,
+  UserError,
+  splitIntoChunks,
+  type Placement,
+  type Problem,
+  type Schedule,
+} from '@pprl/core-wasm';
 import { HEURISTICS, SCHEDULES, findSchedule, scheduleFromJson, scheduleFromTorchCsv } from '@pprl/schedulers';
 import { readUserFile } from './input-files.js';
 import type { Work } from './size-guard.js';
@@ -36,9 +44,9 @@ export function defaultsForName(name: string): ProblemDefaults {
 }
 
 /**
- * The problem a generator runs (and a schedule file, by the same rule). A schedule for V > 1 chunks per device (zb-v, interleaved-1f1b, ...) without --chunks
- * runs the same model cut into V chunks, each a V-th of a device's cost and memory, as compare, evaluate and bound run
- * it; with --chunks the costs given are per chunk.
+ * The problem a generator runs (and a schedule file, by the same rule). A schedule for V > 1 chunks per device (zb-v,
+ * interleaved-1f1b, ...) without --chunks runs the same model cut into V chunks, each a V-th of a device's cost and
+ * memory, as compare, evaluate and bound run it; with --chunks the costs given are per chunk.
  */
 export function problemForGenerator(name: string, options: ProblemOptions): Problem {
   const defaults = defaultsForName(name);
@@ -51,7 +59,11 @@ export function problemForGenerator(name: string, options: ProblemOptions): Prob
 /** Called with the problem and the scheduler's kind before any schedule is built or run (the size guard). */
 export type BeforeWork = (problem: Problem, work: Pick<Work, 'scheduler' | 'generator'>) => void;
 
-export function resolveScheduleSource(arg: string, options: ProblemOptions, beforeWork: BeforeWork = () => {}): ScheduleSource {
+export function resolveScheduleSource(
+  arg: string,
+  options: ProblemOptions,
+  beforeWork: BeforeWork = () => {},
+): ScheduleSource {
   if (/\.(json|csv)$/i.test(arg)) {
     const text = readText(arg);
     const parsed = arg.toLowerCase().endsWith('.csv')
@@ -60,11 +72,20 @@ export function resolveScheduleSource(arg: string, options: ProblemOptions, befo
           ...(options.placement ? { placement: options.placement as 'loop' | 'v' } : {}),
         })
       : scheduleFromJson(text);
-    const defaults = { stages: parsed.stages, microBatches: parsed.microBatches, chunks: parsed.chunksPerDevice, placement: parsed.placement };
+    const defaults = {
+      stages: parsed.stages,
+      microBatches: parsed.microBatches,
+      chunks: parsed.chunksPerDevice,
+      placement: parsed.placement,
+    };
     // as for a generator: a file with V > 1 chunks per device and no --chunks runs the model cut into V chunks
     const problem =
       options.chunks === undefined && parsed.chunksPerDevice > 1
-        ? splitIntoChunks(problemFromOptions(options, { ...defaults, chunks: 1 }), parsed.chunksPerDevice, parsed.placement)
+        ? splitIntoChunks(
+            problemFromOptions(options, { ...defaults, chunks: 1 }),
+            parsed.chunksPerDevice,
+            parsed.placement,
+          )
         : problemFromOptions(options, defaults);
     beforeWork(problem, { scheduler: 'static' });
     // the name is printed in tables and headers: control characters from the file are shown escaped
@@ -76,7 +97,10 @@ export function resolveScheduleSource(arg: string, options: ProblemOptions, befo
     return { kind: 'heuristic', name: arg, problem };
   }
   if (!SCHEDULES.some((s) => s.name === arg))
-    throw new UserError(`unknown schedule ${quoteInput(arg)}${didYouMean(arg, scheduleSourceNames())}; give a .json or .csv file or one of: ${validNames()}`);
+    throw new UserError(
+      `unknown schedule ${quoteInput(arg)}${didYouMean(arg, scheduleSourceNames())}; ` +
+        `give a .json or .csv file or one of: ${validNames()}`,
+    );
   const info = findSchedule(arg);
   const problem = problemForGenerator(arg, options);
   beforeWork(problem, { scheduler: 'static', generator: arg });

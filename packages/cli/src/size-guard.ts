@@ -5,7 +5,7 @@ import { ConfigError, type Problem } from '@pprl/core-wasm';
 
 /** What one command will do with its problem. */
 export interface Work {
-  /** A static schedule (replayed in WebAssembly) or a dynamic heuristic (run per episode in TypeScript). */
+  /** A static schedule (replayed in WebAssembly) or a dynamic heuristic (the WebAssembly environment's copy). */
   scheduler: 'static' | 'heuristic';
   /** The generator that builds the static schedule, if one does (not for a schedule file). */
   generator?: string;
@@ -27,6 +27,10 @@ export interface Estimate {
 const BUILD_SECONDS = 1e-6;
 const SCHEDULE_BYTES = 170;
 const REPLAY_SECONDS_PER_EVENT = 1 / 15e6;
+// The TypeScript executor's rate, kept although heuristics now run in the WebAssembly environment at about 1e-7 s
+// per op: the estimate has no per-episode term, and on small problems the work around each episode (compare's
+// summaries and pairings, about 25 us per episode at P = 2, M = 9) outweighs the engine by far, so a million
+// episodes of such a problem still take minutes; the engine's rate would let them through.
 const HEURISTIC_SECONDS_PER_EVENT = 2.5e-6;
 const TEXT_SECONDS = 1.3e-6;
 const DRAWING_SECONDS = 17e-6;
@@ -42,7 +46,8 @@ const ANNOUNCE_SECONDS = 5;
 
 export function estimateWork(problem: Problem, work: Work): Estimate {
   const ops = 3 * problem.numStages * problem.microBatches;
-  const episodeSeconds = ops * work.episodes * (work.scheduler === 'heuristic' ? HEURISTIC_SECONDS_PER_EVENT : REPLAY_SECONDS_PER_EVENT);
+  const episodeSeconds =
+    ops * work.episodes * (work.scheduler === 'heuristic' ? HEURISTIC_SECONDS_PER_EVENT : REPLAY_SECONDS_PER_EVENT);
   let seconds = episodeSeconds;
   let bytes = ops * SCHEDULE_BYTES;
   if (work.generator !== undefined) {
@@ -68,16 +73,28 @@ function describe(problem: Problem, e: Estimate): string {
  * Stops work beyond the limits unless forced (naming the flag that sets most of it: --episodes or --micro-batches),
  * and announces long work on `note` (stderr). Returns the estimate.
  */
-export function guardWork(problem: Problem, work: Work, options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
+export function guardWork(
+  problem: Problem,
+  work: Work,
+  options: { force?: boolean | undefined; note: (line: string) => void },
+): Estimate {
   const e = estimateWork(problem, work);
   return enforce(e, describe(problem, e), options);
 }
 
 /** Stops an estimate beyond the limits (unless forced) and announces a long one; `what` describes the work. */
-function enforce(e: Estimate, what: string, options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
+function enforce(
+  e: Estimate,
+  what: string,
+  options: { force?: boolean | undefined; note: (line: string) => void },
+): Estimate {
   const over = e.seconds > LIMIT_SECONDS || e.bytes > LIMIT_BYTES;
   const flag = e.episodeSeconds > e.seconds / 2 && e.bytes <= LIMIT_BYTES ? '--episodes' : '--micro-batches';
-  if (over && !options.force) throw new ConfigError(flag, `${what} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`);
+  if (over && !options.force)
+    throw new ConfigError(
+      flag,
+      `${what} (limits ${LIMIT_SECONDS} s, ${LIMIT_BYTES / 2 ** 30} GiB); lower the size or pass --force`,
+    );
   if (e.seconds > ANNOUNCE_SECONDS) options.note(`pprl: ${what}`);
   return e;
 }
@@ -86,7 +103,11 @@ function enforce(e: Estimate, what: string, options: { force?: boolean | undefin
  * The same for several schedulers run on one base problem (compare): their estimates add up. The message names the
  * base problem, the number of schedulers and the episodes each runs.
  */
-export function guardWorks(base: Problem, items: readonly { problem: Problem; work: Work }[], options: { force?: boolean | undefined; note: (line: string) => void }): Estimate {
+export function guardWorks(
+  base: Problem,
+  items: readonly { problem: Problem; work: Work }[],
+  options: { force?: boolean | undefined; note: (line: string) => void },
+): Estimate {
   const total: Estimate = { ops: 0, seconds: 0, bytes: 0, episodeSeconds: 0 };
   for (const { problem, work } of items) {
     const e = estimateWork(problem, work);
@@ -96,6 +117,9 @@ export function guardWorks(base: Problem, items: readonly { problem: Problem; wo
     total.episodeSeconds += e.episodeSeconds;
   }
   const episodes = Math.max(0, ...items.map((i) => i.work.episodes));
-  return enforce(total, `${items.length} scheduler(s) x ${episodes.toLocaleString('en-US')} episode(s) on ${describe(base, total)}`, options);
+  return enforce(
+    total,
+    `${items.length} scheduler(s) x ${episodes.toLocaleString('en-US')} episode(s) on ${describe(base, total)}`,
+    options,
+  );
 }
-

@@ -12,7 +12,14 @@ const train: ExternalBenchSuite = {
   description: 'stand-in for the train suite',
   run: async (opts) => {
     calls.push(opts);
-    return { suite: 'train', options: { quick: opts.quick }, backend: 'cpu', stepsPerSec: 1234, rolloutShare: 0.25, updateShare: 0.75 };
+    return {
+      suite: 'train',
+      options: { quick: opts.quick },
+      backend: 'cpu',
+      stepsPerSec: 1234,
+      rolloutShare: 0.25,
+      updateShare: 0.75,
+    };
   },
 };
 
@@ -34,7 +41,10 @@ describe('an external bench suite', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
     await parse('train', '--quick', '--threads', '2', '--out', join(dir, 'train.json'));
     expect(calls).toEqual([{ quick: true, threads: 2 }]);
-    expect(JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8'))).toMatchObject({ suite: 'train', stepsPerSec: 1234 });
+    expect(JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8'))).toMatchObject({
+      suite: 'train',
+      stepsPerSec: 1234,
+    });
     expect(JSON.parse(out.join(''))).toMatchObject({ backend: 'cpu' });
     await expect(parse('train', '--threads', '0')).rejects.toThrow(/--threads: expected an integer in \[1, 64\]/);
   });
@@ -44,13 +54,21 @@ describe('an external bench suite', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await parse('all', '--quick', '--out-dir', dir);
     expect(calls).toEqual([{ quick: true }]);
-    expect(readdirSync(dir).sort()).toEqual(['BENCHMARKS.md', 'env.json', 'quality.json', 'replay.json', 'scale.json', 'train.json']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'BENCHMARKS.md',
+      'env.json',
+      'quality.json',
+      'replay.json',
+      'scale.json',
+      'train.json',
+    ]);
     const markdown = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
     expect(markdown).toContain('## Training: PPO steps per second');
     expect(markdown).toContain('| run | 1234 | 25.0% | 75.0% | cpu |');
   }, 120_000);
 
-  it('a `train` subcommand added to the bench command directly also runs in `bench all`, with --quick and --out', async () => {
+  it('a `train` subcommand added to the bench command directly also runs in `bench all`, ' +
+    'with --quick and --out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-train-'));
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const bench = benchCommand().exitOverride();

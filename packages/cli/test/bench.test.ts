@@ -6,14 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { expectUserError, pprl } from './helpers.js';
 
 describe('pprl bench all and report', () => {
-  it('all --quick --threads 2 writes every suite\'s JSON and the markdown rendered from them; report renders it again', () => {
+  it("all --quick --threads 2 writes every suite's JSON and the markdown rendered from them; " +
+    'report renders it again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-bench-'));
     const out = join(dir, 'results');
     const report = join(dir, 'BENCHMARKS.md');
     const r = pprl('bench', 'all', '--quick', '--threads', '2', '--out-dir', out, '--report', report);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['env.json', 'quality.json', 'replay.json', 'scale.json', 'train.json']);
-    expect(r.stdout.trim().split('\n')).toEqual([...['replay', 'env', 'quality', 'scale', 'train'].map((s) => `wrote ${join(out, `${s}.json`)}`), `wrote ${report}`]);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      ...['replay', 'env', 'quality', 'scale', 'train'].map((s) => `wrote ${join(out, `${s}.json`)}`),
+      `wrote ${report}`,
+    ]);
     const json = (suite: string) => JSON.parse(readFileSync(join(out, `${suite}.json`), 'utf8'));
     expect(json('replay').threads.map((p: { threads: number }) => p.threads)).toEqual([1, 2]);
     expect(json('env').threads.greedy).toHaveLength(2);
@@ -28,7 +32,9 @@ describe('pprl bench all and report', () => {
     expect(markdown).toMatch(/^\| 64x64 shared trunk \| [\d.]+/m);
     expect(markdown).toContain('npx pprl bench replay --quick --threads 2 --json');
     expect(markdown).toMatch(/^Ratio WebAssembly \/ TypeScript reference: \*\*\d+\.\d\d\*\*\.$/m);
-    expect(markdown).toMatch(/^\| WebAssembly replay \| 2 \| [\d.]+ \([\d.]+-[\d.]+\) \| \d+\.\d\d \| \d+% \| \d+% \|$/m);
+    expect(markdown).toMatch(
+      /^\| WebAssembly replay \| 2 \| [\d.]+ \([\d.]+-[\d.]+\) \| \d+\.\d\d \| \d+% \| \d+% \|$/m,
+    );
     expect(markdown).toMatch(/^\| greedy \| 2 \| /m);
     expect(markdown).not.toMatch(/NaN|undefined/);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -36,7 +42,9 @@ describe('pprl bench all and report', () => {
     // `report` alone: the same sections, printed or written
     const printed = pprl('bench', 'report', '--in', out);
     expect(printed.code).toBe(0);
-    expect(printed.stdout.replace(/^npx pprl bench all .*$/m, '')).toBe(markdown.replace(/^npx pprl bench all .*$/m, ''));
+    expect(printed.stdout.replace(/^npx pprl bench all .*$/m, '')).toBe(
+      markdown.replace(/^npx pprl bench all .*$/m, ''),
+    );
     const again = join(dir, 'again.md');
     expect(pprl('bench', 'report', '--in', out, '--out', again).code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(printed.stdout);
@@ -59,7 +67,12 @@ describe('--threads', () => {
     ['all', '2.5'],
   ])('bench %s --threads %s: one line naming --threads, exit code 2', (suite, value) => {
     const extra = suite === 'all' ? ['--out-dir', join(dir, 'never')] : [];
-    expectUserError(pprl('bench', suite, '--threads', value, ...extra), new RegExp(`^pprl: error: --threads: expected an integer in \\[1, 64\\] \\(got "${value.replace('.', '\\.')}"\\)`));
+    expectUserError(
+      pprl('bench', suite, '--threads', value, ...extra),
+      new RegExp(
+        `^pprl: error: --threads: expected an integer in \\[1, 64\\] \\(got "${value.replace('.', '\\.')}"\\)`,
+      ),
+    );
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 });

@@ -23,8 +23,18 @@ describe('pprl simulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
     const file = join(dir, 's.json');
     const devices = [
-      [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }, { kind: 'BW', mb: 1, stage: 0 }],
-      [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }, { kind: 'F', mb: 1, stage: 1 }, { kind: 'BW', mb: 1, stage: 1 }],
+      [
+        { kind: 'F', mb: 0, stage: 0 },
+        { kind: 'F', mb: 1, stage: 0 },
+        { kind: 'BW', mb: 0, stage: 0 },
+        { kind: 'BW', mb: 1, stage: 0 },
+      ],
+      [
+        { kind: 'F', mb: 0, stage: 1 },
+        { kind: 'BW', mb: 0, stage: 1 },
+        { kind: 'F', mb: 1, stage: 1 },
+        { kind: 'BW', mb: 1, stage: 1 },
+      ],
     ];
     writeFileSync(file, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 2, devices }));
     const args = ['simulate', file, '--noise', '0.2', '--episodes', '200', '--seed', '7', '--comm', '0.1', '--json'];
@@ -50,17 +60,62 @@ describe('pprl simulate', () => {
   });
 
   it('an unknown schedule lists the valid names', () => {
-    expectUserError(pprl('simulate', 'zb-h9'), /unknown schedule "zb-h9" \(did you mean "zb-h1" or "zb-h2" or "zb-v"\?\); give a \.json or \.csv file or one of: gpipe, 1f1b, .*zb-h1/);
+    expectUserError(
+      pprl('simulate', 'zb-h9'),
+      new RegExp(
+        /unknown schedule "zb-h9" \(did you mean "zb-h1" or "zb-h2" or "zb-v"\?\); /.source +
+          /give a \.json or \.csv file or one of: gpipe, 1f1b, .*zb-h1/.source,
+      ),
+    );
   });
 
   it('a schedule file that misses an op or deadlocks names the ops', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
     const missing = join(dir, 'missing.json');
-    writeFileSync(missing, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 1, devices: [[{ kind: 'F', mb: 0, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }], [{ kind: 'F', mb: 0, stage: 1 }]] }));
+    writeFileSync(
+      missing,
+      JSON.stringify({
+        stages: 2,
+        chunksPerDevice: 1,
+        placement: 'loop',
+        microBatches: 1,
+        devices: [
+          [
+            { kind: 'F', mb: 0, stage: 0 },
+            { kind: 'BW', mb: 0, stage: 0 },
+          ],
+          [{ kind: 'F', mb: 0, stage: 1 }],
+        ],
+      }),
+    );
     expectUserError(pprl('simulate', missing), /missing ops: 1I0, 1W0/);
     const deadlock = join(dir, 'deadlock.json');
-    writeFileSync(deadlock, JSON.stringify({ stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 1, devices: [[{ kind: 'BW', mb: 0, stage: 0 }, { kind: 'F', mb: 0, stage: 0 }], [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }]] }));
-    expectUserError(pprl('simulate', deadlock), /schedule deadlocks: device 0 is blocked at 0B0 \(waits for 0F0 on device 0 and 1B0 on device 1\); device 1 is blocked at 1F0 \(waits for 0F0 on device 0\)/);
+    writeFileSync(
+      deadlock,
+      JSON.stringify({
+        stages: 2,
+        chunksPerDevice: 1,
+        placement: 'loop',
+        microBatches: 1,
+        devices: [
+          [
+            { kind: 'BW', mb: 0, stage: 0 },
+            { kind: 'F', mb: 0, stage: 0 },
+          ],
+          [
+            { kind: 'F', mb: 0, stage: 1 },
+            { kind: 'BW', mb: 0, stage: 1 },
+          ],
+        ],
+      }),
+    );
+    expectUserError(
+      pprl('simulate', deadlock),
+      new RegExp(
+        /schedule deadlocks: device 0 is blocked at 0B0 \(waits for 0F0 on device 0 and 1B0 on device 1\); /.source +
+          /device 1 is blocked at 1F0 \(waits for 0F0 on device 0\)/.source,
+      ),
+    );
     expectUserError(pprl('simulate', join(dir, 'nope.json')), /cannot read schedule file .*nope\.json: ENOENT/);
   });
 
@@ -84,7 +139,9 @@ describe('pprl schedule', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).devices).toHaveLength(4);
     expect(readdirSync(join(dir, 'sub'))).toEqual(['zbh1.json']);
     const trace = pprl('schedule', '1f1b', '--stages', '2', '--micro-batches', '2', '--format', 'chrome-trace');
-    const events = JSON.parse(trace.stdout).traceEvents.filter((e: { ph: string; cat?: string }) => e.ph === 'X' && e.cat !== 'comm');
+    const events = JSON.parse(trace.stdout).traceEvents.filter(
+      (e: { ph: string; cat?: string }) => e.ph === 'X' && e.cat !== 'comm',
+    );
     expect(events).toHaveLength(8);
     const svg = pprl('schedule', 'zb-v', '--stages', '4', '--micro-batches', '8', '--format', 'svg');
     expect(svg.code).toBe(0);
@@ -92,10 +149,16 @@ describe('pprl schedule', () => {
   });
 
   it('rejects an unknown format and a file that cannot be written', () => {
-    expectUserError(pprl('schedule', '1f1b', '--format', 'xml'), /--format: must be one of json, torch-csv, chrome-trace, svg/);
+    expectUserError(
+      pprl('schedule', '1f1b', '--format', 'xml'),
+      /--format: must be one of json, torch-csv, chrome-trace, svg/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'pprl-'));
     writeFileSync(join(dir, 'file'), 'not a directory');
-    expectUserError(pprl('schedule', '1f1b', '--out', join(dir, 'file', 'x.json')), /cannot create directory .*file: EEXIST/);
+    expectUserError(
+      pprl('schedule', '1f1b', '--out', join(dir, 'file', 'x.json')),
+      /cannot create directory .*file: EEXIST/,
+    );
     expect(readdirSync(dir)).toEqual(['file']);
   });
 });
@@ -105,7 +168,13 @@ describe('pprl bench replay', () => {
     const r = pprl('bench', 'replay', '--quick', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.workload).toMatchObject({ stages: 8, microBatches: 32, cost: { F: 1, B: 1.2, W: 0.9 }, comm: 0.1, noise: 0.2 });
+    expect(out.workload).toMatchObject({
+      stages: 8,
+      microBatches: 32,
+      cost: { F: 1, B: 1.2, W: 0.9 },
+      comm: 0.1,
+      noise: 0.2,
+    });
     expect(out.wasm.opEventsPerSec).toBeGreaterThan(0);
     expect(out.reference.opEventsPerSec).toBeGreaterThan(0);
     expect(out.ratio).toBeCloseTo(out.wasm.opEventsPerSec / out.reference.opEventsPerSec, 9);
@@ -148,7 +217,11 @@ describe('pprl demo', () => {
 
 describe('pipes', () => {
   it('a reader that stops early is not an error', () => {
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" schedule 1f1b --stages 8 --micro-batches 2048 --format json | head -1`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${bin}" schedule 1f1b --stages 8 --micro-batches 2048 --format json | head -1`],
+      { encoding: 'utf8' },
+    );
     expect(r.stdout).toBe('{\n');
     expect(r.stderr).toBe('');
   });
@@ -162,7 +235,14 @@ describe('pprl bench quality and scale', () => {
     expect(out.suite).toBe('quality');
     expect(out.workload).toMatchObject({ cases: 6, noise: [0.1, 0.2, 0.3], episodes: 10 });
     const first = out.cases[0];
-    expect(first.rows.map((row: { schedule: string }) => row.schedule)).toEqual(['1f1b', 'zb-h1', 'zb-h2', 'zb-auto-1p', 'zb-auto-2p', 'interleaved-1f1b']);
+    expect(first.rows.map((row: { schedule: string }) => row.schedule)).toEqual([
+      '1f1b',
+      'zb-h1',
+      'zb-h2',
+      'zb-auto-1p',
+      'zb-auto-2p',
+      'interleaved-1f1b',
+    ]);
     const h1 = first.rows.find((row: { schedule: string }) => row.schedule === 'zb-h1');
     expect(Math.abs(h1.difference)).toBeLessThan(5e-5);
     expect(first.noisy).toHaveLength(3);
@@ -184,7 +264,20 @@ describe('pprl bench quality and scale', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.suite).toBe('scale');
-    expect(out.points.map((p: { stages: number; microBatches: number }) => [p.stages, p.microBatches])).toEqual([[4, 8], [8, 32], [16, 64]]);
+    expect(out.points.map((p: { stages: number; microBatches: number }) => [p.stages, p.microBatches])).toEqual([
+      [4, 8],
+      [8, 32],
+      [16, 64],
+    ]);
     expect(Number.isFinite(out.fit.k)).toBe(true);
+  });
+});
+
+describe('pprl --version', () => {
+  it("prints the cli package's own version", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = pprl('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });

@@ -42,11 +42,27 @@ interface Point {
 
 describe('pprl compare --sweep noise', () => {
   const problem = ['--stages', '4', '--micro-batches', '8', '--cost-b', '1.2', '--cost-w', '0.9', '--comm', '0.1'];
-  const out = json('compare', ...problem, '--schedulers', '1f1b,zb-h1,zb-v,greedy-zb', '--sweep', 'noise=0.3,0,0.2,0.1', '--episodes', '60');
+  const out = json(
+    'compare',
+    ...problem,
+    '--schedulers',
+    '1f1b,zb-h1,zb-v,greedy-zb',
+    '--sweep',
+    'noise=0.3,0,0.2,0.1',
+    '--episodes',
+    '60',
+  );
 
   it('prints one object: problem, sweep (sorted), baseline and per scheduler one point per value', () => {
     expect(Object.keys(out)).toEqual(['problem', 'episodes', 'sweep', 'baseline', 'schedulers']);
-    expect(out.problem).toMatchObject({ stages: 4, microBatches: 8, chunks: 1, placement: 'loop', cost: { F: [1], B: [1.2], W: [0.9] }, timeUnit: null });
+    expect(out.problem).toMatchObject({
+      stages: 4,
+      microBatches: 8,
+      chunks: 1,
+      placement: 'loop',
+      cost: { F: [1], B: [1.2], W: [0.9] },
+      timeUnit: null,
+    });
     expect(out.episodes).toBe(60);
     expect(out.sweep).toEqual({ factor: 'noise', values: [0, 0.1, 0.2, 0.3] });
     expect(out.baseline).toBe('1f1b');
@@ -92,34 +108,55 @@ describe('pprl compare --sweep noise', () => {
     }
   });
 
-  it('pairs episodes: the difference to the baseline is tighter than the two means apart, and grows with noise here', () => {
-    const zb: Point[] = out.schedulers['zb-h1'].points;
-    const base: Point[] = out.schedulers['1f1b'].points;
-    const last = zb[3]!;
-    const pairedHalf = (last.diffToBaseline!.ci95[1] - last.diffToBaseline!.ci95[0]) / 2;
-    const unpairedHalf = Math.hypot((last.makespan.ci95[1] - last.makespan.ci95[0]) / 2, (base[3]!.makespan.ci95[1] - base[3]!.makespan.ci95[0]) / 2);
-    expect(pairedHalf).toBeGreaterThan(0);
-    expect(pairedHalf).toBeLessThan(unpairedHalf);
-    expect(last.diffToBaseline!.ci95[1]).toBeLessThan(0);
-    expect(base[3]!.makespan.mean).toBeGreaterThan(base[0]!.makespan.mean);
-  });
+  it(
+    'pairs episodes: the difference to the baseline is tighter than the two means apart, ' +
+      'and grows with noise here',
+    () => {
+      const zb: Point[] = out.schedulers['zb-h1'].points;
+      const base: Point[] = out.schedulers['1f1b'].points;
+      const last = zb[3]!;
+      const pairedHalf = (last.diffToBaseline!.ci95[1] - last.diffToBaseline!.ci95[0]) / 2;
+      const unpairedHalf = Math.hypot(
+        (last.makespan.ci95[1] - last.makespan.ci95[0]) / 2,
+        (base[3]!.makespan.ci95[1] - base[3]!.makespan.ci95[0]) / 2,
+      );
+      expect(pairedHalf).toBeGreaterThan(0);
+      expect(pairedHalf).toBeLessThan(unpairedHalf);
+      expect(last.diffToBaseline!.ci95[1]).toBeLessThan(0);
+      expect(base[3]!.makespan.mean).toBeGreaterThan(base[0]!.makespan.mean);
+    },
+  );
 });
 
 describe('pprl compare --sweep comm', () => {
   const problem = ['--stages', '4', '--micro-batches', '8', '--comm', '0.5'];
-  const out = json('compare', ...problem, '--schedulers', '1f1b,zb-h1,zb-auto', '--sweep', 'comm=0.5,1,2,4,8', '--episodes', '4');
+  const out = json(
+    'compare',
+    ...problem,
+    '--schedulers',
+    '1f1b,zb-h1,zb-auto',
+    '--sweep',
+    'comm=0.5,1,2,4,8',
+    '--episodes',
+    '4',
+  );
 
   it('scales the transfer time: each point is pprl simulate at that comm; without noise 1F1B is linear in it', () => {
     expect(out.sweep).toEqual({ factor: 'comm', values: [0.5, 1, 2, 4, 8] });
     const points: Point[] = out.schedulers['1f1b'].points;
     expect(points.map((p) => p.comm)).toEqual([0.25, 0.5, 1, 2, 4]);
-    for (const p of points) expect(p.makespan.mean).toBeCloseTo(json('simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--comm', String(p.comm)).makespan.mean, 9);
+    for (const p of points)
+      expect(p.makespan.mean).toBeCloseTo(
+        json('simulate', '1f1b', '--stages', '4', '--micro-batches', '8', '--comm', String(p.comm)).makespan.mean,
+        9,
+      );
     // 33 = (M + P - 1)(F + B + W) without comm; the slope is the same between every pair of points
     const slope = (points[4]!.makespan.mean - 33) / points[4]!.comm;
     for (const p of points) expect(p.makespan.mean).toBeCloseTo(33 + slope * p.comm, 9);
     // every scheduler slows down as the transfers get longer
     for (const s of Object.values(out.schedulers) as { points: Point[] }[])
-      for (let i = 1; i < s.points.length; i++) expect(s.points[i]!.makespan.mean).toBeGreaterThanOrEqual(s.points[i - 1]!.makespan.mean - 1e-9);
+      for (let i = 1; i < s.points.length; i++)
+        expect(s.points[i]!.makespan.mean).toBeGreaterThanOrEqual(s.points[i - 1]!.makespan.mean - 1e-9);
   });
 
   it('matches pprl simulate at a scaled comm (zb-auto is planned for the comm it runs with)', () => {
@@ -127,25 +164,47 @@ describe('pprl compare --sweep comm', () => {
     expect(out.schedulers['zb-auto'].points[3].makespan.mean).toBeCloseTo(sim.makespan.mean, 9);
   });
 
-  it('runs a profiled problem in microseconds, V schedules on the same model in 2 chunks, and writes the report', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pprl-compare-'));
-    const r = pprl('compare', '--profile', profile, '--model', '6.2B', '--micro-batches', '16', '--noise', '0.2', '--sweep', 'comm=1,4', '--schedulers', 'zb-h1,zb-v,greedy-zb', '--episodes', '20', '--out', dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/zb-v/);
-    expect(r.stdout).toMatch(/mean \(ms\)/);
-    expect(r.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
-    expect(readdirSync(dir).sort()).toEqual(['report.html', 'results.json']);
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    expect(results.problem).toMatchObject({ timeUnit: 'us', memoryUnit: 'bytes', stages: 4, microBatches: 16 });
-    expect(results.schedulers['zb-v']).toMatchObject({ chunks: 2, placement: 'v' });
-    // V placement holds two half-size chunks: every device peaks at P activations of a full stage, as device 0 of zb-h1
-    const memF = results.problem.memory.F[0];
-    expect(results.schedulers['zb-v'].peakMemory).toEqual([4 * memF, 4 * memF, 4 * memF, 4 * memF]);
-    expect(results.schedulers['zb-h1'].peakMemory[0]).toBe(4 * memF);
-    const html = readFileSync(join(dir, 'report.html'), 'utf8');
-    expect(html.match(/<figure class="gantt"/g)).toHaveLength(3);
-    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
-  });
+  it(
+    'runs a profiled problem in microseconds, V schedules on the same model in 2 chunks, ' + 'and writes the report',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pprl-compare-'));
+      const r = pprl(
+        'compare',
+        '--profile',
+        profile,
+        '--model',
+        '6.2B',
+        '--micro-batches',
+        '16',
+        '--noise',
+        '0.2',
+        '--sweep',
+        'comm=1,4',
+        '--schedulers',
+        'zb-h1,zb-v,greedy-zb',
+        '--episodes',
+        '20',
+        '--out',
+        dir,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/zb-v/);
+      expect(r.stdout).toMatch(/mean \(ms\)/);
+      expect(r.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
+      expect(readdirSync(dir).sort()).toEqual(['report.html', 'results.json']);
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+      expect(results.problem).toMatchObject({ timeUnit: 'us', memoryUnit: 'bytes', stages: 4, microBatches: 16 });
+      expect(results.schedulers['zb-v']).toMatchObject({ chunks: 2, placement: 'v' });
+      // V placement holds two half-size chunks: every device peaks at P activations of a full stage, as device 0 of
+      // zb-h1
+      const memF = results.problem.memory.F[0];
+      expect(results.schedulers['zb-v'].peakMemory).toEqual([4 * memF, 4 * memF, 4 * memF, 4 * memF]);
+      expect(results.schedulers['zb-h1'].peakMemory[0]).toBe(4 * memF);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      expect(html.match(/<figure class="gantt"/g)).toHaveLength(3);
+      expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    },
+  );
 
   it('without --sweep runs once at the given noise, and prints a table', () => {
     const r = pprl('compare', '--schedulers', '1f1b,zb-h1', '--noise', '0.1', '--episodes', '10');
@@ -158,10 +217,19 @@ describe('pprl compare --sweep comm', () => {
 
 describe('pprl compare: bad input gives one line naming the flag and exit code 2', () => {
   it.each([
-    [['--schedulers', '1f1b,zb-h9'], /--schedulers: unknown scheduler "zb-h9" \(did you mean "zb-h1" or "zb-h2"[^)]*\); valid names: gpipe, 1f1b, .*greedy-zb/],
+    [
+      ['--schedulers', '1f1b,zb-h9'],
+      new RegExp(
+        /--schedulers: unknown scheduler "zb-h9" \(did you mean "zb-h1" or "zb-h2"[^)]*\); /.source +
+          /valid names: gpipe, 1f1b, .*greedy-zb/.source,
+      ),
+    ],
     [['--schedulers', '1f1b,,zb-h1'], /--schedulers: expected a comma-separated list of names/],
     [['--schedulers', 'zb-h1,zb-h1'], /--schedulers: "zb-h1" is named twice/],
-    [['--schedulers', '1f1b,zb-h2', '--micro-batches', '5'], /--schedulers: zb-h2: zb-h2 needs microBatches >= 2P-1 = 7/],
+    [
+      ['--schedulers', '1f1b,zb-h2', '--micro-batches', '5'],
+      /--schedulers: zb-h2: zb-h2 needs microBatches >= 2P-1 = 7/,
+    ],
     [['--sweep', 'noise'], /--sweep: expected factor=v1,v2,\.\.\. with factor noise or comm \(got "noise"\)/],
     [['--sweep', 'speed=1,2'], /--sweep: unknown factor "speed"; sweep one of: noise, comm/],
     [['--sweep', 'noise=0,a'], /--sweep: noise: expected a comma-separated list of numbers \(got "0,a"\)/],
@@ -169,7 +237,10 @@ describe('pprl compare: bad input gives one line naming the flag and exit code 2
     [['--sweep', 'noise=0,5'], /--sweep: noise values must be in \[0, 3\] \(got 5\)/],
     [['--sweep', 'comm=-1,2', '--comm', '0.1'], /--sweep: comm values must be in \[0, 1000\] \(got -1\)/],
     [['--sweep', 'noise=0.1,0.1'], /--sweep: noise values must be distinct/],
-    [['--sweep', 'comm=1,2'], /--sweep: comm scales the base communication time, which is 0 for this problem; set --comm or --profile/],
+    [
+      ['--sweep', 'comm=1,2'],
+      /--sweep: comm scales the base communication time, which is 0 for this problem; set --comm or --profile/,
+    ],
     [['--episodes', '1'], /--episodes: must be an integer in \[2, 1000000\] \(got "1"\)/],
     [['--stages', '0'], /--stages: Too small/],
   ])('%j', (args, pattern) => {
@@ -186,7 +257,11 @@ describe('pprl compare: bad input gives one line naming the flag and exit code 2
 describe('progress bars', () => {
   const fakeTty = () => {
     const written: string[] = [];
-    const stream = { isTTY: true, columns: 100, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream;
+    const stream = {
+      isTTY: true,
+      columns: 100,
+      write: (s: string) => written.push(s) > 0,
+    } as unknown as NodeJS.WriteStream;
     return { stream, written };
   };
 

@@ -17,7 +17,11 @@ export function pprl(...args: string[]): PprlRun {
 
 /** The same with extra environment variables (e.g. a job array's task index). */
 export function pprlWithEnv(args: string[], env: NodeJS.ProcessEnv = {}): PprlRun {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -24,7 +24,20 @@ async function policyMakespan(policyDir: string, cv: number, episode: number): P
 
 /** simulate's mean makespan (one episode) of a schedule file on the 6.2B profile problem at P = 4, M = 16. */
 function simulated(file: string, extra: string[] = []): number {
-  const r = pprl('simulate', file, '--profile', profiles, '--model', '6.2B', '--stages', '4', '--micro-batches', '16', '--json', ...extra);
+  const r = pprl(
+    'simulate',
+    file,
+    '--profile',
+    profiles,
+    '--model',
+    '6.2B',
+    '--stages',
+    '4',
+    '--micro-batches',
+    '16',
+    '--json',
+    ...extra,
+  );
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout).makespan.mean;
 }
@@ -50,21 +63,51 @@ describe('pprl schedule ppo:<dir>', () => {
     });
   }
 
-  it('an episode under noise: the order of episode 7 at cv 0.3 replays that episode to the policy makespan', async () => {
-    const policyDir = join(checkpoints, 'h200-6.2b-p4-m16-v1');
-    const csv = join(dir, 'noisy.csv');
-    const r = pprl('schedule', `ppo:${policyDir}`, '--noise', '0.3', '--episode', '7', '--format', 'torch-csv', '--out', csv);
-    expect(r.code, r.stderr).toBe(0);
-    const own = await policyMakespan(policyDir, 0.3, 7);
-    const { problem } = policyProblem(loadPolicy(policyDir), { noise: '0.3' }, 0);
-    const replayed = (await createSimulator()).replay(problem, scheduleFromTorchCsv(readFileSync(csv, 'utf8')), { episodes: 1, episodeStart: 7 });
-    expect(replayed.makespan[0]).toBe(own);
-    expect(r.stdout).toMatch(/episode 7 at noise cv 0.3: the order replays to the policy's makespan/);
-  });
+  it(
+    'an episode under noise: the order of episode 7 at cv 0.3 replays that episode to ' + 'the policy makespan',
+    async () => {
+      const policyDir = join(checkpoints, 'h200-6.2b-p4-m16-v1');
+      const csv = join(dir, 'noisy.csv');
+      const r = pprl(
+        'schedule',
+        `ppo:${policyDir}`,
+        '--noise',
+        '0.3',
+        '--episode',
+        '7',
+        '--format',
+        'torch-csv',
+        '--out',
+        csv,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const own = await policyMakespan(policyDir, 0.3, 7);
+      const { problem } = policyProblem(loadPolicy(policyDir), { noise: '0.3' }, 0);
+      const replayed = (await createSimulator()).replay(problem, scheduleFromTorchCsv(readFileSync(csv, 'utf8')), {
+        episodes: 1,
+        episodeStart: 7,
+      });
+      expect(replayed.makespan[0]).toBe(own);
+      expect(r.stdout).toMatch(/episode 7 at noise cv 0.3: the order replays to the policy's makespan/);
+    },
+  );
 
   it('runs the policy on another problem given by options (V = 1 policy on P = 8, M = 32)', () => {
     const policyDir = join(checkpoints, 'h200-6.2b-p4-m16-v1');
-    const r = pprl('schedule', `ppo:${policyDir}`, '--profile', profiles, '--model', '6.2B', '--stages', '8', '--micro-batches', '32', '--format', 'json');
+    const r = pprl(
+      'schedule',
+      `ppo:${policyDir}`,
+      '--profile',
+      profiles,
+      '--model',
+      '6.2B',
+      '--stages',
+      '8',
+      '--micro-batches',
+      '32',
+      '--format',
+      'json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const schedule = scheduleFromJson(r.stdout);
     expect([schedule.stages, schedule.microBatches, schedule.chunksPerDevice]).toEqual([8, 32, 1]);

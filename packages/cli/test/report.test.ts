@@ -15,7 +15,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const bin = fileURLToPath(new URL('../bin/pprl.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url));
 
-const DEMO_SCHEDULERS = ['1f1b', 'zb-h1', 'zb-auto', 'zb-v', 'robust', 'robust (V=2)', 'greedy-zb', 'greedy-ffirst', 'greedy-cp', 'ppo (V=1)', 'ppo (V=2)'];
+const DEMO_SCHEDULERS = [
+  '1f1b',
+  'zb-h1',
+  'zb-auto',
+  'zb-v',
+  'robust',
+  'robust (V=2)',
+  'greedy-zb',
+  'greedy-ffirst',
+  'greedy-cp',
+  'ppo (V=1)',
+  'ppo (V=2)',
+];
 /** The demo's baselines, in the order of its terminal columns. */
 const DEMO_BASELINES = ['zb-h1', 'zb-v'];
 const GiB = 2 ** 30;
@@ -38,10 +50,22 @@ let browser: Browser;
 
 beforeAll(async () => {
   // CI installs Debian's chromium; without it this test must fail loudly rather than skip
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Chromium (Debian: apt-get install chromium) to run the report test`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} not found: install Chromium (Debian: apt-get install chromium) to run the report test`,
+    );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -69,6 +93,7 @@ describe('pprl demo report.html in Chromium', () => {
   let opened: Opened;
   let stdout: string;
   /** results.json beside the report, as written. */
+  // biome-ignore lint/suspicious/noExplicitAny: results.json is read untyped; each assertion names the fields it checks
   let results: any;
 
   beforeAll(async () => {
@@ -89,7 +114,10 @@ describe('pprl demo report.html in Chromium', () => {
 
   it('shows both experiments of the project note, each with five line charts with a line per scheduler', async () => {
     const { page } = opened;
-    expect(await page.locator('section.experiment h2').allTextContents()).toEqual(['Experiment 1: rising fluctuation', 'Experiment 2: rising communication delay']);
+    expect(await page.locator('section.experiment h2').allTextContents()).toEqual([
+      'Experiment 1: rising fluctuation',
+      'Experiment 2: rising communication delay',
+    ]);
     for (const id of ['noise', 'comm']) {
       const charts = page.locator(`section#${id} svg.line-chart`);
       // makespan, throughput, the paired difference to each baseline, bubble rate
@@ -107,7 +135,9 @@ describe('pprl demo report.html in Chromium', () => {
       expect(box!.height).toBeGreaterThan(250);
       expect(await page.locator(`section#${id} table.overview tbody tr`).count()).toBe(DEMO_SCHEDULERS.length);
     }
-    expect(await page.locator('section#comm svg.line-chart').first().locator('text').allTextContents()).toEqual(expect.arrayContaining(['x0.5', 'x1', 'x2', 'x4', 'x8']));
+    expect(await page.locator('section#comm svg.line-chart').first().locator('text').allTextContents()).toEqual(
+      expect.arrayContaining(['x0.5', 'x1', 'x2', 'x4', 'x8']),
+    );
   });
 
   it('draws peak memory per device per scheduler', async () => {
@@ -126,79 +156,131 @@ describe('pprl demo report.html in Chromium', () => {
     expect(Number(await lines.getAttribute('data-value'))).toBe(limitBytes / GiB);
     // on the axis: the line sits at the height of a bar that peaks at the limit (zb-h1 on device 0)
     const lineY = await lines.evaluate((l) => (l as SVGLineElement).getBBox().y);
-    const barTop = await chart.locator('rect.bar[data-name="zb-h1"]').first().evaluate((r) => (r as SVGRectElement).getBBox().y);
+    const barTop = await chart
+      .locator('rect.bar[data-name="zb-h1"]')
+      .first()
+      .evaluate((r) => (r as SVGRectElement).getBBox().y);
     expect(Math.abs(lineY - barTop)).toBeLessThan(1.5);
-    expect(await chart.locator('text.reference-label').textContent()).toBe(`memory limit ${Number((limitBytes / GiB).toPrecision(4))} GiB per device`);
-    expect(await opened.page.locator('section.memory p').textContent()).toContain('the memory limit per device every scheduler ran with');
+    expect(await chart.locator('text.reference-label').textContent()).toBe(
+      `memory limit ${Number((limitBytes / GiB).toPrecision(4))} GiB per device`,
+    );
+    expect(await opened.page.locator('section.memory p').textContent()).toContain(
+      'the memory limit per device every scheduler ran with',
+    );
   });
 
-  it('gives every scheduler its own colour, marker and dash, the same in every chart, apart also in greyscale', async () => {
-    const styleOf = (loc: ReturnType<Page['locator']>) =>
-      loc.evaluateAll((els) => els.map((e) => [e.getAttribute('data-name'), e.getAttribute('data-color'), e.getAttribute('data-marker'), e.getAttribute('data-dash')]));
-    const legend = await styleOf(opened.page.locator('section#noise svg.line-chart').first().locator('g.legend-item'));
-    expect(legend.map((s) => s[0])).toEqual(DEMO_SCHEDULERS);
-    const key = (s: (string | null)[]) => s.slice(1).join('|');
-    // the triples apart; the first ten colours apart; marker and dash apart (what greyscale keeps)
-    expect(new Set(legend.map(key)).size).toBe(DEMO_SCHEDULERS.length);
-    expect(new Set(legend.slice(0, 10).map((s) => s[1])).size).toBe(10);
-    expect(new Set(legend.map((s) => `${s[2]}|${s[3]}`)).size).toBe(DEMO_SCHEDULERS.length);
-    const byName = new Map(legend.map((s) => [s[0], key(s)]));
-    // the series of every line chart (both experiments, also where a baseline has no line), the memory legend
-    const everywhere = [
-      ...(await styleOf(opened.page.locator('svg.line-chart g.series'))),
-      ...(await styleOf(opened.page.locator('svg.line-chart g.legend-item'))),
-      ...(await styleOf(opened.page.locator('section.memory g.legend-item'))),
-    ];
-    expect(everywhere.length).toBeGreaterThan(10 * DEMO_SCHEDULERS.length);
-    for (const s of everywhere) expect(key(s), s[0]!).toBe(byName.get(s[0]));
-    // and what is drawn follows the attributes: bar fills, line strokes, point shapes
-    const bars = await opened.page.locator('section.memory rect.bar').evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-name'), r.getAttribute('fill')]));
-    for (const [name, fill] of bars) expect(fill).toBe(byName.get(name)!.split('|')[0]);
-    const marks = await opened.page.locator('section.memory .bar-mark').evaluateAll((ms) => ms.map((m) => m.getAttribute('data-marker')));
-    expect(marks).toEqual(bars.map(([name]) => byName.get(name)!.split('|')[1]));
-    const lines = await opened.page
-      .locator('section#comm svg.line-chart g.series')
-      .evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-name'), g.querySelector('path.line')!.getAttribute('stroke'), g.querySelector('.point')!.getAttribute('data-marker')]));
-    for (const [name, stroke, marker] of lines) expect(`${stroke}|${marker}`).toBe(byName.get(name)!.split('|').slice(0, 2).join('|'));
-  });
+  it(
+    'gives every scheduler its own colour, marker and dash, the same in every chart, ' + 'apart also in greyscale',
+    async () => {
+      const styleOf = (loc: ReturnType<Page['locator']>) =>
+        loc.evaluateAll((els) =>
+          els.map((e) => [
+            e.getAttribute('data-name'),
+            e.getAttribute('data-color'),
+            e.getAttribute('data-marker'),
+            e.getAttribute('data-dash'),
+          ]),
+        );
+      const legend = await styleOf(
+        opened.page.locator('section#noise svg.line-chart').first().locator('g.legend-item'),
+      );
+      expect(legend.map((s) => s[0])).toEqual(DEMO_SCHEDULERS);
+      const key = (s: (string | null)[]) => s.slice(1).join('|');
+      // the triples apart; the first ten colours apart; marker and dash apart (what greyscale keeps)
+      expect(new Set(legend.map(key)).size).toBe(DEMO_SCHEDULERS.length);
+      expect(new Set(legend.slice(0, 10).map((s) => s[1])).size).toBe(10);
+      expect(new Set(legend.map((s) => `${s[2]}|${s[3]}`)).size).toBe(DEMO_SCHEDULERS.length);
+      const byName = new Map(legend.map((s) => [s[0], key(s)]));
+      // the series of every line chart (both experiments, also where a baseline has no line), the memory legend
+      const everywhere = [
+        ...(await styleOf(opened.page.locator('svg.line-chart g.series'))),
+        ...(await styleOf(opened.page.locator('svg.line-chart g.legend-item'))),
+        ...(await styleOf(opened.page.locator('section.memory g.legend-item'))),
+      ];
+      expect(everywhere.length).toBeGreaterThan(10 * DEMO_SCHEDULERS.length);
+      for (const s of everywhere) expect(key(s), s[0]!).toBe(byName.get(s[0]));
+      // and what is drawn follows the attributes: bar fills, line strokes, point shapes
+      const bars = await opened.page
+        .locator('section.memory rect.bar')
+        .evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-name'), r.getAttribute('fill')]));
+      for (const [name, fill] of bars) expect(fill).toBe(byName.get(name)!.split('|')[0]);
+      const marks = await opened.page
+        .locator('section.memory .bar-mark')
+        .evaluateAll((ms) => ms.map((m) => m.getAttribute('data-marker')));
+      expect(marks).toEqual(bars.map(([name]) => byName.get(name)!.split('|')[1]));
+      const lines = await opened.page
+        .locator('section#comm svg.line-chart g.series')
+        .evaluateAll((gs) =>
+          gs.map((g) => [
+            g.getAttribute('data-name'),
+            g.querySelector('path.line')!.getAttribute('stroke'),
+            g.querySelector('.point')!.getAttribute('data-marker'),
+          ]),
+        );
+      for (const [name, stroke, marker] of lines)
+        expect(`${stroke}|${marker}`).toBe(byName.get(name)!.split('|').slice(0, 2).join('|'));
+    },
+  );
 
-  it('pairs against the same baselines as the terminal, with the same numbers as the terminal and results.json', async () => {
-    const { page } = opened;
-    for (const id of ['noise', 'comm']) {
-      const titles = await page.locator(`section#${id} svg.line-chart text.chart-title`).allTextContents();
-      expect(titles.filter((t) => t.startsWith('Paired difference to'))).toEqual(DEMO_BASELINES.map((b) => `Paired difference to ${b} (negative = faster, 95% CI)`));
-      const heads = await page.locator(`section#${id} table.detail thead th`).allTextContents();
-      expect(heads.filter((h) => h.startsWith('Δ vs'))).toEqual(DEMO_BASELINES.map((b) => `Δ vs ${b} (95% CI)`));
-      // the overview's relative changes are against the first baseline
-      expect(await page.locator(`section#${id} table.overview tr`).filter({ hasText: 'zb-h1' }).first().textContent()).toContain('baseline');
-    }
-    // the terminal's columns: "vs zb-h1 @0.3 (ms, 95% CI)" and "vs zb-v @0.3"
-    const rows = stdout.split('\n').filter((l) => l.startsWith('│')).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
-    const head = rows.find((r) => r[0] === 'scheduler' && r.includes('peak GiB'))!;
-    const cols = DEMO_BASELINES.map((b) => head.findIndex((h) => h.startsWith(`vs ${b} @0.3`)));
-    expect(cols.every((c) => c > 0)).toBe(true);
-    const jsonKey = { 'zb-h1': 'pairedDifferenceToZbH1AtCv03', 'zb-v': 'pairedDifferenceToZbVAtCv03' } as Record<string, string>;
-    const ms = (us: number) => (us / 1000).toFixed(2);
-    for (const name of DEMO_SCHEDULERS) {
-      const row = rows.find((r) => r[0] === name && r !== head)!;
-      const cells = page.locator(`section#noise table.detail tr[data-scheduler="${name}"][data-value="0.3"] td.diff`);
-      expect(await cells.count()).toBe(DEMO_BASELINES.length);
-      for (const [k, b] of DEMO_BASELINES.entries()) {
-        const cell = cells.nth(k);
-        expect(await cell.getAttribute('data-baseline')).toBe(b);
-        const d = results[jsonKey[b]!][name] as { mean: number; ci95: [number, number] } | undefined;
-        if (name === b) {
-          expect(d).toBeUndefined();
-          expect(await cell.textContent()).toBe('(baseline)');
-          expect(row[cols[k]!]).toBe('(baseline)');
-          continue;
-        }
-        // the same numbers, not just close ones: one computation behind the HTML, results.json and the terminal
-        expect([Number(await cell.getAttribute('data-mean')), Number(await cell.getAttribute('data-lo')), Number(await cell.getAttribute('data-hi'))]).toEqual([d!.mean, ...d!.ci95]);
-        expect(row[cols[k]!]).toBe(`${ms(d!.mean)} [${ms(d!.ci95[0])}, ${ms(d!.ci95[1])}]`);
+  it(
+    'pairs against the same baselines as the terminal, ' + 'with the same numbers as the terminal and results.json',
+    async () => {
+      const { page } = opened;
+      for (const id of ['noise', 'comm']) {
+        const titles = await page.locator(`section#${id} svg.line-chart text.chart-title`).allTextContents();
+        expect(titles.filter((t) => t.startsWith('Paired difference to'))).toEqual(
+          DEMO_BASELINES.map((b) => `Paired difference to ${b} (negative = faster, 95% CI)`),
+        );
+        const heads = await page.locator(`section#${id} table.detail thead th`).allTextContents();
+        expect(heads.filter((h) => h.startsWith('Δ vs'))).toEqual(DEMO_BASELINES.map((b) => `Δ vs ${b} (95% CI)`));
+        // the overview's relative changes are against the first baseline
+        expect(
+          await page.locator(`section#${id} table.overview tr`).filter({ hasText: 'zb-h1' }).first().textContent(),
+        ).toContain('baseline');
       }
-    }
-  });
+      // the terminal's columns: "vs zb-h1 @0.3 (ms, 95% CI)" and "vs zb-v @0.3"
+      const rows = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('│'))
+        .map((l) =>
+          l
+            .split('│')
+            .slice(1, -1)
+            .map((c) => c.trim()),
+        );
+      const head = rows.find((r) => r[0] === 'scheduler' && r.includes('peak GiB'))!;
+      const cols = DEMO_BASELINES.map((b) => head.findIndex((h) => h.startsWith(`vs ${b} @0.3`)));
+      expect(cols.every((c) => c > 0)).toBe(true);
+      const jsonKey = { 'zb-h1': 'pairedDifferenceToZbH1AtCv03', 'zb-v': 'pairedDifferenceToZbVAtCv03' } as Record<
+        string,
+        string
+      >;
+      const ms = (us: number) => (us / 1000).toFixed(2);
+      for (const name of DEMO_SCHEDULERS) {
+        const row = rows.find((r) => r[0] === name && r !== head)!;
+        const cells = page.locator(`section#noise table.detail tr[data-scheduler="${name}"][data-value="0.3"] td.diff`);
+        expect(await cells.count()).toBe(DEMO_BASELINES.length);
+        for (const [k, b] of DEMO_BASELINES.entries()) {
+          const cell = cells.nth(k);
+          expect(await cell.getAttribute('data-baseline')).toBe(b);
+          const d = results[jsonKey[b]!][name] as { mean: number; ci95: [number, number] } | undefined;
+          if (name === b) {
+            expect(d).toBeUndefined();
+            expect(await cell.textContent()).toBe('(baseline)');
+            expect(row[cols[k]!]).toBe('(baseline)');
+            continue;
+          }
+          // the same numbers, not just close ones: one computation behind the HTML, results.json and the terminal
+          expect([
+            Number(await cell.getAttribute('data-mean')),
+            Number(await cell.getAttribute('data-lo')),
+            Number(await cell.getAttribute('data-hi')),
+          ]).toEqual([d!.mean, ...d!.ci95]);
+          expect(row[cols[k]!]).toBe(`${ms(d!.mean)} [${ms(d!.ci95[0])}, ${ms(d!.ci95[1])}]`);
+        }
+      }
+    },
+  );
 
   it('has one Gantt chart per scheduler with its ops drawn', async () => {
     const { page } = opened;
@@ -224,7 +306,27 @@ describe('pprl compare report.html in Chromium', () => {
   it('renders the sweep, memory and one Gantt per scheduler', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pprl-report-'));
     const schedulers = ['1f1b', 'zb-h1', 'zb-v', 'greedy-zb'];
-    pprl('compare', '--stages', '4', '--micro-batches', '8', '--comm', '0.2', '--noise', '0.1', '--sweep', 'comm=0.5,1,2,4,8', '--schedulers', schedulers.join(','), '--episodes', '30', '--mem-limit', '6', '--out', dir);
+    pprl(
+      'compare',
+      '--stages',
+      '4',
+      '--micro-batches',
+      '8',
+      '--comm',
+      '0.2',
+      '--noise',
+      '0.1',
+      '--sweep',
+      'comm=0.5,1,2,4,8',
+      '--schedulers',
+      schedulers.join(','),
+      '--episodes',
+      '30',
+      '--mem-limit',
+      '6',
+      '--out',
+      dir,
+    );
     const { page, errors, requests } = await open(join(dir, 'report.html'));
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
@@ -233,8 +335,12 @@ describe('pprl compare report.html in Chromium', () => {
     // the shared memory limit is drawn across the memory chart, at --mem-limit 6 (plain memory units)
     expect(await page.locator('svg.bar-chart line.reference').count()).toBe(1);
     expect(await page.locator('svg.bar-chart line.reference').getAttribute('data-value')).toBe('6');
-    expect(await page.locator('svg.bar-chart text.reference-label').textContent()).toBe('memory limit 6 memory units per device');
-    expect(await page.locator('figure.gantt').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-scheduler')))).toEqual(schedulers);
+    expect(await page.locator('svg.bar-chart text.reference-label').textContent()).toBe(
+      'memory limit 6 memory units per device',
+    );
+    expect(
+      await page.locator('figure.gantt').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-scheduler'))),
+    ).toEqual(schedulers);
     mkdirSync(outputDir, { recursive: true });
     await page.screenshot({ path: join(outputDir, 'compare-report.png'), fullPage: true });
     await page.close();
@@ -303,7 +409,14 @@ describe('report styles and memory limits', () => {
     }) as SchedulerResult;
   /** The memory section of a report on made-up results, in bytes. */
   const memorySection = (schedulers: SchedulerResult[], memoryLimit?: number) => {
-    const result: SweepResult = { factor: 'noise', values: [0, 0.1], episodes: 2, baseline: schedulers[0]!.name, baselines: [schedulers[0]!.name], schedulers };
+    const result: SweepResult = {
+      factor: 'noise',
+      values: [0, 0.1],
+      episodes: 2,
+      baseline: schedulers[0]!.name,
+      baselines: [schedulers[0]!.name],
+      schedulers,
+    };
     const html = renderReport({
       title: 't',
       intro: [],
@@ -313,21 +426,30 @@ describe('report styles and memory limits', () => {
       ...(memoryLimit === undefined ? {} : { memoryLimit }),
       footer: '',
     });
-    const section = html.slice(html.indexOf('<section class="memory"'), html.indexOf('</section>', html.indexOf('<section class="memory"')));
+    const section = html.slice(
+      html.indexOf('<section class="memory"'),
+      html.indexOf('</section>', html.indexOf('<section class="memory"')),
+    );
     const lines = [...section.matchAll(/<line class="reference" data-value="([^"]+)"/g)].map((m) => Number(m[1]));
     const labels = [...section.matchAll(/<text class="reference-label"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     return { section, lines, labels };
   };
 
   it('one limit for every scheduler: one labelled line at that limit, in the unit of the chart', () => {
-    const { section, lines, labels } = memorySection([scheduler('a', 2 * GiB, [2 * GiB, GiB]), scheduler('b', 2 * GiB, [1.5 * GiB, GiB])]);
+    const { section, lines, labels } = memorySection([
+      scheduler('a', 2 * GiB, [2 * GiB, GiB]),
+      scheduler('b', 2 * GiB, [1.5 * GiB, GiB]),
+    ]);
     expect(lines).toEqual([2]);
     expect(labels).toEqual(['memory limit 2 GiB per device']);
     expect(section).toContain('The dashed line is the memory limit per device every scheduler ran with.');
   });
 
   it('no limit: no line, and the text says so', () => {
-    const { section, lines, labels } = memorySection([scheduler('a', null, [2 * GiB, GiB]), scheduler('b', null, [GiB, GiB])]);
+    const { section, lines, labels } = memorySection([
+      scheduler('a', null, [2 * GiB, GiB]),
+      scheduler('b', null, [GiB, GiB]),
+    ]);
     expect(lines).toEqual([]);
     expect(labels).toEqual([]);
     expect(section).not.toMatch(/memory limit \d/);

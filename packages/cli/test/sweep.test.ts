@@ -3,7 +3,16 @@
 // as three shards; each must end with every run trained exactly once and results equal to the reference.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname as hostnameOf, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,9 +45,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const pprl = pprlWithEnv;
 
-function start(args: string[], detached = false): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null }> } {
+function start(
+  args: string[],
+  detached = false,
+): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null }> } {
   const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', detached });
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, exit };
 }
 
@@ -51,24 +65,53 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_00
 }
 
 const runsDir = (out: string) => join(out, 'runs');
-const runIds = (out: string): string[] => (JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as { runs: { id: string }[] }).runs.map((r) => r.id);
-const finishedCount = (out: string) => (existsSync(runsDir(out)) ? readdirSync(runsDir(out)).filter((id) => existsSync(join(runsDir(out), id, 'result.json'))).length : 0);
+const runIds = (out: string): string[] =>
+  (JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as { runs: { id: string }[] }).runs.map((r) => r.id);
+const finishedCount = (out: string) =>
+  existsSync(runsDir(out))
+    ? readdirSync(runsDir(out)).filter((id) => existsSync(join(runsDir(out), id, 'result.json'))).length
+    : 0;
 /** A training with a checkpoint but no result yet: killing now interrupts a run part-way. */
 const midRun = (out: string) =>
-  existsSync(runsDir(out)) && readdirSync(runsDir(out)).some((id) => existsSync(join(runsDir(out), id, 'latest.json')) && !existsSync(join(runsDir(out), id, 'result.json')));
+  existsSync(runsDir(out)) &&
+  readdirSync(runsDir(out)).some(
+    (id) => existsSync(join(runsDir(out), id, 'latest.json')) && !existsSync(join(runsDir(out), id, 'result.json')),
+  );
 
-const readLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const readLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-/** Everything deterministic about a finished sweep: per run the final evaluation, the log without timings, and the final weights. */
+/**
+ * Everything deterministic about a finished sweep: per run the final evaluation, the log without timings, and the
+ * final weights.
+ */
 function results(out: string) {
   return Object.fromEntries(
     runIds(out).map((id) => {
       const dir = join(runsDir(out), id);
       const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
       const latest = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).checkpoint as string;
-      const log = readLines(join(dir, 'log.jsonl')).map(({ stepsPerSec, rolloutSeconds, updateSeconds, ...rest }) => rest);
-      const params = createHash('sha256').update(readFileSync(join(dir, latest, 'params.bin'))).digest('hex');
-      return [id, { finished: result.finished, updates: result.updates, globalStep: result.globalStep, eval: result.eval, checkpoint: latest, params, log }];
+      const log = readLines(join(dir, 'log.jsonl')).map(
+        ({ stepsPerSec, rolloutSeconds, updateSeconds, ...rest }) => rest,
+      );
+      const params = createHash('sha256')
+        .update(readFileSync(join(dir, latest, 'params.bin')))
+        .digest('hex');
+      return [
+        id,
+        {
+          finished: result.finished,
+          updates: result.updates,
+          globalStep: result.globalStep,
+          eval: result.eval,
+          checkpoint: latest,
+          params,
+          log,
+        },
+      ];
     }),
   );
 }
@@ -80,7 +123,9 @@ function results(out: string) {
 function expectEachRunOnce(out: string) {
   for (const id of runIds(out)) {
     const dir = join(runsDir(out), id);
-    expect(readLines(join(dir, 'log.jsonl')).map((l) => l.update)).toEqual(Array.from({ length: UPDATES }, (_, i) => i + 1));
+    expect(readLines(join(dir, 'log.jsonl')).map((l) => l.update)).toEqual(
+      Array.from({ length: UPDATES }, (_, i) => i + 1),
+    );
     const sessions = readLines(join(dir, 'sweep-sessions.jsonl'));
     const starts = sessions.filter((s) => s.event === 'start');
     expect(starts.every((s) => (s.fromUpdate as number) < UPDATES)).toBe(true);
@@ -91,7 +136,10 @@ function expectEachRunOnce(out: string) {
 
 /** report.csv without the columns that time the machine. */
 function reportTable(out: string): string[][] {
-  const rows = readFileSync(join(out, 'report.csv'), 'utf8').split('\r\n').filter(Boolean).map((l) => l.split(','));
+  const rows = readFileSync(join(out, 'report.csv'), 'utf8')
+    .split('\r\n')
+    .filter(Boolean)
+    .map((l) => l.split(','));
   const keep = rows[0]!.map((name, i) => (['stepsPerSec', 'seconds'].includes(name) ? -1 : i)).filter((i) => i >= 0);
   return rows.map((r) => keep.map((i) => r[i]!));
 }
@@ -112,19 +160,31 @@ describe('pprl sweep', () => {
   it('runs 8 trainings with 2 workers, each once; a rerun of the finished sweep starts nothing', () => {
     console.log(`uninterrupted sweep of 8 runs with 2 workers: ${referenceSeconds.toFixed(1)} s`);
     expect(Object.keys(referenceResults)).toHaveLength(8);
-    for (const r of Object.values(referenceResults)) expect(r).toMatchObject({ finished: true, updates: UPDATES, globalStep: 2048 });
+    for (const r of Object.values(referenceResults))
+      expect(r).toMatchObject({ finished: true, updates: UPDATES, globalStep: 2048 });
     expectEachRunOnce(reference);
-    for (const id of runIds(reference)) expect(readLines(join(reference, 'runs', id, 'sweep-sessions.jsonl')).filter((s) => s.event === 'start')).toHaveLength(1);
+    for (const id of runIds(reference))
+      expect(
+        readLines(join(reference, 'runs', id, 'sweep-sessions.jsonl')).filter((s) => s.event === 'start'),
+      ).toHaveLength(1);
     // ids: a readable slug of the varied settings and a hash of the whole config
     expect(runIds(reference)[0]).toMatch(/^seed=1_learningRate=0\.0003-[0-9a-f]{12}$/);
 
     const again = pprl(['sweep', '--config', sweepFile, '--out', reference, '--workers', '2', '--json']);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ runs: 8, alreadyFinished: 8, trained: [], failed: [], interrupted: null });
-    for (const id of runIds(reference)) expect(readLines(join(reference, 'runs', id, 'sweep-sessions.jsonl'))).toHaveLength(2);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      runs: 8,
+      alreadyFinished: 8,
+      trained: [],
+      failed: [],
+      interrupted: null,
+    });
+    for (const id of runIds(reference))
+      expect(readLines(join(reference, 'runs', id, 'sweep-sessions.jsonl'))).toHaveLength(2);
   }, 60_000);
 
-  it('interrupted with SIGINT part-way (exit 130), then rerun: complete, each run once, results identical', async () => {
+  it('interrupted with SIGINT part-way (exit 130), then rerun: ' +
+    'complete, each run once, results identical', async () => {
     const out = join(root, 'sigint');
     const t0 = Date.now();
     const { child, exit } = start(['sweep', '--config', sweepFile, '--out', out, '--workers', '2']);
@@ -142,7 +202,8 @@ describe('pprl sweep', () => {
     expect(results(out)).toEqual(referenceResults);
   }, 90_000);
 
-  it('killed with SIGKILL (the sweep and its trainings) part-way, then rerun: resumes from checkpoints, each run once, results identical', async () => {
+  it('killed with SIGKILL (the sweep and its trainings) part-way, then rerun: ' +
+    'resumes from checkpoints, each run once, results identical', async () => {
     const out = join(root, 'sigkill');
     const t0 = Date.now();
     // its own process group, so that one kill reaches the sweep and every training it started
@@ -159,7 +220,11 @@ describe('pprl sweep', () => {
     expect(JSON.parse(rerun.stdout)).toMatchObject({ alreadyFinished: finishedAtKill, failed: [], interrupted: null });
     console.log(`SIGKILL with ${finishedAtKill}/8 finished, rerun: ${((Date.now() - t0) / 1000).toFixed(1)} s in all`);
     expectEachRunOnce(out);
-    const resumed = runIds(out).flatMap((id) => readLines(join(out, 'runs', id, 'sweep-sessions.jsonl')).filter((s) => s.event === 'start' && (s.fromUpdate as number) > 0));
+    const resumed = runIds(out).flatMap((id) =>
+      readLines(join(out, 'runs', id, 'sweep-sessions.jsonl')).filter(
+        (s) => s.event === 'start' && (s.fromUpdate as number) > 0,
+      ),
+    );
     expect(resumed.length).toBeGreaterThan(0);
     expect(results(out)).toEqual(referenceResults);
   }, 90_000);
@@ -173,11 +238,15 @@ describe('pprl sweep', () => {
     expect(await b.exit).toEqual({ code: 0, signal: null });
     console.log(`two sweep processes of 1 worker each: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expectEachRunOnce(out);
-    for (const id of runIds(out)) expect(readLines(join(out, 'runs', id, 'sweep-sessions.jsonl')).filter((s) => s.event === 'start')).toHaveLength(1);
+    for (const id of runIds(out))
+      expect(readLines(join(out, 'runs', id, 'sweep-sessions.jsonl')).filter((s) => s.event === 'start')).toHaveLength(
+        1,
+      );
     expect(results(out)).toEqual(referenceResults);
   }, 90_000);
 
-  it('shards 0/3, 1/3 and 2/3 run separately (index from --shard, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX) merge into the unsharded report', () => {
+  it('shards 0/3, 1/3 and 2/3 run separately (index from --shard, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX) ' +
+    'merge into the unsharded report', () => {
     const out = join(root, 'sharded');
     const t0 = Date.now();
     const shards: [string[], NodeJS.ProcessEnv][] = [
@@ -204,7 +273,19 @@ describe('pprl sweep', () => {
     expect(JSON.parse(merged.stdout).counts).toEqual({ runs: 8, finished: 8, partial: 0, pending: 0 });
     expect(pprl(['sweep', 'report', '--out', reference]).code).toBe(0);
     expect(reportTable(out)).toEqual(reportTable(reference));
-    expect(reportTable(out)[0]).toEqual(['id', 'seed', 'learningRate', 'status', 'updates', 'globalStep', 'eval.policy', 'eval.greedy-zb', 'eval.1f1b', 'eval.zb-h1', 'gapToBestBaseline']);
+    expect(reportTable(out)[0]).toEqual([
+      'id',
+      'seed',
+      'learningRate',
+      'status',
+      'updates',
+      'globalStep',
+      'eval.policy',
+      'eval.greedy-zb',
+      'eval.1f1b',
+      'eval.zb-h1',
+      'gapToBestBaseline',
+    ]);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| id | seed | learningRate | status |');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Training: mean makespan');
@@ -214,18 +295,56 @@ describe('pprl sweep', () => {
 });
 
 describe('pprl sweep: bad sweep files are rejected before anything runs', () => {
-  const base = { problem: { stages: 2, microBatches: 4 }, envs: 8, stepsPerRollout: 16, totalSteps: 1024, minibatches: 2 };
+  const base = {
+    problem: { stages: 2, microBatches: 4 },
+    envs: 8,
+    stepsPerRollout: 16,
+    totalSteps: 1024,
+    minibatches: 2,
+  };
   it.each([
-    ['an unknown grid field', { base, grid: { learnRate: [0.001] } }, /^pprl: error: grid\.learnRate: unknown field; did you mean learningRate\?$/],
-    ['an unknown nested field', { base, grid: { 'network.width': [16] } }, /^pprl: error: grid\.network\.width: unknown field; network has hidden, activation/],
-    ['an unknown key of the sweep file', { base, grid: { seed: [1] }, grids: {} }, /^pprl: error: grids: unknown field; a sweep file has base, grid and random$/],
+    [
+      'an unknown grid field',
+      { base, grid: { learnRate: [0.001] } },
+      /^pprl: error: grid\.learnRate: unknown field; did you mean learningRate\?$/,
+    ],
+    [
+      'an unknown nested field',
+      { base, grid: { 'network.width': [16] } },
+      /^pprl: error: grid\.network\.width: unknown field; network has hidden, activation/,
+    ],
+    [
+      'an unknown key of the sweep file',
+      { base, grid: { seed: [1] }, grids: {} },
+      /^pprl: error: grids: unknown field; a sweep file has base, grid and random$/,
+    ],
     ['an empty grid', { base, grid: {} }, /^pprl: error: grid: empty grid; give at least one field/],
     ['an empty list', { base, grid: { seed: [] } }, /^pprl: error: grid\.seed: empty list; give at least one value/],
-    ['a value out of range', { base, grid: { learningRate: [0.001, 0.01, 2] } }, /^pprl: error: grid\.learningRate\[2\]: Too big: expected number to be <=1 \(got 2\)$/],
-    ['a problem value out of range', { base, grid: { 'problem.noise.cv': [0.1, 5] } }, /^pprl: error: grid\.problem\.noise\.cv\[1\]: Too big: expected number to be <=3/],
-    ['a random range out of range', { base, random: { samples: 4, params: { learningRate: { logUniform: [1e-4, 3] } } } }, /^pprl: error: random\.params\.learningRate\.logUniform\[1\]: Too big/],
-    ['a bad base field', { base: { ...base, envs: 0 }, grid: { seed: [1, 2] } }, /^pprl: error: base\.envs: Too small: expected number to be >=1 \(got 0\)$/],
-    ['a repeated grid value', { base, grid: { seed: [1, 2, 1] } }, /^pprl: error: grid\.seed\[2\]: duplicate of grid\.seed\[0\]/],
+    [
+      'a value out of range',
+      { base, grid: { learningRate: [0.001, 0.01, 2] } },
+      /^pprl: error: grid\.learningRate\[2\]: Too big: expected number to be <=1 \(got 2\)$/,
+    ],
+    [
+      'a problem value out of range',
+      { base, grid: { 'problem.noise.cv': [0.1, 5] } },
+      /^pprl: error: grid\.problem\.noise\.cv\[1\]: Too big: expected number to be <=3/,
+    ],
+    [
+      'a random range out of range',
+      { base, random: { samples: 4, params: { learningRate: { logUniform: [1e-4, 3] } } } },
+      /^pprl: error: random\.params\.learningRate\.logUniform\[1\]: Too big/,
+    ],
+    [
+      'a bad base field',
+      { base: { ...base, envs: 0 }, grid: { seed: [1, 2] } },
+      /^pprl: error: base\.envs: Too small: expected number to be >=1 \(got 0\)$/,
+    ],
+    [
+      'a repeated grid value',
+      { base, grid: { seed: [1, 2, 1] } },
+      /^pprl: error: grid\.seed\[2\]: duplicate of grid\.seed\[0\]/,
+    ],
   ])('%s', (_, sweep, pattern) => {
     const file = join(root, `bad-${createHash('sha256').update(JSON.stringify(sweep)).digest('hex').slice(0, 8)}.json`);
     writeFileSync(file, JSON.stringify(sweep));
@@ -239,9 +358,23 @@ describe('pprl sweep: bad sweep files are rejected before anything runs', () => 
 });
 
 describe('sweep plan and run locks', () => {
-  const base = { problem: { stages: 2, microBatches: 4 }, envs: 8, stepsPerRollout: 16, totalSteps: 1024, minibatches: 2 };
+  const base = {
+    problem: { stages: 2, microBatches: 4 },
+    envs: 8,
+    stepsPerRollout: 16,
+    totalSteps: 1024,
+    minibatches: 2,
+  };
   it('expands grid x random samples with ids from the settings, the same whatever the key order', () => {
-    const sweep = { base, grid: { seed: [1, 2], 'problem.noise.cv': [0, 0.2] }, random: { samples: 3, seed: 5, params: { learningRate: { logUniform: [1e-4, 1e-2] }, 'network.hidden': { choice: [[16], [32, 32]] } } } };
+    const sweep = {
+      base,
+      grid: { seed: [1, 2], 'problem.noise.cv': [0, 0.2] },
+      random: {
+        samples: 3,
+        seed: 5,
+        params: { learningRate: { logUniform: [1e-4, 1e-2] }, 'network.hidden': { choice: [[16], [32, 32]] } },
+      },
+    };
     const { plan } = expandSweep(sweep);
     expect(plan.runs).toHaveLength(12);
     expect(plan.fields).toEqual(['seed', 'problem.noise.cv', 'learningRate', 'network.hidden']);
@@ -250,7 +383,11 @@ describe('sweep plan and run locks', () => {
     // the samples are shared by every grid point, and drawn again identically
     expect(plan.runs[0]!.params.learningRate).toBe(plan.runs[3]!.params.learningRate);
     expect(expandSweep(sweep).plan).toEqual(plan);
-    const reordered = expandSweep({ base: { minibatches: 2, totalSteps: 1024, stepsPerRollout: 16, envs: 8, problem: { microBatches: 4, stages: 2 } }, grid: sweep.grid, random: sweep.random }).plan;
+    const reordered = expandSweep({
+      base: { minibatches: 2, totalSteps: 1024, stepsPerRollout: 16, envs: 8, problem: { microBatches: 4, stages: 2 } },
+      grid: sweep.grid,
+      random: sweep.random,
+    }).plan;
     expect(reordered.runs.map((r) => r.id)).toEqual(plan.runs.map((r) => r.id));
     // a shard is a function of the run, not of its place in the plan
     const shards = plan.runs.map((r) => shardOf(r, 3));

@@ -5,16 +5,21 @@
 // The shared-trunk variant (the *Shared functions) has one trunk D -> H[0] -> ... -> H[n-1] feeding two linear
 // heads: trunk layers, then the actor head H[n-1] -> A, then the critic head H[n-1] -> 1 (same per-layer format).
 // Nothing allocates: parameters, observation, scratch and outputs are caller-provided memory.
+import { ACT_TANH, ACT_RELU } from './contract';
+import { i32At, ptr32 } from './memory';
 
-const ACT_TANH: i32 = 0;
-const ACT_RELU: i32 = 1;
+/** The output layers' activation (internal: the activation codes callers pass are ACT_TANH and ACT_RELU). */
 const ACT_LINEAR: i32 = 2;
 
 // @ts-ignore: decorator
-@inline function hiddenAt(hidden: usize, k: i32): i32 { return load<i32>(hidden + (<usize>k << 2)); }
+@inline function hiddenAt(hidden: usize, k: i32): i32 { return i32At(hidden, k); }
 
-/** Number of f32 parameters of the actor and critic networks. */
-export function mlpParamCount(D: i32, hidden: usize, n: i32, A: i32): i32 {
+/** Width of the last hidden layer (D without hidden layers): the heads' fan-in. */
+// @ts-ignore: decorator
+@inline function lastHidden(D: i32, hidden: usize, n: i32): i32 { return n > 0 ? hiddenAt(hidden, n - 1) : D; }
+
+/** Parameters of the hidden layers of one network (weights and biases). */
+function trunkParams(D: i32, hidden: usize, n: i32): i32 {
   let trunk = 0;
   let fanIn = D;
   for (let k = 0; k < n; k++) {
@@ -22,19 +27,21 @@ export function mlpParamCount(D: i32, hidden: usize, n: i32, A: i32): i32 {
     trunk += fanIn * h + h;
     fanIn = h;
   }
-  return 2 * trunk + (fanIn * A + A) + (fanIn + 1);
+  return trunk;
+}
+
+/** Parameters of the two heads: actor H -> A and critic H -> 1. */
+// @ts-ignore: decorator
+@inline function headParams(H: i32, A: i32): i32 { return (H * A + A) + (H + 1); }
+
+/** Number of f32 parameters of the actor and critic networks. */
+export function mlpParamCount(D: i32, hidden: usize, n: i32, A: i32): i32 {
+  return 2 * trunkParams(D, hidden, n) + headParams(lastHidden(D, hidden, n), A);
 }
 
 /** Number of f32 parameters of the shared-trunk network: trunk, actor head, critic head. */
 export function mlpParamCountShared(D: i32, hidden: usize, n: i32, A: i32): i32 {
-  let trunk = 0;
-  let fanIn = D;
-  for (let k = 0; k < n; k++) {
-    const h = hiddenAt(hidden, k);
-    trunk += fanIn * h + h;
-    fanIn = h;
-  }
-  return trunk + (fanIn * A + A) + (fanIn + 1);
+  return trunkParams(D, hidden, n) + headParams(lastHidden(D, hidden, n), A);
 }
 
 function widest(hidden: usize, n: i32): i32 {
@@ -45,8 +52,18 @@ function widest(hidden: usize, n: i32): i32 {
 
 /** Bytes of scratch `mlpForward` needs: two ping-pong activation buffers of the widest hidden layer. */
 export function mlpScratchBytes(hidden: usize, n: i32): i32 {
-  return max(16, 2 * ((widest(hidden, n) + 3) & ~3) * 4);
+  return max(16, 2 * <i32>rowBytes(hidden, n));
 }
+
+// tanh's rational fit x P(x^2) / Q(x^2): P = 1 + P1 t + ... + P5 t^5, Q = 1 + Q1 t + Q2 t^2 + Q3 t^3 (t = x^2)
+const TANH_P1: f32 = 0.12979218363761902;
+const TANH_P2: f32 = 0.0029858555644750595;
+const TANH_P3: f32 = 9.8785994850914e-6;
+const TANH_P4: f32 = -1.4704022888167856e-8;
+const TANH_P5: f32 = 2.3508039265207614e-11;
+const TANH_Q1: f32 = 0.4631253480911255;
+const TANH_Q2: f32 = 0.024027898907661438;
+const TANH_Q3: f32 = 0.00023720234457869083;
 
 // tanh(x) ~ x P(x^2) / Q(x^2) on [-8, 8], inputs clamped to that range (beyond it the output stays at
 // f32 tanh(8) = 1 - 2.4e-7): a rational fit to the relative error (1.9e-8 in exact arithmetic); evaluated in f32
@@ -56,17 +73,29 @@ export function mlpScratchBytes(hidden: usize, n: i32): i32 {
 @inline function tanh4(v: v128): v128 {
   const x = f32x4.pmax(f32x4.splat(-8), f32x4.pmin(f32x4.splat(8), v));
   const t = f32x4.mul(x, x);
-  let p = f32x4.splat(2.3508039265207614e-11);
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.4704022888167856e-8));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(9.8785994850914e-6));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.0029858555644750595));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.12979218363761902));
+  let p = f32x4.splat(TANH_P5);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(TANH_P4));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(TANH_P3));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(TANH_P2));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(TANH_P1));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1));
-  let q = f32x4.splat(0.00023720234457869083);
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.024027898907661438));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.4631253480911255));
+  let q = f32x4.splat(TANH_Q3);
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(TANH_Q2));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(TANH_Q1));
   q = f32x4.add(f32x4.mul(q, t), f32x4.splat(1));
   return f32x4.div(f32x4.mul(x, p), q);
+}
+
+/** a + (u p + v q): two input rows' contributions to one accumulator (one add on its dependency chain). */
+// @ts-ignore: decorator
+@inline function mac2(a: v128, u: v128, p: v128, v: v128, q: v128): v128 {
+  return f32x4.add(a, f32x4.add(f32x4.mul(u, p), f32x4.mul(v, q)));
+}
+
+/** The lanes' sum as (l0 + l1) + (l2 + l3): the one order every dot product of this module reduces in. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 // @ts-ignore: decorator
@@ -98,10 +127,10 @@ function dense(W: usize, b: usize, x: usize, nin: i32, nout: i32, y: usize, act:
       const u = v128.load32_splat(xi);
       const v = v128.load32_splat(xi, 4);
       const w2 = w + rowBytes;
-      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(u, v128.load(w)), f32x4.mul(v, v128.load(w2))));
-      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(u, v128.load(w, 16)), f32x4.mul(v, v128.load(w2, 16))));
-      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(u, v128.load(w, 32)), f32x4.mul(v, v128.load(w2, 32))));
-      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(u, v128.load(w, 48)), f32x4.mul(v, v128.load(w2, 48))));
+      a0 = mac2(a0, u, v128.load(w), v, v128.load(w2));
+      a1 = mac2(a1, u, v128.load(w, 16), v, v128.load(w2, 16));
+      a2 = mac2(a2, u, v128.load(w, 32), v, v128.load(w2, 32));
+      a3 = mac2(a3, u, v128.load(w, 48), v, v128.load(w2, 48));
       w = w2 + rowBytes;
     }
     if (xi < xEnd) {
@@ -127,7 +156,7 @@ function dense(W: usize, b: usize, x: usize, nin: i32, nout: i32, y: usize, act:
       let xi = x;
       for (; xi < xPairsEnd; xi += 8) {
         const w2 = w + rowBytes;
-        a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load32_splat(xi), v128.load(w)), f32x4.mul(v128.load32_splat(xi, 4), v128.load(w2))));
+        a = mac2(a, v128.load32_splat(xi), v128.load(w), v128.load32_splat(xi, 4), v128.load(w2));
         w = w2 + rowBytes;
       }
       if (xi < xEnd) a = f32x4.add(a, f32x4.mul(v128.load32_splat(xi), v128.load(w)));
@@ -142,46 +171,112 @@ function dense(W: usize, b: usize, x: usize, nin: i32, nout: i32, y: usize, act:
     let acc = f32x4.splat(0);
     let i = 0;
     if (nout == 1) {
-      for (; i + 4 <= nin; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(x + (<usize>i << 2)), v128.load(W + (<usize>i << 2))));
+      for (; i + 4 <= nin; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ptr32(x, i)), v128.load(ptr32(W, i))));
     }
-    let s = load<f32>(b + (<usize>j << 2)) + ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3)));
+    let s = load<f32>(ptr32(b, j)) + hsum(acc);
     for (; i < nin; i++) s += load<f32>(x + (<usize>i << 2)) * load<f32>(W + (<usize>(i * nout + j) << 2));
     store<f32>(y + (<usize>j << 2), f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
   }
 }
 
-/**
- * One network (trunk plus a linear head of `out` outputs) starting at parameter pointer `p`;
- * writes the head to `y` and returns the pointer just past this network's parameters.
- */
-function network(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, bufA: usize, bufB: usize, out: i32, y: usize): usize {
-  p = hiddenLayers(p, D, hidden, n, act, obs, bufA, bufB);
-  const b = p + (<usize>(lastWidth * out) << 2);
-  dense(p, b, lastOut, lastWidth, out, y, ACT_LINEAR);
-  return b + (<usize>out << 2);
-}
+/** Bytes of one row of hidden activations: the widest hidden layer, rounded up to whole vectors. */
+// @ts-ignore: decorator
+@inline function rowBytes(hidden: usize, n: i32): usize { return <usize>((widest(hidden, n) + 3) & ~3) << 2; }
 
 // Where the last hidden layer of `hiddenLayers` / `hiddenLayersRows` left its output (module state: no allocation).
 let lastOut: usize = 0;
 let lastWidth: i32 = 0;
 let lastStride: usize = 0;
 
-/** The hidden layers from parameter pointer p (ping-pong between bufA and bufB); returns the pointer past them. */
-function hiddenLayers(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, bufA: usize, bufB: usize): usize {
+/**
+ * The hidden layers from parameter pointer p, ping-pong between bufA and bufB, for one observation (`batched` false:
+ * `dense`) or `rows` of them (`denseRows`, obs rows D floats apart, hidden rows `stride` bytes apart); returns the
+ * pointer past them. Inlined with a constant `batched` into the two functions below, one loop each.
+ */
+// @ts-ignore: decorator
+@inline function hiddenStack(
+  batched: bool, p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32,
+  bufA: usize, bufB: usize, stride: usize,
+): usize {
   let x = obs;
+  let xStride = <usize>D << 2;
   let fanIn = D;
   for (let k = 0; k < n; k++) {
     const h = hiddenAt(hidden, k);
     const dst = k & 1 ? bufB : bufA;
     const b = p + (<usize>(fanIn * h) << 2);
-    dense(p, b, x, fanIn, h, dst, act);
+    if (batched) denseRows(p, b, x, xStride, fanIn, h, dst, stride, rows, act);
+    else dense(p, b, x, fanIn, h, dst, act);
     p = b + (<usize>h << 2);
     x = dst;
+    xStride = stride;
     fanIn = h;
   }
   lastOut = x;
   lastWidth = fanIn;
+  lastStride = xStride;
   return p;
+}
+
+/** The hidden layers of one observation. */
+function hiddenLayers(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, bufA: usize, bufB: usize): usize {
+  return hiddenStack(false, p, D, hidden, n, act, obs, 1, bufA, bufB, 0);
+}
+
+/** The hidden layers of `rows` observations. */
+function hiddenLayersRows(
+  p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32, bufA: usize, bufB: usize, stride: usize,
+): usize {
+  return hiddenStack(true, p, D, hidden, n, act, obs, rows, bufA, bufB, stride);
+}
+
+/**
+ * A linear head of `out` outputs on what the hidden layers left (lastOut), weights from p, writing y (rows
+ * `yStride` bytes apart when batched); returns the pointer past its parameters.
+ */
+// @ts-ignore: decorator
+@inline function head(batched: bool, p: usize, out: i32, y: usize, yStride: usize, rows: i32): usize {
+  const b = p + (<usize>(lastWidth * out) << 2);
+  if (batched) denseRows(p, b, lastOut, lastStride, lastWidth, out, y, yStride, rows, ACT_LINEAR);
+  else dense(p, b, lastOut, lastWidth, out, y, ACT_LINEAR);
+  return b + (<usize>out << 2);
+}
+
+/**
+ * The forward of either layout for one observation or `rows` of them: separate networks run the actor's hidden
+ * layers and head, then the critic's; the shared trunk runs its hidden layers once, then both heads (each head the
+ * very `dense` / `denseRows` call of the separate networks). Logits go to `logits` (rows `logitsRow` bytes apart),
+ * values to `values` (4 bytes apart).
+ */
+// @ts-ignore: decorator
+@inline function forward(
+  batched: bool, shared: bool, params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32, obs: usize,
+  rows: i32, bufA: usize, bufB: usize, stride: usize, logits: usize, logitsRow: usize, values: usize,
+): void {
+  let p = batched
+    ? hiddenLayersRows(params, D, hidden, n, act, obs, rows, bufA, bufB, stride)
+    : hiddenLayers(params, D, hidden, n, act, obs, bufA, bufB);
+  p = head(batched, p, A, logits, logitsRow, rows);
+  if (!shared) {
+    p = batched
+      ? hiddenLayersRows(p, D, hidden, n, act, obs, rows, bufA, bufB, stride)
+      : hiddenLayers(p, D, hidden, n, act, obs, bufA, bufB);
+  }
+  head(batched, p, 1, values, 4, rows);
+}
+
+/** Both layouts for one observation: logits to `logits`, the value returned. */
+// @ts-ignore: decorator
+@inline function forwardOne(
+  shared: bool, params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32, obs: usize, scratch: usize,
+  logits: usize,
+): f32 {
+  const bufA = scratch;
+  const bufB = scratch + rowBytes(hidden, n);
+  // the value goes to the ping-pong buffer that does not hold the last hidden layer
+  const valueAt = n & 1 ? bufB : bufA;
+  forward(false, shared, params, D, hidden, n, A, act, obs, 1, bufA, bufB, 0, logits, 0, valueAt);
+  return load<f32>(valueAt);
 }
 
 /** Forward of one observation: writes the A actor logits and returns the critic value. */
@@ -189,35 +284,18 @@ export function mlpForward(
   params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
   obs: usize, scratch: usize, logits: usize,
 ): f32 {
-  const bufA = scratch;
-  const bufB = scratch + (<usize>((widest(hidden, n) + 3) & ~3) << 2);
-  const critic = network(params, D, hidden, n, act, obs, bufA, bufB, A, logits);
-  // the value goes to the ping-pong buffer that does not hold the critic's last hidden layer
-  const valueAt = n & 1 ? bufB : bufA;
-  network(critic, D, hidden, n, act, obs, bufA, bufB, 1, valueAt);
-  return load<f32>(valueAt);
+  return forwardOne(false, params, D, hidden, n, A, act, obs, scratch, logits);
 }
 
 /**
  * Forward of one observation through the shared-trunk network (scratch: mlpScratchBytes): writes the A actor
- * logits and returns the critic value. Each head is the very `dense` call the separate networks' heads make.
+ * logits and returns the critic value.
  */
 export function mlpForwardShared(
   params: usize, D: i32, hidden: usize, n: i32, A: i32, act: i32,
   obs: usize, scratch: usize, logits: usize,
 ): f32 {
-  const bufA = scratch;
-  const bufB = scratch + (<usize>((widest(hidden, n) + 3) & ~3) << 2);
-  let p = hiddenLayers(params, D, hidden, n, act, obs, bufA, bufB);
-  const x = lastOut;
-  const fanIn = lastWidth;
-  const b = p + (<usize>(fanIn * A) << 2);
-  dense(p, b, x, fanIn, A, logits, ACT_LINEAR);
-  p = b + (<usize>A << 2);
-  // the value goes to the ping-pong buffer that does not hold the trunk's last hidden layer
-  const valueAt = n & 1 ? bufB : bufA;
-  dense(p, p + (<usize>fanIn << 2), x, fanIn, 1, valueAt, ACT_LINEAR);
-  return load<f32>(valueAt);
+  return forwardOne(true, params, D, hidden, n, A, act, obs, scratch, logits);
 }
 
 // @ts-ignore: decorator
@@ -299,11 +377,6 @@ export function argmaxMasked(logits: usize, mask: usize, A: i32): i32 {
 /** Rows per chunk. */
 const BATCH_CHUNK: i32 = 32;
 
-// @ts-ignore: decorator
-@inline function mac2(a: v128, u: v128, p: v128, v: v128, q: v128): v128 {
-  return f32x4.add(a, f32x4.add(f32x4.mul(u, p), f32x4.mul(v, q)));
-}
-
 /** tanh4 of the four vectors at `ptr`, in place, with the operations of the four interleaved. */
 // @ts-ignore: decorator
 @inline function tanh16(ptr: usize): void {
@@ -315,34 +388,34 @@ const BATCH_CHUNK: i32 = 32;
   const t1 = f32x4.mul(x1, x1);
   const t2 = f32x4.mul(x2, x2);
   const t3 = f32x4.mul(x3, x3);
-  let p0 = f32x4.add(f32x4.mul(f32x4.splat(2.3508039265207614e-11), t0), f32x4.splat(-1.4704022888167856e-8));
-  let p1 = f32x4.add(f32x4.mul(f32x4.splat(2.3508039265207614e-11), t1), f32x4.splat(-1.4704022888167856e-8));
-  let p2 = f32x4.add(f32x4.mul(f32x4.splat(2.3508039265207614e-11), t2), f32x4.splat(-1.4704022888167856e-8));
-  let p3 = f32x4.add(f32x4.mul(f32x4.splat(2.3508039265207614e-11), t3), f32x4.splat(-1.4704022888167856e-8));
-  let q0 = f32x4.add(f32x4.mul(f32x4.splat(0.00023720234457869083), t0), f32x4.splat(0.024027898907661438));
-  let q1 = f32x4.add(f32x4.mul(f32x4.splat(0.00023720234457869083), t1), f32x4.splat(0.024027898907661438));
-  let q2 = f32x4.add(f32x4.mul(f32x4.splat(0.00023720234457869083), t2), f32x4.splat(0.024027898907661438));
-  let q3 = f32x4.add(f32x4.mul(f32x4.splat(0.00023720234457869083), t3), f32x4.splat(0.024027898907661438));
-  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(9.8785994850914e-6));
-  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(9.8785994850914e-6));
-  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(9.8785994850914e-6));
-  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(9.8785994850914e-6));
-  q0 = f32x4.add(f32x4.mul(q0, t0), f32x4.splat(0.4631253480911255));
-  q1 = f32x4.add(f32x4.mul(q1, t1), f32x4.splat(0.4631253480911255));
-  q2 = f32x4.add(f32x4.mul(q2, t2), f32x4.splat(0.4631253480911255));
-  q3 = f32x4.add(f32x4.mul(q3, t3), f32x4.splat(0.4631253480911255));
-  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(0.0029858555644750595));
-  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(0.0029858555644750595));
-  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(0.0029858555644750595));
-  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(0.0029858555644750595));
+  let p0 = f32x4.add(f32x4.mul(f32x4.splat(TANH_P5), t0), f32x4.splat(TANH_P4));
+  let p1 = f32x4.add(f32x4.mul(f32x4.splat(TANH_P5), t1), f32x4.splat(TANH_P4));
+  let p2 = f32x4.add(f32x4.mul(f32x4.splat(TANH_P5), t2), f32x4.splat(TANH_P4));
+  let p3 = f32x4.add(f32x4.mul(f32x4.splat(TANH_P5), t3), f32x4.splat(TANH_P4));
+  let q0 = f32x4.add(f32x4.mul(f32x4.splat(TANH_Q3), t0), f32x4.splat(TANH_Q2));
+  let q1 = f32x4.add(f32x4.mul(f32x4.splat(TANH_Q3), t1), f32x4.splat(TANH_Q2));
+  let q2 = f32x4.add(f32x4.mul(f32x4.splat(TANH_Q3), t2), f32x4.splat(TANH_Q2));
+  let q3 = f32x4.add(f32x4.mul(f32x4.splat(TANH_Q3), t3), f32x4.splat(TANH_Q2));
+  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(TANH_P3));
+  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(TANH_P3));
+  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(TANH_P3));
+  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(TANH_P3));
+  q0 = f32x4.add(f32x4.mul(q0, t0), f32x4.splat(TANH_Q1));
+  q1 = f32x4.add(f32x4.mul(q1, t1), f32x4.splat(TANH_Q1));
+  q2 = f32x4.add(f32x4.mul(q2, t2), f32x4.splat(TANH_Q1));
+  q3 = f32x4.add(f32x4.mul(q3, t3), f32x4.splat(TANH_Q1));
+  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(TANH_P2));
+  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(TANH_P2));
+  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(TANH_P2));
+  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(TANH_P2));
   q0 = f32x4.add(f32x4.mul(q0, t0), f32x4.splat(1));
   q1 = f32x4.add(f32x4.mul(q1, t1), f32x4.splat(1));
   q2 = f32x4.add(f32x4.mul(q2, t2), f32x4.splat(1));
   q3 = f32x4.add(f32x4.mul(q3, t3), f32x4.splat(1));
-  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(0.12979218363761902));
-  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(0.12979218363761902));
-  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(0.12979218363761902));
-  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(0.12979218363761902));
+  p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(TANH_P1));
+  p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(TANH_P1));
+  p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(TANH_P1));
+  p3 = f32x4.add(f32x4.mul(p3, t3), f32x4.splat(TANH_P1));
   p0 = f32x4.add(f32x4.mul(p0, t0), f32x4.splat(1));
   p1 = f32x4.add(f32x4.mul(p1, t1), f32x4.splat(1));
   p2 = f32x4.add(f32x4.mul(p2, t2), f32x4.splat(1));
@@ -387,10 +460,10 @@ function dense1Rows4(
     c3 = f32x4.add(c3, f32x4.mul(v128.load(x3 + i), w));
   }
   const bias = load<f32>(b);
-  let s0 = bias + ((f32x4.extract_lane(c0, 0) + f32x4.extract_lane(c0, 1)) + (f32x4.extract_lane(c0, 2) + f32x4.extract_lane(c0, 3)));
-  let s1 = bias + ((f32x4.extract_lane(c1, 0) + f32x4.extract_lane(c1, 1)) + (f32x4.extract_lane(c1, 2) + f32x4.extract_lane(c1, 3)));
-  let s2 = bias + ((f32x4.extract_lane(c2, 0) + f32x4.extract_lane(c2, 1)) + (f32x4.extract_lane(c2, 2) + f32x4.extract_lane(c2, 3)));
-  let s3 = bias + ((f32x4.extract_lane(c3, 0) + f32x4.extract_lane(c3, 1)) + (f32x4.extract_lane(c3, 2) + f32x4.extract_lane(c3, 3)));
+  let s0 = bias + hsum(c0);
+  let s1 = bias + hsum(c1);
+  let s2 = bias + hsum(c2);
+  let s3 = bias + hsum(c3);
   const end = <usize>nin << 2;
   for (; i < end; i += 4) {
     const w = load<f32>(W + i);
@@ -399,7 +472,8 @@ function dense1Rows4(
     s2 += load<f32>(x2 + i) * w;
     s3 += load<f32>(x3 + i) * w;
   }
-  const s = activate(f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(s0), 1, s1), 2, s2), 3, s3), act);
+  const v = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+  const s = activate(v, act);
   store<f32>(y0, f32x4.extract_lane(s, 0));
   store<f32>(y1, f32x4.extract_lane(s, 1));
   store<f32>(y2, f32x4.extract_lane(s, 2));
@@ -421,7 +495,10 @@ function denseRows(
       for (; r + 4 <= rows; r += 4) {
         const x0 = x + <usize>r * xStride;
         const y0 = y + <usize>r * yStride;
-        dense1Rows4(W, b, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, nin, y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride, act);
+        dense1Rows4(
+          W, b, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, nin,
+          y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride, act,
+        );
       }
     }
     for (; r < rows; r++) dense(W, b, x + <usize>r * xStride, nin, nout, y + <usize>r * yStride, act);
@@ -521,39 +598,7 @@ function chunkRows(B: i32): i32 {
  * widest hidden layer (the same for every B >= 32).
  */
 export function mlpBatchScratchBytes(hidden: usize, n: i32, B: i32): i32 {
-  return max(16, 2 * chunkRows(B) * ((widest(hidden, n) + 3) & ~3) * 4);
-}
-
-/** `network` for `rows` rows (obs rows D floats apart); returns the pointer just past this network's parameters. */
-function networkRows(
-  p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32,
-  bufA: usize, bufB: usize, stride: usize, out: i32, y: usize, yStride: usize,
-): usize {
-  p = hiddenLayersRows(p, D, hidden, n, act, obs, rows, bufA, bufB, stride);
-  const b = p + (<usize>(lastWidth * out) << 2);
-  denseRows(p, b, lastOut, lastStride, lastWidth, out, y, yStride, rows, ACT_LINEAR);
-  return b + (<usize>out << 2);
-}
-
-/** `hiddenLayers` for `rows` rows (obs rows D floats apart, hidden rows `stride` bytes apart). */
-function hiddenLayersRows(p: usize, D: i32, hidden: usize, n: i32, act: i32, obs: usize, rows: i32, bufA: usize, bufB: usize, stride: usize): usize {
-  let x = obs;
-  let xStride = <usize>D << 2;
-  let fanIn = D;
-  for (let k = 0; k < n; k++) {
-    const h = hiddenAt(hidden, k);
-    const dst = k & 1 ? bufB : bufA;
-    const b = p + (<usize>(fanIn * h) << 2);
-    denseRows(p, b, x, xStride, fanIn, h, dst, stride, rows, act);
-    p = b + (<usize>h << 2);
-    x = dst;
-    xStride = stride;
-    fanIn = h;
-  }
-  lastOut = x;
-  lastWidth = fanIn;
-  lastStride = xStride;
-  return p;
+  return max(16, 2 * chunkRows(B) * <i32>rowBytes(hidden, n));
 }
 
 /**
@@ -586,7 +631,7 @@ export function mlpForwardBatchShared(
   obs: usize, B: i32, scratch: usize, logits: usize, values: usize,
 ): void {
   const chunk = chunkRows(B);
-  const stride = <usize>((widest(hidden, n) + 3) & ~3) << 2;
+  const stride = rowBytes(hidden, n);
   const bufA = scratch;
   const bufB = scratch + <usize>chunk * stride;
   const obsRow = <usize>D << 2;
@@ -594,15 +639,7 @@ export function mlpForwardBatchShared(
   for (let r = 0; r < B; r += chunk) {
     const rows = min(chunk, B - r);
     const x = obs + <usize>r * obsRow;
-    if (!shared) {
-      const critic = networkRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride, A, logits + <usize>r * logitsRow, logitsRow);
-      networkRows(critic, D, hidden, n, act, x, rows, bufA, bufB, stride, 1, values + (<usize>r << 2), 4);
-      continue;
-    }
-    let p = hiddenLayersRows(params, D, hidden, n, act, x, rows, bufA, bufB, stride);
-    const b = p + (<usize>(lastWidth * A) << 2);
-    denseRows(p, b, lastOut, lastStride, lastWidth, A, logits + <usize>r * logitsRow, logitsRow, rows, ACT_LINEAR);
-    p = b + (<usize>A << 2);
-    denseRows(p, p + (<usize>lastWidth << 2), lastOut, lastStride, lastWidth, 1, values + (<usize>r << 2), 4, rows, ACT_LINEAR);
+    forward(true, shared, params, D, hidden, n, A, act, x, rows, bufA, bufB, stride,
+      logits + <usize>r * logitsRow, logitsRow, ptr32(values, r));
   }
 }

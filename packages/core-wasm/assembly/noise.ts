@@ -1,6 +1,7 @@
-// Counter-based noise, mirrored exactly by src/noise.ts.
+// Counter-based noise (docs/SEMANTICS.md section 2), mirrored exactly by src/noise.ts.
 // Only 32-bit integer ops and IEEE-exact f64 ops (+ - * / sqrt) are used, so WebAssembly and
 // the TypeScript reference produce bit-identical streams (no libm transcendental functions).
+import { HASH_GOLDEN, HASH_KIND, HASH_MB, NORMAL_PIECES, UNIT_OFFSET, UNIT_SCALE } from './contract';
 
 // @ts-ignore: decorator
 @inline
@@ -14,20 +15,20 @@ export function mix32(x: u32): u32 {
 }
 
 export function episodeKey(seed: u32, episode: u32): u32 {
-  return mix32(mix32(seed ^ 0x9e3779b9) ^ episode);
+  return mix32(mix32(seed ^ HASH_GOLDEN) ^ episode);
 }
 
 /** The key of (kind, stage) in an episode; hot loops compute it once per episode. */
 // @ts-ignore: decorator
 @inline
 export function stageKey(epKey: u32, kind: u32, stage: u32): u32 {
-  return mix32(mix32(epKey ^ ((kind + 1) * 0x85ebca6b)) ^ stage);
+  return mix32(mix32(epKey ^ ((kind + 1) * HASH_KIND)) ^ stage);
 }
 
 // @ts-ignore: decorator
 @inline
 export function mbKey(stageKey: u32, mb: u32): u32 {
-  return mix32(stageKey ^ ((mb + 1) * 0xc2b2ae35));
+  return mix32(stageKey ^ ((mb + 1) * HASH_MB));
 }
 
 // @ts-ignore: decorator
@@ -36,17 +37,22 @@ export function opKey(epKey: u32, kind: u32, stage: u32, mb: u32): u32 {
   return mbKey(stageKey(epKey, kind, stage), mb);
 }
 
+/** A 32-bit hash output as a uniform in (0, 1): never 0, never 1. */
 // @ts-ignore: decorator
 @inline
-function uniform(key: u32, j: u32): f64 {
-  // in (0, 1): never 0, never 1
-  return <f64>mix32(key + (j + 1) * 0x9e3779b9) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
+export function toUnit(h: u32): f64 {
+  return <f64>h * UNIT_SCALE + UNIT_OFFSET;
+}
+
+/** Uniform draw j of a key (the anomaly draw of an op, the draws of the problem generator). */
+// @ts-ignore: decorator
+@inline
+export function uniform(key: u32, j: u32): f64 {
+  return toUnit(mix32(key + (j + 1) * HASH_GOLDEN));
 }
 
 // Standard normal by inverse-CDF table lookup. The table (built in TypeScript, src/noise.ts, and copied in once)
 // covers u in (0, 1/2) octave by octave, 256 linear pieces per octave, down to u = 2^-32.
-export const NORMAL_OCTAVES = 31;
-export const NORMAL_PIECES = 256;
 let normalTable: usize = 0;
 
 export function setNormalTable(ptr: usize): void {

@@ -2,51 +2,33 @@
 // Semantics (docs/SEMANTICS.md section 1): an op starts at max(device free, dependencies done + transfer);
 // a device runs its list in order, one op at a time. Results do not depend on processing order.
 import { episodeKey, stageKey, mbKey, factor } from './noise';
-
-export const KIND_F: i32 = 0;
-export const KIND_B: i32 = 1;
-export const KIND_W: i32 = 2;
-export const KIND_BW: i32 = 3;
-// noise identities of transfers: activation sent by stage s to s+1, gradient sent by stage s to s-1
-const NOISE_COMM_F: i32 = 3;
-const NOISE_COMM_B: i32 = 4;
-
-// noise parameter block (f64 slots)
-const N_CV = 0;
-const N_COMM_CV = 1;
-const N_FLOOR = 2;
-const N_ANOMALY_P = 3;
-const N_ANOMALY_K = 4;
-const N_SEED = 5;
-
-// @ts-ignore: decorator
-@inline function f64At(base: usize, i: i32): f64 { return load<f64>(base + (<usize>i << 3)); }
-// @ts-ignore: decorator
-@inline function setF64(base: usize, i: i32, v: f64): void { store<f64>(base + (<usize>i << 3), v); }
-// @ts-ignore: decorator
-@inline function i32At(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }
-// @ts-ignore: decorator
-@inline function setI32(base: usize, i: i32, v: i32): void { store<i32>(base + (<usize>i << 2), v); }
+import { f64At, setF64, i32At, setI32, ptr64, ptr32 } from './memory';
+import {
+  KIND_F, KIND_B, KIND_W, KIND_BW, NOISE_F, NOISE_COMM_F, NOISE_COMM_B, NOISE_KINDS,
+  N_CV, N_COMM_CV, N_FLOOR, N_ANOMALY_P, N_ANOMALY_K, N_SEED, REPLAY_OK,
+} from './contract';
 
 /** Fills fac[(kind * S + stage) * M + mb] for noise kinds [k0, k1). */
-function drawFactors(fac: usize, epKey: u32, k0: i32, k1: i32, S: i32, M: i32, cv: f64, floor: f64, anomalyP: f64, anomalyK: f64): void {
+function drawFactors(
+  fac: usize, epKey: u32, k0: i32, k1: i32, S: i32, M: i32, cv: f64, floor: f64, anomalyP: f64, anomalyK: f64,
+): void {
   for (let kind = k0; kind < k1; kind++)
     for (let s = 0; s < S; s++) {
       const key = stageKey(epKey, <u32>kind, <u32>s);
-      const row = fac + (<usize>((kind * S + s) * M) << 3);
-      for (let mb = 0; mb < M; mb++) store<f64>(row + (<usize>mb << 3), factor(mbKey(key, <u32>mb), cv, floor, anomalyP, anomalyK));
+      const row = ptr64(fac, (kind * S + s) * M);
+      for (let mb = 0; mb < M; mb++) setF64(row, mb, factor(mbKey(key, <u32>mb), cv, floor, anomalyP, anomalyK));
     }
 }
 
 /** Bytes of scratch memory `replay` needs. */
 export function replayScratchBytes(P: i32, S: i32, M: i32): i32 {
-  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3) + 5 * S * M * 8;
+  return 2 * S * M * 8 + P * (8 * 4 + 4 * 3) + NOISE_KINDS * S * M * 8;
 }
 
 /**
  * Replays `episodes` episodes starting at episode index `episodeStart`.
- * Returns 0 on success, or 1 + (number of ops done) on deadlock; then scratch's head array
- * (at offset 2*S*M*8) holds each device's blocked position.
+ * Returns REPLAY_OK (0) on success, or 1 + (number of ops done) on deadlock; then scratch's head array
+ * (at offset 2*S*M*8 + 4*P*8) holds each device's blocked position.
  */
 export function replay(
   P: i32, S: i32, M: i32,
@@ -59,24 +41,22 @@ export function replay(
 ): i32 {
   const SM = S * M;
   const endF = scratch;
-  const endB = endF + (<usize>SM << 3);
-  const freeAt = endB + (<usize>SM << 3);
-  const firstStart = freeAt + (<usize>P << 3);
-  const busy = firstStart + (<usize>P << 3);
-  const curMem = busy + (<usize>P << 3);
-  const head = curMem + (<usize>P << 3);
-  const stack = head + (<usize>P << 2);
-  const onStack = stack + (<usize>P << 2);
-  // f64[5 * S * M]: this episode's duration factors of (noise kind, stage, mb), drawn in one pass before the
-  // event loop so that the independent hash chains overlap in the CPU instead of waiting on the loop's max-plus chain
-  const fac = onStack + (<usize>P << 2);
+  const endB = ptr64(endF, SM);
+  const freeAt = ptr64(endB, SM);
+  const firstStart = ptr64(freeAt, P);
+  const busy = ptr64(firstStart, P);
+  const curMem = ptr64(busy, P);
+  const head = ptr64(curMem, P);
+  const stack = ptr32(head, P);
+  const onStack = ptr32(stack, P);
+  // f64[NOISE_KINDS * S * M]: this episode's duration factors of (noise kind, stage, mb), drawn in one pass before
+  // the event loop so that the independent hash chains overlap in the CPU instead of waiting on the loop's
+  // max-plus chain
+  const fac = ptr32(onStack, P);
 
-  const costF = cost;
-  const costB = cost + (<usize>S << 3);
-  const costW = cost + (<usize>(2 * S) << 3);
-  const memF = mem;
-  const memB = mem + (<usize>S << 3);
-  const memW = mem + (<usize>(2 * S) << 3);
+  const memF = ptr64(mem, KIND_F * S);
+  const memB = ptr64(mem, KIND_B * S);
+  const memW = ptr64(mem, KIND_W * S);
 
   const cv = f64At(noise, N_CV);
   const commCv = f64At(noise, N_COMM_CV);
@@ -89,17 +69,17 @@ export function replay(
   const totalOps = i32At(devStart, P);
   // timeline layout: opStart f64[N], opEnd f64[N], xferF start/end f64[SM] x2, xferB start/end f64[SM] x2
   const tlOpStart = timeline;
-  const tlOpEnd = timeline + (<usize>totalOps << 3);
-  const tlXF = tlOpEnd + (<usize>totalOps << 3);
-  const tlXB = tlXF + (<usize>(2 * SM) << 3);
+  const tlOpEnd = ptr64(timeline, totalOps);
+  const tlXF = ptr64(tlOpEnd, totalOps);
+  const tlXB = ptr64(tlXF, 2 * SM);
 
   for (let k = 0; k < episodes; k++) {
     const ep = episodeStart + k;
     const epKey = episodeKey(seed, <u32>ep);
     const record = timeline != 0 && ep == timelineEpisode;
     const trackMem = k == 0; // memory depends on the order only, not on durations
-    if (computeNoisy) drawFactors(fac, epKey, 0, 3, S, M, cv, floor, anomalyP, anomalyK);
-    if (commNoisy) drawFactors(fac, epKey, 3, 5, S, M, commCv, floor, anomalyP, anomalyK);
+    if (computeNoisy) drawFactors(fac, epKey, NOISE_F, NOISE_COMM_F, S, M, cv, floor, anomalyP, anomalyK);
+    if (commNoisy) drawFactors(fac, epKey, NOISE_COMM_F, NOISE_KINDS, S, M, commCv, floor, anomalyP, anomalyK);
     for (let i = 0; i < SM; i++) { setF64(endF, i, -1); setF64(endB, i, -1); }
     for (let d = 0; d < P; d++) {
       setF64(freeAt, d, 0); setF64(firstStart, d, -1); setF64(busy, d, 0); setF64(curMem, d, 0);
@@ -163,15 +143,15 @@ export function replay(
         // duration
         let dur: f64;
         if (kind == KIND_BW) {
-          let b = f64At(costB, stage);
-          let w = f64At(costW, stage);
+          let b = f64At(cost, KIND_B * S + stage);
+          let w = f64At(cost, KIND_W * S + stage);
           if (computeNoisy) {
             b *= f64At(fac, KIND_B * SM + idx);
             w *= f64At(fac, KIND_W * SM + idx);
           }
           dur = b + w;
         } else {
-          dur = f64At(cost + (<usize>(kind * S) << 3), stage);
+          dur = f64At(cost, kind * S + stage);
           if (computeNoisy) dur *= f64At(fac, kind * SM + idx);
         }
         const end = ready + dur;
@@ -194,8 +174,8 @@ export function replay(
         if (record) {
           setF64(tlOpStart, h, ready); setF64(tlOpEnd, h, end);
           if (xferStart >= 0) {
-            if (kind == KIND_F) { setF64(tlXF, idx - M, xferStart); setF64(tlXF + (<usize>SM << 3), idx - M, xferEnd); }
-            else { setF64(tlXB, idx + M, xferStart); setF64(tlXB + (<usize>SM << 3), idx + M, xferEnd); }
+            if (kind == KIND_F) { setF64(tlXF, idx - M, xferStart); setF64(tlXF, SM + idx - M, xferEnd); }
+            else { setF64(tlXB, idx + M, xferStart); setF64(tlXB, SM + idx + M, xferEnd); }
           }
         }
         h++;
@@ -229,5 +209,5 @@ export function replay(
     setF64(outMakespan, k, makespan);
     setF64(outSpan, k, span);
   }
-  return 0;
+  return REPLAY_OK;
 }

@@ -1,28 +1,88 @@
 // The RL environment (docs/SEMANTICS.md section 4) in plain TypeScript: one environment, stepped decision by decision.
-// It is the oracle of the WebAssembly environment (assembly/env.ts, driven by src/env.ts): the same event loop as
-// src/dynamic.ts (same noise keys, eligibility, 'reserve' memory rule, event order, idle devices visited in
-// ascending order, decisions only when two or more classes are eligible), made resumable at each decision, plus the
+// It is the oracle of the WebAssembly environment (assembly/env.ts, driven by src/env.ts): the event core
+// (src/engine/core.ts, the loop src/dynamic.ts runs) made resumable at each decision, plus the wait action, the
 // observation, the reward, auto-reset and the counter-based problem generator. Every quantity is computed with the
 // same f64 operations in the same order as the WebAssembly side, so both agree bit for bit.
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
-import { episodeKey, factor, mbKey, mix32, stageKey, NOISE_COMM_B, NOISE_COMM_F } from './noise.js';
-import { dynamicTables, EventQueue, heldFromLowest, reservedBeyond, scanOpenForwards, type MemoryRule, type OpenForwards } from './dynamic.js';
+import {
+  CLS_COST,
+  CLS_ELIGIBLE,
+  CLS_ETA,
+  CLS_PATH,
+  CLS_PLAN,
+  CLS_READY,
+  CLS_REMAINING,
+  DEFAULT_ANOMALY_FACTOR,
+  DEFAULT_ANOMALY_PROB,
+  DEFAULT_MEM_B,
+  DEFAULT_MEM_F,
+  DEFAULT_MEM_W,
+  DEFAULT_NOISE_FLOOR,
+  DRAW_CHUNKS,
+  DRAW_COMM,
+  DRAW_COST_B,
+  DRAW_COST_W,
+  DRAW_CV,
+  DRAW_HAS_LIMIT,
+  DRAW_LIMIT,
+  DRAW_MICRO_BATCHES,
+  DRAW_STAGE_SPREAD,
+  DRAW_STAGES,
+  DRAW_VSHAPE,
+  KIND_B,
+  KIND_F,
+  KIND_W,
+  MAX_CHUNKS,
+  MAX_SILENT_EPISODES,
+  OBS_CHUNKS,
+  OBS_FIRST,
+  OBS_GLOBAL,
+  OBS_HAS_LIMIT,
+  OBS_HEADROOM,
+  OBS_HEADROOM_NEXT,
+  OBS_HEADROOM_PREV,
+  OBS_IDLE,
+  OBS_IDLE_SINCE,
+  OBS_IN_FLIGHT,
+  OBS_LAST,
+  OBS_MB_PER_DEVICE,
+  OBS_MEMORY,
+  OBS_NEXT_IDLE,
+  OBS_NEXT_STARTED,
+  OBS_OWN_PROGRESS,
+  OBS_PER_CLASS,
+  OBS_POSITION,
+  OBS_PREV_IDLE,
+  OBS_PREV_STARTED,
+  OBS_PROGRESS,
+  OBS_SOONEST,
+  OBS_TIME,
+  OBS_WAIT,
+  R_ANOMALY_K,
+  R_ANOMALY_P,
+  R_CHUNKS,
+  R_COMM,
+  R_COST_B,
+  R_COST_W,
+  R_CV,
+  R_FLOOR,
+  R_LIMIT,
+  R_LIMIT_PROB,
+  R_MICRO_BATCHES,
+  R_NOISE_SEED,
+  R_SEED,
+  R_STAGE_SPREAD,
+  R_STAGES,
+  R_VSHAPE_PROB,
+  RANGE_FIELDS,
+  RANGES_SALT,
+} from './contract.js';
+import { EventCore } from './engine/core.js';
+import type { MemoryRule } from './engine/memory.js';
+import { ConfigError, ScheduleError } from './errors.js';
+import { mix32, uniform } from './noise.js';
 import { configErrorFrom, resolveProblem, type Problem, type ProblemConfig } from './problem.js';
-import { compileSchedule, decodeOp, formatAction, type Op, type Schedule } from './schedule.js';
-import { ScheduleError } from './errors.js';
-
-const KIND_F = 0;
-const KIND_B = 1;
-const KIND_W = 2;
-const KIND_NAMES = ['F', 'B', 'W'] as const;
-
-/** Observation features that do not depend on the class (device, neighbours, memory headroom, arrivals). */
-export const OBS_GLOBAL = 22;
-/** Features per op class (3 per local chunk). */
-export const OBS_PER_CLASS = 7;
-/** A run of this many consecutive episodes without a single decision is an error (the problem has no choices). */
-export const MAX_SILENT_EPISODES = 100;
+import { compileSchedule, decodeOp, formatAction, KIND_OF_CODE, type Op, type Schedule } from './schedule.js';
 
 /** Observation length for `maxChunks` (Vmax) chunks: 22 + 21 Vmax (43 for Vmax = 1, 64 for Vmax = 2). */
 export function envObsDim(maxChunks: number): number {
@@ -39,7 +99,11 @@ export function envNumActions(maxChunks: number): number {
  * then W) of its ops in list order with their micro-batches. The environment runs a class's micro-batches in
  * ascending order, so a list that breaks that order cannot be expressed: ScheduleError.
  */
-export function scheduleClassLists(problem: Problem, schedule: Schedule, maxChunks: number): { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } {
+export function scheduleClassLists(
+  problem: Problem,
+  schedule: Schedule,
+  maxChunks: number,
+): { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } {
   const compiled = compileSchedule(problem, schedule);
   const { stages: P, numStages: S } = problem;
   const classes: number[] = [];
@@ -55,10 +119,11 @@ export function scheduleClassLists(problem: Problem, schedule: Schedule, maxChun
       for (const kind of kinds) {
         const k = c * 3 + kind!;
         if (next[k] !== op.mb) {
-          const name = formatAction({ kind: KIND_NAMES[kind!]!, stage: op.stage, mb: op.mb });
-          const want = formatAction({ kind: KIND_NAMES[kind!]!, stage: op.stage, mb: next[k]! });
+          const name = formatAction({ kind: KIND_OF_CODE[kind!]!, stage: op.stage, mb: op.mb });
+          const want = formatAction({ kind: KIND_OF_CODE[kind!]!, stage: op.stage, mb: next[k]! });
           throw new ScheduleError(
-            `device ${d} runs ${name} before ${want}: the environment runs each op class's micro-batches in ascending order, so this schedule cannot be replayed in it`,
+            `device ${d} runs ${name} before ${want}: the environment runs each op class's micro-batches in ` +
+              'ascending order, so this schedule cannot be replayed in it',
             [name],
           );
         }
@@ -106,29 +171,33 @@ export interface ProblemRanges {
   noise?: { floor?: number; anomalyProb?: number; anomalyFactor?: number; seed?: number };
 }
 
-/** The ranges with defaults filled in, as the flat f64 block the WebAssembly generator reads. */
-export const RANGE_FIELDS = 24;
-
+/** The ranges with defaults filled in, as the flat f64 block (slots R_*) the WebAssembly generator reads. */
 export function rangesToArray(r: ProblemRanges): Float64Array {
   const n = r.noise ?? {};
-  return Float64Array.from([
-    r.seed ?? 0,
-    r.stages[0], r.stages[1],
-    (r.chunks ?? [1, 1])[0], (r.chunks ?? [1, 1])[1],
-    r.vShapeProb ?? 0,
-    r.microBatches[0], r.microBatches[1],
-    (r.costB ?? [1, 1])[0], (r.costB ?? [1, 1])[1],
-    (r.costW ?? [1, 1])[0], (r.costW ?? [1, 1])[1],
-    (r.comm ?? [0, 0])[0], (r.comm ?? [0, 0])[1],
-    (r.cv ?? [0, 0])[0], (r.cv ?? [0, 0])[1],
-    r.stageSpread ?? 0,
-    r.limitProb ?? 0,
-    (r.limit ?? [1, 1])[0], (r.limit ?? [1, 1])[1],
-    n.floor ?? 0.05, n.anomalyProb ?? 0, n.anomalyFactor ?? 3, n.seed ?? 0,
-  ]);
+  const out = new Float64Array(RANGE_FIELDS);
+  const pair = (slot: number, range: readonly [number, number]) => {
+    out[slot] = range[0];
+    out[slot + 1] = range[1];
+  };
+  out[R_SEED] = r.seed ?? 0;
+  pair(R_STAGES, r.stages);
+  pair(R_CHUNKS, r.chunks ?? [1, 1]);
+  out[R_VSHAPE_PROB] = r.vShapeProb ?? 0;
+  pair(R_MICRO_BATCHES, r.microBatches);
+  pair(R_COST_B, r.costB ?? [1, 1]);
+  pair(R_COST_W, r.costW ?? [1, 1]);
+  pair(R_COMM, r.comm ?? [0, 0]);
+  pair(R_CV, r.cv ?? [0, 0]);
+  out[R_STAGE_SPREAD] = r.stageSpread ?? 0;
+  out[R_LIMIT_PROB] = r.limitProb ?? 0;
+  pair(R_LIMIT, r.limit ?? [1, 1]);
+  out[R_FLOOR] = n.floor ?? DEFAULT_NOISE_FLOOR;
+  out[R_ANOMALY_P] = n.anomalyProb ?? DEFAULT_ANOMALY_PROB;
+  out[R_ANOMALY_K] = n.anomalyFactor ?? DEFAULT_ANOMALY_FACTOR;
+  out[R_NOISE_SEED] = n.seed ?? 0;
+  return out;
 }
 
-/** Checks a ProblemRanges (throws ConfigError naming the field). */
 /** [lo, hi] with lo <= hi, every entry in [min, max] (integers when `integer`). */
 const interval = (min: number, max: number, integer = false) => {
   const item = integer ? z.number().int().min(min).max(max) : z.number().finite().min(min).max(max);
@@ -140,7 +209,7 @@ const probability = (max = 1) => z.number().finite().min(0).max(max);
 export const problemRangesSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   stages: interval(1, 1024, true),
-  chunks: interval(1, 16, true).optional(),
+  chunks: interval(1, MAX_CHUNKS, true).optional(),
   vShapeProb: probability().optional(),
   microBatches: interval(1, 65536, true),
   costB: interval(0, 1e6).optional(),
@@ -166,39 +235,37 @@ export function checkRanges(r: ProblemRanges): void {
   if (!parsed.success) throw configErrorFrom(parsed.error, 'ranges');
 }
 
-
-/** Uniform in (0, 1) of draw j under key (the noise module's construction). */
-function uniform(key: number, j: number): number {
-  return mix32((key + Math.imul(j + 1, 0x9e3779b9)) | 0) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
-}
-
 /**
- * The problem of episode `index` under `ranges` (counter-based: a pure function of (seed, index)). Draw j of
- * key = mix32(mix32(seed ^ 0x2545f491) ^ index): 0 P, 1 V, 2 M, 3 placement, 4 B ratio, 5 W ratio, 6 comm,
+ * The problem of episode `index` under `ranges` (counter-based: a pure function of (seed, index)). Draw j (DRAW_*)
+ * of key = mix32(mix32(seed ^ RANGES_SALT) ^ index): 0 P, 1 V, 2 M, 3 placement, 4 B ratio, 5 W ratio, 6 comm,
  * 7 cv, 8 limit present, 9 limit factor, 16 + s stage s's cost multiplier.
  */
 export function drawProblemConfig(ranges: ProblemRanges, index: number): ProblemConfig {
   const r = rangesToArray(ranges);
   const at = (i: number) => r[i]!;
-  const key = mix32(mix32((at(0) >>> 0) ^ 0x2545f491) ^ index);
-  const int = (lo: number, hi: number, j: number) => Math.min(hi, lo + Math.floor(uniform(key, j) * (hi - lo + 1)));
-  const real = (lo: number, hi: number, j: number) => lo + uniform(key, j) * (hi - lo);
-  const P = int(at(1), at(2), 0);
-  const V = int(at(3), at(4), 1);
-  const M = int(at(6), at(7), 2);
-  const v = V > 1 && uniform(key, 3) < at(5);
-  const rB = real(at(8), at(9), 4);
-  const rW = real(at(10), at(11), 5);
-  const c = real(at(12), at(13), 6);
-  const cv = real(at(14), at(15), 7);
-  const hasLimit = uniform(key, 8) < at(17);
-  const f = real(at(18), at(19), 9);
+  const key = mix32(mix32((at(R_SEED) >>> 0) ^ RANGES_SALT) ^ index);
+  const int = (slot: number, j: number) => {
+    const lo = at(slot);
+    const hi = at(slot + 1);
+    return Math.min(hi, lo + Math.floor(uniform(key, j) * (hi - lo + 1)));
+  };
+  const real = (slot: number, j: number) => at(slot) + uniform(key, j) * (at(slot + 1) - at(slot));
+  const P = int(R_STAGES, DRAW_STAGES);
+  const V = int(R_CHUNKS, DRAW_CHUNKS);
+  const M = int(R_MICRO_BATCHES, DRAW_MICRO_BATCHES);
+  const v = V > 1 && uniform(key, DRAW_VSHAPE) < at(R_VSHAPE_PROB);
+  const rB = real(R_COST_B, DRAW_COST_B);
+  const rW = real(R_COST_W, DRAW_COST_W);
+  const c = real(R_COMM, DRAW_COMM);
+  const cv = real(R_CV, DRAW_CV);
+  const hasLimit = uniform(key, DRAW_HAS_LIMIT) < at(R_LIMIT_PROB);
+  const f = real(R_LIMIT, DRAW_LIMIT);
   const S = P * V;
   const F: number[] = [];
   const B: number[] = [];
   const W: number[] = [];
   for (let s = 0; s < S; s++) {
-    const mult = 1 + at(16) * (2 * uniform(key, 16 + s) - 1);
+    const mult = 1 + at(R_STAGE_SPREAD) * (2 * uniform(key, DRAW_STAGE_SPREAD + s) - 1);
     F.push(mult);
     B.push(rB * mult);
     W.push(rW * mult);
@@ -210,8 +277,19 @@ export function drawProblemConfig(ranges: ProblemRanges, index: number): Problem
     microBatches: M,
     cost: { F, B, W },
     comm: { time: [c] },
-    memory: { F: [1], B: [0], W: [-1], limit: hasLimit ? Math.max(1, Math.floor(f * P)) * V : null },
-    noise: { cv, floor: at(20), anomalyProb: at(21), anomalyFactor: at(22), seed: at(23) },
+    memory: {
+      F: [DEFAULT_MEM_F],
+      B: [DEFAULT_MEM_B],
+      W: [DEFAULT_MEM_W],
+      limit: hasLimit ? Math.max(1, Math.floor(f * P)) * V : null,
+    },
+    noise: {
+      cv,
+      floor: at(R_FLOOR),
+      anomalyProb: at(R_ANOMALY_P),
+      anomalyFactor: at(R_ANOMALY_K),
+      seed: at(R_NOISE_SEED),
+    },
   };
 }
 
@@ -265,7 +343,9 @@ export interface EnvLogEntry {
   silentEpisodes: number;
 }
 
-export const LOG_FIELDS = 6;
+function emptyLog(): EnvLogEntry {
+  return { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 };
+}
 
 export interface ReferenceEnvOptions {
   /** A fixed problem (give this or `ranges`). */
@@ -280,16 +360,15 @@ export interface ReferenceEnvOptions {
   episodeStride?: number;
   /** Reward scale; default the ideal time of each episode's problem. */
   scale?: number;
-  /** Default `reserve` (src/dynamic.ts). */
+  /** Default `reserve` (src/engine/memory.ts). */
   memoryRule?: MemoryRule;
-  /** Record the ops each episode starts, per device in start order (`finishedEpisodeOrder`): timelines of learned policies. */
+  /** Record the ops each episode starts, per device in start order (`finishedEpisodeOrder`). */
   recordOrder?: boolean;
   /** The wait action (WasmEnvOptions.wait). Default false. */
   wait?: boolean;
   /** Feature groups written as zeros when false (WasmEnvOptions.features). */
   features?: { arrival?: boolean; memory?: boolean; plan?: boolean };
 }
-
 
 /** An operation of the environment that cannot continue (deadlock, an action the mask forbids, no decisions). */
 export class EnvError extends Error {
@@ -318,80 +397,48 @@ export class ReferenceEnv {
   private readonly planOn: boolean;
   private teacher: { classes: Int32Array; mbs: Int32Array; devStart: Int32Array } | undefined;
   private teacherHead = new Int32Array(0);
-  private order: Op[][] = [];
   private finishedOrder: Op[][] = [];
-  readonly log: EnvLogEntry = { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 };
+  readonly log: EnvLogEntry = emptyLog();
 
   /** The last episode that ended by a step (silent episodes excluded): its index, makespan and scale. */
   lastStepped = { episode: -1, makespan: 0, scale: 1 };
   /** Current problem and episode index. */
   problem!: Problem;
   episode = 0;
-  private P = 0;
-  private V = 0;
-  private S = 0;
-  private M = 0;
-  private devStages: Int32Array = new Int32Array(0);
-  private cost: Float64Array = new Float64Array(0);
-  private memDelta: Float64Array = new Float64Array(0);
-  private fullF: Float64Array = new Float64Array(0);
+  /** The current problem's event core: the episode's state. */
+  private core!: EventCore;
   private path: Float64Array = new Float64Array(0);
-  private memCap = Infinity;
   private scaleValue = 1;
   private meanCost = 0;
   private pathF0 = 0;
-  private reserve = false;
-  private lowest = false;
-  private readonly open: OpenForwards = { lowestOpen: -1, owed: 0 };
-  private computeNoisy = false;
-  private commNoisy = false;
-  private keys = new Uint32Array(0);
-
-  private nextMb = new Int32Array(0);
-  private endF = new Float64Array(0);
-  private endB = new Float64Array(0);
-  private arrF = new Float64Array(0);
-  private arrB = new Float64Array(0);
-  private runKind = new Int32Array(0);
-  private runStage = new Int32Array(0);
-  private runMb = new Int32Array(0);
-  private runEnd = new Float64Array(0);
-  private runStart = new Float64Array(0);
-  private lastDone = new Float64Array(0);
-  /** Ops finished per class slot kind * S + s (they finish in micro-batch order). */
-  private doneCnt = new Int32Array(0);
   private asleep = new Uint8Array(0);
   /** Mask of each sleeping device when it chose to wait (P x A). */
   private waitMask = new Uint8Array(0);
   private canWait = false;
-  private lastEnd = new Float64Array(0);
-  private started = new Int32Array(0);
-  private curMem = new Float64Array(0);
-  private events = new EventQueue();
+  /** The deciding device's mask (classes, then wait at 3 Vmax), and room to keep it while others are probed. */
   private readonly mask: Uint8Array;
-  private t = 0;
+  private readonly savedMask: Uint8Array;
   private cursor = 0;
   private anchor = 0;
-  private maxEnd = 0;
-  private done = 0;
-  private total = 0;
   private decisions = 0;
 
   constructor(opts: ReferenceEnvOptions) {
-    if ((opts.problem === undefined) === (opts.ranges === undefined)) throw new ConfigError('', 'give either a problem or problem ranges');
+    if ((opts.problem === undefined) === (opts.ranges === undefined))
+      throw new ConfigError('', 'give either a problem or problem ranges');
     if (opts.ranges) checkRanges(opts.ranges);
     this.ranges = opts.ranges;
     this.fixedProblem = opts.problem;
     const needed = opts.problem ? opts.problem.chunks : (opts.ranges!.chunks ?? [1, 1])[1];
     this.maxChunks = opts.maxChunks ?? needed;
-    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= 16))
-      throw new ConfigError('maxChunks', `must be an integer in [${needed}, 16] (got ${opts.maxChunks})`);
+    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= MAX_CHUNKS))
+      throw new ConfigError('maxChunks', `must be an integer in [${needed}, ${MAX_CHUNKS}] (got ${opts.maxChunks})`);
     this.obsDim = envObsDim(this.maxChunks);
     this.numActions = envNumActions(this.maxChunks);
     this.episodeStart = opts.episodeStart ?? 0;
     this.episodeStride = opts.episodeStride ?? 1;
     this.recordOrder = opts.recordOrder ?? false;
-    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
+    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0))
+      throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
     this.fixedScale = opts.scale;
     this.memoryRule = opts.memoryRule ?? 'reserve';
     this.waitOn = opts.wait ?? false;
@@ -399,6 +446,7 @@ export class ReferenceEnv {
     this.memoryOn = opts.features?.memory ?? true;
     this.planOn = opts.features?.plan ?? true;
     this.mask = new Uint8Array(this.numActions);
+    this.savedMask = new Uint8Array(this.numActions);
   }
 
   /**
@@ -426,13 +474,14 @@ export class ReferenceEnv {
   private teacherNext(): number {
     const t = this.teacher;
     if (!t) return -1;
+    const { V, S, devStages, nextMb } = this.core;
     const d = this.cursor;
     const end = t.devStart[d + 1]!;
     let h = this.teacherHead[d]!;
     while (h < end) {
       const k = t.classes[h]!;
       const c = Math.floor(k / 3);
-      if (this.nextMb[(k - 3 * c) * this.S + this.devStages[d * this.V + c]!]! <= t.mbs[h]!) break;
+      if (nextMb[(k - 3 * c) * S + devStages[d * V + c]!]! <= t.mbs[h]!) break;
       h++;
     }
     this.teacherHead[d] = h;
@@ -441,7 +490,7 @@ export class ReferenceEnv {
 
   /** Restarts at the first episode index (logs cleared) and runs to the first decision. */
   reset(): void {
-    Object.assign(this.log, { episodes: 0, lastMakespan: 0, sumMakespan: 0, sumScaledMakespan: 0, decisions: 0, silentEpisodes: 0 });
+    Object.assign(this.log, emptyLog());
     this.beginEpisode(this.episodeStart);
     this.toFirstDecision();
   }
@@ -452,7 +501,7 @@ export class ReferenceEnv {
   }
 
   get time(): number {
-    return this.t;
+    return this.core.time;
   }
 
   get scale(): number {
@@ -461,79 +510,75 @@ export class ReferenceEnv {
 
   /** Memory of device d now. */
   memory(d: number): number {
-    return this.curMem[d]!;
+    return this.core.curMem[d]!;
   }
 
   /** Class k of the deciding device: its next op (kind, stage, micro-batch), or null when exhausted / absent. */
   classOp(k: number): { kind: number; stage: number; mb: number } | null {
+    const { V, S, M, devStages, nextMb } = this.core;
     const c = Math.floor(k / 3);
-    if (c >= this.V) return null;
+    if (c >= V) return null;
     const kind = k - 3 * c;
-    const stage = this.devStages[this.cursor * this.V + c]!;
-    const mb = this.nextMb[kind * this.S + stage]!;
-    return mb < this.M ? { kind, stage, mb } : null;
+    const stage = devStages[this.cursor * V + c]!;
+    const mb = nextMb[kind * S + stage]!;
+    return mb < M ? { kind, stage, mb } : null;
   }
 
   /** Whether op (kind, stage, mb)'s dependencies are done and their data has arrived by now. */
   depsDone(kind: number, stage: number, mb: number): boolean {
-    const { S, M, t } = this;
-    const i = stage * M + mb;
-    if (kind === KIND_F) return stage === 0 || this.arrF[i - M]! <= t;
-    if (kind === KIND_B) return this.endF[i]! <= t && (stage === S - 1 || this.arrB[i + M]! <= t);
-    return this.endB[i]! <= t;
+    return this.core.inputsAt(kind, stage, mb) <= this.core.time;
   }
 
   /** Memory delta of op (kind, stage). */
   memDeltaOf(kind: number, stage: number): number {
-    return this.memDelta[kind * this.S + stage]!;
+    return this.core.memDelta[kind * this.core.S + stage]!;
   }
 
   /** Ops of the current episode already started on device d. */
   startedOn(d: number): number {
-    return this.started[d]!;
+    return this.core.started[d]!;
   }
 
-  /** Writes the observation and the action mask of the current decision. */
+  /** Writes the observation (offsets OBS_* and CLS_* of src/contract.ts) and the action mask of the decision. */
   observe(obs: Float32Array, mask: Uint8Array, obsOffset = 0, maskOffset = 0): void {
-    const { P, V, M, S, t, maxChunks } = this;
+    const { maxChunks, meanCost } = this;
+    const core = this.core;
+    const { P, V, M, S, time: t, runKind, started, devStages, nextMb } = core;
     const d = this.cursor;
     const o = obsOffset;
     const total3 = 3 * V * M;
     const limited = this.problem.memLimit < Infinity;
     let idle = 0;
-    for (let e = 0; e < P; e++) if (this.runKind[e]! < 0) idle++;
-    const cur = this.curMem[d]!;
+    for (let e = 0; e < P; e++) if (runKind[e]! < 0) idle++;
+    const cur = core.curMem[d]!;
     let mem = 0;
     if (limited) mem = cur / this.problem.memLimit;
-    else if (this.fullF[d]! > 0) mem = cur / (P * this.fullF[d]!);
+    else if (core.fullF[d]! > 0) mem = cur / (P * core.fullF[d]!);
     if (mem > 2) mem = 2;
     if (mem < -2) mem = -2;
-    const since = this.meanCost > 0 ? (t - this.lastEnd[d]!) / this.meanCost : 0;
-    const g = [
-      P > 1 ? d / (P - 1) : 0,
-      d === 0 ? 1 : 0,
-      d === P - 1 ? 1 : 0,
-      this.done / this.total,
-      this.started[d]! / total3,
-      0.5 * Math.min(t / this.scaleValue, 4),
-      mem,
-      limited ? 1 : 0,
-      0.5 * Math.min(this.events.size / P, 2),
-      idle / P,
-      this.mask[3 * maxChunks]!,
-      d > 0 && this.runKind[d - 1]! < 0 ? 1 : 0,
-      d > 0 ? this.started[d - 1]! / total3 : 0,
-      d < P - 1 && this.runKind[d + 1]! < 0 ? 1 : 0,
-      d < P - 1 ? this.started[d + 1]! / total3 : 0,
-      since / (1 + since),
-      0.25 * Math.min(M / P, 4),
-      V / maxChunks,
-      this.memoryOn ? this.headroom(d) : 0,
-      this.memoryOn && d > 0 ? this.headroom(d - 1) : 0,
-      this.memoryOn && d < P - 1 ? this.headroom(d + 1) : 0,
-      0, // 21: the nearest arrival, below
-    ];
-    for (let i = 0; i < OBS_GLOBAL; i++) obs[o + i] = g[i]!;
+    // the last op of idle device d has ended, so lastEnd[d] is the end of its last finished op
+    const since = meanCost > 0 ? (t - core.lastEnd[d]!) / meanCost : 0;
+    obs[o + OBS_POSITION] = P > 1 ? d / (P - 1) : 0;
+    obs[o + OBS_FIRST] = d === 0 ? 1 : 0;
+    obs[o + OBS_LAST] = d === P - 1 ? 1 : 0;
+    obs[o + OBS_PROGRESS] = core.done / core.total;
+    obs[o + OBS_OWN_PROGRESS] = started[d]! / total3;
+    obs[o + OBS_TIME] = 0.5 * Math.min(t / this.scaleValue, 4);
+    obs[o + OBS_MEMORY] = mem;
+    obs[o + OBS_HAS_LIMIT] = limited ? 1 : 0;
+    obs[o + OBS_IN_FLIGHT] = 0.5 * Math.min(core.events.size / P, 2);
+    obs[o + OBS_IDLE] = idle / P;
+    obs[o + OBS_WAIT] = this.mask[3 * maxChunks]!;
+    obs[o + OBS_PREV_IDLE] = d > 0 && runKind[d - 1]! < 0 ? 1 : 0;
+    obs[o + OBS_PREV_STARTED] = d > 0 ? started[d - 1]! / total3 : 0;
+    obs[o + OBS_NEXT_IDLE] = d < P - 1 && runKind[d + 1]! < 0 ? 1 : 0;
+    obs[o + OBS_NEXT_STARTED] = d < P - 1 ? started[d + 1]! / total3 : 0;
+    obs[o + OBS_IDLE_SINCE] = since / (1 + since);
+    obs[o + OBS_MB_PER_DEVICE] = 0.25 * Math.min(M / P, 4);
+    obs[o + OBS_CHUNKS] = V / maxChunks;
+    obs[o + OBS_HEADROOM] = this.memoryOn ? this.headroom(d) : 0;
+    obs[o + OBS_HEADROOM_PREV] = this.memoryOn && d > 0 ? this.headroom(d - 1) : 0;
+    obs[o + OBS_HEADROOM_NEXT] = this.memoryOn && d < P - 1 ? this.headroom(d + 1) : 0;
     let soonest = Infinity;
     const planned = this.planOn ? this.teacherNext() : -1;
     for (let k = 0; k < 3 * maxChunks; k++) {
@@ -544,42 +589,43 @@ export class ReferenceEnv {
         continue;
       }
       const kind = k - 3 * c;
-      const s = this.devStages[d * V + c]!;
-      const m = this.nextMb[kind * S + s]!;
-      obs[b] = this.mask[k]!;
-      obs[b + 1] = (M - m) / M;
+      const s = devStages[d * V + c]!;
+      const m = nextMb[kind * S + s]!;
+      obs[b + CLS_ELIGIBLE] = this.mask[k]!;
+      obs[b + CLS_REMAINING] = (M - m) / M;
       let x = 0;
-      if (m < M && this.meanCost > 0) {
-        const r = this.cost[kind * S + s]! / this.meanCost;
+      if (m < M && meanCost > 0) {
+        const r = core.cost[kind * S + s]! / meanCost;
         x = r / (1 + r);
       }
-      obs[b + 2] = x;
+      obs[b + CLS_COST] = x;
       let ready = 0;
-      while (ready < P && m + ready < M && this.depsDoneAt(kind, s, m + ready)) ready++;
-      obs[b + 3] = ready / P;
-      obs[b + 4] = m < M && this.pathF0 > 0 ? this.path[kind * S + s]! / this.pathF0 : 0;
+      while (ready < P && m + ready < M && this.depsDone(kind, s, m + ready)) ready++;
+      obs[b + CLS_READY] = ready / P;
+      obs[b + CLS_PATH] = m < M && this.pathF0 > 0 ? this.path[kind * S + s]! / this.pathF0 : 0;
       let eta = 0;
       if (this.arrivalOn && m < M) {
         const x = this.inputEta(d, kind, s, m);
         if (x < 0) eta = 1;
-        else if (this.meanCost > 0) {
-          const r = x / this.meanCost;
+        else if (meanCost > 0) {
+          const r = x / meanCost;
           eta = r / (1 + r);
           if (x > 0 && r < soonest) soonest = r;
         }
       }
-      obs[b + 5] = eta;
-      obs[b + 6] = k === planned ? 1 : 0;
+      obs[b + CLS_ETA] = eta;
+      obs[b + CLS_PLAN] = k === planned ? 1 : 0;
     }
-    obs[o + 21] = this.arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0;
+    obs[o + OBS_SOONEST] = this.arrivalOn ? (soonest < Infinity ? soonest / (1 + soonest) : 1) : 0;
     mask.set(this.mask, maskOffset);
   }
 
   /** Memory headroom of device x in units of P of its forward activations, in [0, 2] (README "Observation"). */
   private headroom(x: number): number {
-    const full = this.fullF[x]!;
+    const full = this.core.fullF[x]!;
     if (!(this.problem.memLimit < Infinity) || !(full > 0)) return 2;
-    const h = (this.problem.memLimit - this.curMem[x]!) / (this.P * full);
+    const h = (this.problem.memLimit - this.core.curMem[x]!) / (this.core.P * full);
+    // biome-ignore lint/complexity/useMathMinMax: the WebAssembly side's comparisons (bit for bit, -0 included)
     return h < 0 ? 0 : h > 2 ? 2 : h;
   }
 
@@ -588,48 +634,49 @@ export class ReferenceEnv {
    * costs only (README "Observation"); -1 when it waits for an op of d itself.
    */
   private inputEta(d: number, kind: number, s: number, m: number): number {
-    const { S, M, t } = this;
+    const core = this.core;
+    const { S, M, time: t, endF, endB, arrF, arrB, runKind, runStage, runMb, runStart, cost } = core;
     const i = s * M + m;
     let q: number;
     let producerEnd: number;
-    if (kind === KIND_W) return this.endB[i]! < Infinity ? 0 : -1;
+    if (kind === KIND_W) return endB[i]! < Infinity ? 0 : -1;
     if (kind === KIND_F) {
-      if (s === 0 || this.arrF[i - M]! <= t) return 0;
+      if (s === 0 || arrF[i - M]! <= t) return 0;
       q = s - 1;
-      producerEnd = this.endF[i - M]!;
+      producerEnd = endF[i - M]!;
     } else {
-      if (!(this.endF[i]! < Infinity)) return -1;
-      if (s === S - 1 || this.arrB[i + M]! <= t) return 0;
+      if (!(endF[i]! < Infinity)) return -1;
+      if (s === S - 1 || arrB[i + M]! <= t) return 0;
       q = S + s + 1;
-      producerEnd = this.endB[i + M]!;
+      producerEnd = endB[i + M]!;
     }
     const ps = q >= S ? q - S : q;
     const dp = this.problem.stageDevice[ps]!;
     const hop = dp !== d ? this.problem.comm[kind === KIND_F ? ps : ps - 1]! : 0;
-    if (producerEnd < Infinity) return Math.max(0, this.lastDone[q]! + hop - t);
-    const base = this.cost[q]!;
-    const rk = this.runKind[dp]!;
-    if (rk === (q >= S ? KIND_B : KIND_F) && this.runStage[dp] === ps && this.runMb[dp] === m) return Math.max(0, this.runStart[dp]! + base + hop - t);
+    if (producerEnd < Infinity) return Math.max(0, core.lastDone[q]! + hop - t);
+    const base = cost[q]!;
+    const rk = runKind[dp]!;
+    if (rk === (q >= S ? KIND_B : KIND_F) && runStage[dp] === ps && runMb[dp] === m)
+      return Math.max(0, runStart[dp]! + base + hop - t);
     let free = t;
-    if (rk >= 0) free = Math.max(t, this.runStart[dp]! + this.cost[rk * S + this.runStage[dp]!]!);
+    if (rk >= 0) free = Math.max(t, runStart[dp]! + cost[rk * S + runStage[dp]!]!);
     return free - t + base + hop;
   }
 
-  private depsDoneAt(kind: number, s: number, m: number): boolean {
-    return this.depsDone(kind, s, m);
-  }
-
-  /** Takes `action` at the current decision; returns the reward and whether the episode ended (then the env has
-   * already moved on to the next episode's first decision). */
+  /**
+   * Takes `action` at the current decision; returns the reward and whether the episode ended (then the env has
+   * already moved on to the next episode's first decision).
+   */
   step(action: number): { reward: number; done: boolean } {
     const A = this.numActions;
     if (!(Number.isInteger(action) && action >= 0 && action < A && this.mask[action] === 1))
       throw new EnvError(
-        `action ${action} is not allowed on device ${this.cursor} at time ${this.t} (episode ${this.episode}; mask ${Array.from(this.mask).join('')})`,
+        `action ${action} is not allowed on device ${this.cursor} at time ${this.core.time} ` +
+          `(episode ${this.episode}; mask ${Array.from(this.mask).join('')})`,
       );
     this.decisions++;
     const d = this.cursor;
-    if (action !== 3 * this.maxChunks) this.start(d, action, this.t);
+    if (action !== 3 * this.maxChunks) this.core.start(d, action);
     else {
       // sleep until the eligible classes change (or nothing is left running or in flight)
       this.asleep[d] = 1;
@@ -637,12 +684,13 @@ export class ReferenceEnv {
     }
     this.cursor = d + 1;
     if (this.advance()) {
-      const reward = -(this.t - this.anchor) / this.scaleValue;
-      this.anchor = this.t;
+      const reward = -(this.core.time - this.anchor) / this.scaleValue;
+      this.anchor = this.core.time;
       return { reward, done: false };
     }
-    const reward = -(this.maxEnd - this.anchor) / this.scaleValue;
-    this.lastStepped = { episode: this.episode, makespan: this.maxEnd, scale: this.scaleValue };
+    const makespan = this.core.makespan();
+    const reward = -(makespan - this.anchor) / this.scaleValue;
+    this.lastStepped = { episode: this.episode, makespan, scale: this.scaleValue };
     this.finishEpisode();
     this.beginEpisode(this.episode + this.episodeStride);
     this.toFirstDecision();
@@ -656,7 +704,10 @@ export class ReferenceEnv {
       this.log.silentEpisodes++;
       this.finishEpisode();
       if (++silent >= MAX_SILENT_EPISODES)
-        throw new EnvError(`${MAX_SILENT_EPISODES} consecutive episodes without a decision (up to episode ${this.episode}): the problem offers no choices`);
+        throw new EnvError(
+          `${MAX_SILENT_EPISODES} consecutive episodes without a decision (up to episode ${this.episode}): ` +
+            'the problem offers no choices',
+        );
       this.beginEpisode(this.episode + this.episodeStride);
     }
   }
@@ -670,85 +721,48 @@ export class ReferenceEnv {
   }
 
   private finishEpisode(): void {
-    if (this.recordOrder) this.finishedOrder = this.order;
+    const { P, S, perDevice, order } = this.core;
+    const makespan = this.core.makespan();
+    if (order) {
+      this.finishedOrder = [];
+      for (let d = 0; d < P; d++) {
+        const ops: Op[] = [];
+        for (let h = d * perDevice; h < (d + 1) * perDevice; h++) ops.push(decodeOp(order[h]!, S));
+        this.finishedOrder.push(ops);
+      }
+    }
     const log = this.log;
     log.episodes++;
-    log.lastMakespan = this.maxEnd;
-    log.sumMakespan += this.maxEnd;
-    log.sumScaledMakespan += this.maxEnd / this.scaleValue;
+    log.lastMakespan = makespan;
+    log.sumMakespan += makespan;
+    log.sumScaledMakespan += makespan / this.scaleValue;
     log.decisions += this.decisions;
   }
 
   private loadProblem(problem: Problem): void {
     this.problem = problem;
-    const { stages: P, chunks: V, numStages: S, microBatches: M } = problem;
-    this.P = P;
-    this.V = V;
-    this.S = S;
-    this.M = M;
-    ({ devStages: this.devStages, cost: this.cost, memDelta: this.memDelta, fullF: this.fullF, memCap: this.memCap } = dynamicTables(problem));
+    const core = new EventCore(problem);
+    this.core = core;
+    if (this.recordOrder) core.order = new Int32Array(core.P * core.perDevice);
     this.path = envRemainingPath(problem);
     this.pathF0 = this.path[0]!;
-    const sum = stageCostSum(problem);
-    this.meanCost = sum / (3 * S);
+    this.meanCost = stageCostSum(problem) / (3 * core.S);
     this.scaleValue = this.fixedScale ?? idealTime(problem);
-    this.reserve = this.memoryRule === 'reserve' && V > 1 && this.memCap < Infinity;
-    this.lowest = this.memoryRule === 'lowest' && V > 1 && this.memCap < Infinity;
-    const { cv, commCv, anomalyProb } = problem.noise;
-    this.computeNoisy = cv > 0 || anomalyProb > 0;
-    this.commNoisy = commCv > 0 || anomalyProb > 0;
-    this.keys = new Uint32Array(5 * S);
-    this.nextMb = new Int32Array(3 * S);
-    this.endF = new Float64Array(S * M);
-    this.endB = new Float64Array(S * M);
-    this.arrF = new Float64Array(S * M);
-    this.arrB = new Float64Array(S * M);
-    this.runKind = new Int32Array(P);
-    this.runStage = new Int32Array(P);
-    this.runMb = new Int32Array(P);
-    this.runEnd = new Float64Array(P);
-    this.runStart = new Float64Array(P);
-    this.lastDone = new Float64Array(3 * S);
-    this.doneCnt = new Int32Array(3 * S);
-    this.asleep = new Uint8Array(P);
-    this.waitMask = new Uint8Array(P * this.numActions);
-    this.lastEnd = new Float64Array(P);
-    this.started = new Int32Array(P);
-    this.curMem = new Float64Array(P);
-    this.total = 3 * S * M;
+    this.asleep = new Uint8Array(core.P);
+    this.waitMask = new Uint8Array(core.P * this.numActions);
   }
 
   private beginEpisode(episode: number): void {
     this.episode = episode;
     if (this.ranges) this.loadProblem(drawProblem(this.ranges, episode));
     else if (this.problem !== this.fixedProblem) this.loadProblem(this.fixedProblem!);
-    const { S, keys } = this;
-    if (this.computeNoisy || this.commNoisy) {
-      const epKey = episodeKey(this.problem.noise.seed, episode);
-      for (let kind = 0; kind < 5; kind++) for (let s = 0; s < S; s++) keys[kind * S + s] = stageKey(epKey, kind, s);
-    }
-    if (this.recordOrder) this.order = Array.from({ length: this.P }, () => []);
-    this.nextMb.fill(0);
-    this.endF.fill(Infinity);
-    this.endB.fill(Infinity);
-    this.arrF.fill(Infinity);
-    this.arrB.fill(Infinity);
-    this.runKind.fill(-1);
-    this.lastDone.fill(0);
-    this.doneCnt.fill(0);
+    this.core.beginDynamic(episode, this.memoryRule);
     this.asleep.fill(0);
     this.canWait = false;
-    if (this.teacher) this.teacherHead = this.teacher.devStart.slice(0, this.P);
-    this.lastEnd.fill(0);
-    this.started.fill(0);
-    this.curMem.fill(0);
+    if (this.teacher) this.teacherHead = this.teacher.devStart.slice(0, this.core.P);
     this.mask.fill(0);
-    this.events = new EventQueue();
-    this.t = 0;
     this.cursor = 0;
     this.anchor = 0;
-    this.maxEnd = 0;
-    this.done = 0;
     this.decisions = 0;
   }
 
@@ -757,34 +771,35 @@ export class ReferenceEnv {
    * and `mask` holds its classes) or the end of the episode (false). src/dynamic.ts's loop, resumable.
    */
   private advance(): boolean {
-    const { P, maxChunks } = this;
+    const { core, mask, maxChunks } = this;
+    const { P, runKind } = core;
     for (;;) {
       for (let d = this.cursor; d < P; d++) {
-        if (this.runKind[d]! >= 0) continue;
-        const count = this.fillMask(d, this.t);
+        if (runKind[d]! >= 0) continue;
+        const count = core.fillMask(d, mask);
         if (count === 0) continue;
-        const canWait = this.waitOn && (this.events.size > 0 || this.otherCanStart(d));
+        const canWait = this.waitOn && (core.events.size > 0 || this.otherCanStart(d));
         if (this.asleep[d] === 1) {
           if (canWait && this.sameClasses(d)) continue;
           this.asleep[d] = 0;
         }
         if (count === 1 && !canWait) {
           let k = 0;
-          while (this.mask[k] !== 1) k++;
-          this.start(d, k, this.t);
+          while (mask[k] !== 1) k++;
+          core.start(d, k);
           continue;
         }
-        this.mask[3 * maxChunks] = canWait ? 1 : 0;
+        mask[3 * maxChunks] = canWait ? 1 : 0;
         this.canWait = canWait;
         this.cursor = d;
         return true;
       }
-      if (this.events.size === 0) throw new EnvError(`episode ${this.episode} deadlocks at time ${this.t}: nothing runs and no device can start (memory rule ${this.memoryRule})`);
-      const t = this.events.pop();
-      while (this.events.size > 0 && this.events.peek() <= t) this.events.pop();
-      this.t = t;
-      for (let d = 0; d < P; d++) if (this.runKind[d]! >= 0 && this.runEnd[d]! <= t) this.complete(d);
-      if (this.done === this.total) return false;
+      if (!core.advance())
+        throw new EnvError(
+          `episode ${this.episode} deadlocks at time ${core.time}: nothing runs and no device can start ` +
+            `(memory rule ${this.memoryRule})`,
+        );
+      if (core.done === core.total) return false;
       this.cursor = 0;
     }
   }
@@ -794,120 +809,22 @@ export class ReferenceEnv {
    * waiting is possible while anything runs or is in flight or another device can start (README "Decisions").
    */
   private otherCanStart(d: number): boolean {
-    const saved = this.mask.slice();
+    const { core, mask, savedMask } = this;
+    savedMask.set(mask);
     let found = false;
-    for (let x = 0; x < this.P && !found; x++) {
-      if (x === d || this.runKind[x]! >= 0) continue;
-      if (this.fillMask(x, this.t) === 0) continue;
+    for (let x = 0; x < core.P && !found; x++) {
+      if (x === d || core.runKind[x]! >= 0) continue;
+      if (core.fillMask(x, mask) === 0) continue;
       if (this.asleep[x] !== 1 || !this.sameClasses(x)) found = true;
     }
-    this.mask.set(saved);
+    mask.set(savedMask);
     return found;
   }
 
   /** Whether device d's eligible classes are those it had when it chose to wait. */
   private sameClasses(d: number): boolean {
     const o = d * this.numActions;
-    for (let k = 0; k < 3 * this.V; k++) if (this.mask[k] !== this.waitMask[o + k]) return false;
+    for (let k = 0; k < 3 * this.core.V; k++) if (this.mask[k] !== this.waitMask[o + k]) return false;
     return true;
-  }
-
-  private fillMask(d: number, t: number): number {
-    const { V, S, M, devStages, nextMb, memDelta, memCap, curMem, mask } = this;
-    this.scanOpen(d);
-    let count = 0;
-    for (let c = 0; c < V; c++) {
-      const s = devStages[d * V + c]!;
-      for (let kind = 0; kind < 3; kind++) {
-        const m = nextMb[kind * S + s]!;
-        let ok = false;
-        if (m < M && curMem[d]! + memDelta[kind * S + s]! <= memCap) {
-          const i = s * M + m;
-          if (kind === KIND_F) {
-            ok = s === 0 || this.arrF[i - M]! <= t;
-            if (ok && this.reserve) ok = curMem[d]! + memDelta[s]! + this.reservedBeyond(d, s, m) <= memCap;
-            if (ok && this.lowest) ok = heldFromLowest(devStages, nextMb, this.doneCnt, memDelta, S, V, d, s, m) + memDelta[s]! <= memCap;
-          } else if (kind === KIND_B) ok = this.endF[i]! <= t && (s === S - 1 || this.arrB[i + M]! <= t);
-          else ok = this.endB[i]! <= t;
-        }
-        mask[c * 3 + kind] = ok ? 1 : 0;
-        if (ok) count++;
-      }
-    }
-    return count;
-  }
-
-  private scanOpen(d: number): void {
-    scanOpenForwards(this.open, this.reserve, this.devStages, this.nextMb, this.memDelta, this.V, d);
-  }
-
-  private reservedBeyond(d: number, s: number, m: number): number {
-    return reservedBeyond(this.open, this.reserve, this.fullF, this.memDelta, d, s, m);
-  }
-
-  private start(d: number, k: number, t: number): void {
-    const { V, S, nextMb } = this;
-    const c = (k / 3) | 0;
-    const kind = k - 3 * c;
-    const s = this.devStages[d * V + c]!;
-    const m = nextMb[kind * S + s]!;
-    nextMb[kind * S + s] = m + 1;
-    if (this.recordOrder) this.order[d]!.push({ kind: KIND_NAMES[kind]!, stage: s, mb: m });
-    let dur = this.cost[kind * S + s]!;
-    const n = this.problem.noise;
-    if (this.computeNoisy) dur *= factor(mbKey(this.keys[kind * S + s]!, m), n.cv, n.floor, n.anomalyProb, n.anomalyFactor);
-    const end = t + dur;
-    if (kind === KIND_F) this.curMem[d] = this.curMem[d]! + this.memDelta[s]!;
-    this.runKind[d] = kind;
-    this.runStage[d] = s;
-    this.runMb[d] = m;
-    this.runEnd[d] = end;
-    this.runStart[d] = t;
-    this.started[d] = this.started[d]! + 1;
-    if (end > this.maxEnd) this.maxEnd = end;
-    this.events.push(end);
-  }
-
-  private complete(d: number): void {
-    const { S, M } = this;
-    const kind = this.runKind[d]!;
-    const s = this.runStage[d]!;
-    const m = this.runMb[d]!;
-    const end = this.runEnd[d]!;
-    const i = s * M + m;
-    const { stageDevice, comm, noise } = this.problem;
-    this.runKind[d] = -1;
-    this.lastEnd[d] = end;
-    this.lastDone[kind * S + s] = end;
-    this.doneCnt[kind * S + s] = this.doneCnt[kind * S + s]! + 1;
-    this.done++;
-    if (kind === KIND_F) {
-      this.endF[i] = end;
-      if (s + 1 < S) {
-        let arrival = end;
-        if (stageDevice[s + 1] !== d) {
-          let c = comm[s]!;
-          if (this.commNoisy) c *= factor(mbKey(this.keys[NOISE_COMM_F * S + s]!, m), noise.commCv, noise.floor, noise.anomalyProb, noise.anomalyFactor);
-          arrival = end + c;
-          if (arrival > end) this.events.push(arrival);
-        }
-        this.arrF[i] = arrival;
-      }
-      return;
-    }
-    this.curMem[d] = this.curMem[d]! + this.memDelta[kind * S + s]!;
-    if (kind === KIND_B) {
-      this.endB[i] = end;
-      if (s > 0) {
-        let arrival = end;
-        if (stageDevice[s - 1] !== d) {
-          let c = comm[s - 1]!;
-          if (this.commNoisy) c *= factor(mbKey(this.keys[NOISE_COMM_B * S + s]!, m), noise.commCv, noise.floor, noise.anomalyProb, noise.anomalyFactor);
-          arrival = end + c;
-          if (arrival > end) this.events.push(arrival);
-        }
-        this.arrB[i] = arrival;
-      }
-    }
   }
 }

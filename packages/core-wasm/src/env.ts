@@ -2,17 +2,59 @@
 // module instance, observations / masks / rewards / dones written in place into WebAssembly memory and read here
 // through typed-array views (no copies). Semantics: src/env-reference.ts (the oracle) and the README section
 // "Environment".
+import {
+  ACT_RELU,
+  ACT_SHARED_TRUNK,
+  ACT_TANH,
+  DUMP_HEADER,
+  ERR_ACTION,
+  ERR_CONFIG,
+  ERR_DEADLOCK,
+  ERR_PENDING,
+  ERR_REPLAY_DEADLOCK,
+  ERR_SILENT,
+  ERRF_ACTION,
+  ERRF_CODE,
+  ERRF_DEVICE,
+  ERRF_ENV,
+  ERRF_EPISODE,
+  ERRF_TIME,
+  FEATURES_ARRIVAL,
+  FEATURES_MEMORY,
+  FEATURES_PLAN,
+  LOG_DECISIONS,
+  LOG_EPISODES,
+  LOG_FIELDS,
+  LOG_LAST,
+  LOG_SCALED,
+  LOG_SILENT,
+  LOG_SUM,
+  MAX_CHUNKS,
+  MAX_SILENT_EPISODES,
+  MEMORY_LOWEST,
+  MEMORY_PLAIN,
+  MEMORY_RESERVE,
+  NOISE_FIELDS,
+  POLICY_CP,
+  POLICY_FFIRST,
+  POLICY_MLP,
+  POLICY_MLP_GREEDY,
+  POLICY_REPLAY,
+  POLICY_TEACHER,
+  POLICY_ZB,
+  RANGE_FIELDS,
+  STAT_FIELDS,
+  STATE_DEVICE,
+  STATE_EPISODE,
+  STATE_TIME,
+} from './contract.js';
 import { MEMORY_RULES, type MemoryRule } from './dynamic.js';
-
-/** The module's memory rule codes (assembly/env.ts: 0 plain, 1 reserve, 2 lowest). */
-const MEMORY_RULE_CODE: Record<MemoryRule, number> = { plain: 0, reserve: 1, lowest: 2 };
 import {
   checkRanges,
   drawProblem,
   envNumActions,
   envObsDim,
   EnvError,
-  LOG_FIELDS,
   rangesToArray,
   scheduleClassLists,
   type EnvLogEntry,
@@ -21,38 +63,17 @@ import {
 import { ConfigError, ScheduleError } from './errors.js';
 import type { Problem } from './problem.js';
 import type { Schedule } from './schedule.js';
-import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
+import { loadCore, writeProblem, type CoreExports, type WasmCore, type WasmExports } from './wasm.js';
 
-/** The exports of assembly/env.ts (pointers are byte offsets into the module's memory). */
-export interface EnvExports {
-  envObsDim(Vmax: number): number;
-  envNumActions(Vmax: number): number;
-  envBytes(N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number): number;
-  envInit(
-    ctx: number, N: number, Pmax: number, Vmax: number, Mmax: number, fresh: number, reserveRule: number, episodeStart: number,
-    scale: number, ranges: number, waitOn: number, featureOff: number,
-  ): number;
-  envSetProblem(ctx: number, P: number, V: number, M: number, stageDevice: number, cost: number, comm: number, mem: number, noise: number, memLimit: number): number;
-  envSetReplay(ctx: number, ops: number, devStart: number, mbs: number): void;
-  envReset(ctx: number, obs: number, mask: number): number;
-  envObserve(ctx: number, obs: number, mask: number): number;
-  envStep(ctx: number, actions: number, obs: number, mask: number, reward: number, done: number): number;
-  envRunEpisodes(ctx: number, policy: number, episodes: number, start: number, out: number): number;
-  envRunEpisodesMlp(ctx: number, policy: number, episodes: number, start: number, out: number, params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number): number;
-  envRelocate(ctx: number): void;
-  envRollout(
-    ctx: number, policy: number, T: number,
-    params: number, hidden: number, nHidden: number, act: number, mlpScratch: number, seed: number,
-    bufObs: number, bufMask: number, bufAct: number, bufLogp: number, bufVal: number, bufRew: number, bufDone: number,
-    bufTeacher: number, finalObs: number, finalMask: number, finalVal: number,
-  ): number;
-  envRolloutScratchBytes(ctx: number, hidden: number, nHidden: number): number;
-  envSampleUniform(seed: number, env: number, counter: number): number;
-  envLogRead(ctx: number, out: number, clear: number): void;
-  envState(ctx: number, i: number, field: number): number;
-  envError(ctx: number, field: number): number;
-  envProblemDump(ctx: number, i: number, out: number): number;
-}
+/** The module's memory rule codes. */
+const MEMORY_RULE_CODE: Record<MemoryRule, number> = {
+  plain: MEMORY_PLAIN,
+  reserve: MEMORY_RESERVE,
+  lowest: MEMORY_LOWEST,
+};
+
+/** The exports of assembly/env.ts, as asc declares them (pointers are byte offsets into the module's memory). */
+export type EnvExports = Pick<WasmExports, Extract<keyof WasmExports, `env${string}`>>;
 
 /** Built-in heuristics (packages/schedulers/src/heuristics.ts), run inside WebAssembly. */
 export type BuiltinPolicy = 'greedy-zb' | 'greedy-ffirst' | 'greedy-cp';
@@ -62,9 +83,13 @@ export const BUILTIN_POLICIES: readonly BuiltinPolicy[] = ['greedy-zb', 'greedy-
  * or wait; greedy-zb where that gives no label): needs `setReplaySchedule`.
  */
 export type SchedulePolicy = 'replay' | 'teacher';
-const POLICY_CODE: Record<BuiltinPolicy | SchedulePolicy, number> = { 'greedy-zb': 0, 'greedy-ffirst': 1, 'greedy-cp': 2, replay: 3, teacher: 6 };
-const POLICY_MLP = 4;
-const POLICY_MLP_GREEDY = 5;
+const POLICY_CODE: Record<BuiltinPolicy | SchedulePolicy, number> = {
+  'greedy-zb': POLICY_ZB,
+  'greedy-ffirst': POLICY_FFIRST,
+  'greedy-cp': POLICY_CP,
+  replay: POLICY_REPLAY,
+  teacher: POLICY_TEACHER,
+};
 
 /**
  * Observation feature groups that can be switched off (their entries are then 0), for ablations: `arrival` (when
@@ -72,7 +97,11 @@ const POLICY_MLP_GREEDY = 5;
  */
 export type FeatureGroup = 'arrival' | 'memory' | 'plan';
 export const FEATURE_GROUPS: readonly FeatureGroup[] = ['arrival', 'memory', 'plan'];
-const FEATURE_BIT: Record<FeatureGroup, number> = { arrival: 1, memory: 2, plan: 4 };
+const FEATURE_BIT: Record<FeatureGroup, number> = {
+  arrival: FEATURES_ARRIVAL,
+  memory: FEATURES_MEMORY,
+  plan: FEATURES_PLAN,
+};
 
 /** The module's featureOff bits of a features option (groups absent or true are on). */
 export function featureOffBits(features: Partial<Record<FeatureGroup, boolean>> | undefined): number {
@@ -89,7 +118,13 @@ export interface MlpPolicyHandle {
   /** mlpScratchBytes(hidden) bytes */
   readonly scratchPtr: number;
   /** `shared`: one hidden trunk with actor and critic heads (src/mlp.ts MlpLayout), passed to envRollout as act | 2. */
-  readonly layout: { readonly obsDim: number; readonly hidden: readonly number[]; readonly actions: number; readonly activation: 'tanh' | 'relu'; readonly shared?: boolean };
+  readonly layout: {
+    readonly obsDim: number;
+    readonly hidden: readonly number[];
+    readonly actions: number;
+    readonly activation: 'tanh' | 'relu';
+    readonly shared?: boolean;
+  };
 }
 
 /** An MLP policy for `rollout`: sample from the masked softmax (default) or take the argmax (`greedy`). */
@@ -113,7 +148,7 @@ export interface WasmEnvOptions {
   episodeStart?: number;
   /** Reward scale; default each problem's ideal time (sum of base op costs / P). */
   scale?: number;
-  /** Default `reserve` (src/dynamic.ts). */
+  /** Default `reserve` (src/engine/memory.ts). */
   memoryRule?: MemoryRule;
   /**
    * Offer the wait action: an idle device sleeps until its eligible classes change or nothing runs or is in flight
@@ -137,17 +172,56 @@ export interface EnvLog {
   perEnv: EnvLogEntry[];
 }
 
-/** The module's `act` argument: bit 0 the activation (0 tanh, 1 relu), bit 1 the shared-trunk layout. */
-function actCode(mlp: MlpPolicyHandle): number {
-  return (mlp.layout.activation === 'tanh' ? 0 : 1) | (mlp.layout.shared ? 2 : 0);
+/**
+ * Episode statistics of a built-in heuristic (docs/SEMANTICS.md section 3), from `runEpisodeStats`: entry j is
+ * episode index start + j.
+ */
+export interface EpisodeStats {
+  makespan: Float64Array;
+  /** Max over devices of (end of its last op - start of its first op). */
+  span: Float64Array;
+  /** Realized op durations summed per device, then over the devices in device order. */
+  busy: Float64Array;
+  /** Per device (Pmax entries): the largest memory level over the episodes run, deadlocked ones left out. */
+  peakMemory: number[];
+  /** Episode indices that deadlocked, ascending: their makespan, span and busy are NaN. */
+  deadlocked: number[];
+  /** Decisions taken (deadlocked episodes left out). */
+  decisions: number;
 }
 
-const ERROR_NAMES = ['', 'invalid action', 'deadlock', 'no decisions', 'replay deadlock', 'configuration', 'not observed'];
+/** The module's `act` argument: bit 0 the activation (0 tanh, 1 relu), bit 1 the shared-trunk layout. */
+function actCode(mlp: MlpPolicyHandle): number {
+  return (mlp.layout.activation === 'tanh' ? ACT_TANH : ACT_RELU) | (mlp.layout.shared ? ACT_SHARED_TRUNK : 0);
+}
+
+/** Names of the module's error codes (ERR_*) for messages without a better one. */
+const ERROR_NAMES: Record<number, string> = {
+  [ERR_ACTION]: 'invalid action',
+  [ERR_DEADLOCK]: 'deadlock',
+  [ERR_SILENT]: 'no decisions',
+  [ERR_REPLAY_DEADLOCK]: 'replay deadlock',
+  [ERR_CONFIG]: 'configuration',
+  [ERR_PENDING]: 'not observed',
+};
 
 /** Storage of a rollout, [T][N] step-major, in WebAssembly memory; read through the views (valid until dispose). */
 export class RolloutBuffers {
   private readonly block: number;
-  private readonly off: Record<'obs' | 'mask' | 'actions' | 'logProb' | 'value' | 'reward' | 'done' | 'teacher' | 'finalObs' | 'finalMask' | 'finalValue', number>;
+  private readonly off: Record<
+    | 'obs'
+    | 'mask'
+    | 'actions'
+    | 'logProb'
+    | 'value'
+    | 'reward'
+    | 'done'
+    | 'teacher'
+    | 'finalObs'
+    | 'finalMask'
+    | 'finalValue',
+    number
+  >;
   private disposed = false;
 
   constructor(
@@ -198,26 +272,48 @@ export class RolloutBuffers {
   }
 
   /** f32[T][N][D]: the observation each action was chosen from. */
-  get obs(): Float32Array { return new Float32Array(this.buffer, this.off.obs, this.T * this.numEnvs * this.obsDim); }
+  get obs(): Float32Array {
+    return new Float32Array(this.buffer, this.off.obs, this.T * this.numEnvs * this.obsDim);
+  }
   /** u8[T][N][A] */
-  get mask(): Uint8Array { return new Uint8Array(this.buffer, this.off.mask, this.T * this.numEnvs * this.numActions); }
+  get mask(): Uint8Array {
+    return new Uint8Array(this.buffer, this.off.mask, this.T * this.numEnvs * this.numActions);
+  }
   /** i32[T][N] */
-  get actions(): Int32Array { return new Int32Array(this.buffer, this.off.actions, this.T * this.numEnvs); }
+  get actions(): Int32Array {
+    return new Int32Array(this.buffer, this.off.actions, this.T * this.numEnvs);
+  }
   /** f32[T][N]: log pi(action | obs) (MLP sampling; 0 otherwise). */
-  get logProb(): Float32Array { return new Float32Array(this.buffer, this.off.logProb, this.T * this.numEnvs); }
+  get logProb(): Float32Array {
+    return new Float32Array(this.buffer, this.off.logProb, this.T * this.numEnvs);
+  }
   /** f32[T][N]: critic value of obs (MLP; 0 otherwise). */
-  get value(): Float32Array { return new Float32Array(this.buffer, this.off.value, this.T * this.numEnvs); }
+  get value(): Float32Array {
+    return new Float32Array(this.buffer, this.off.value, this.T * this.numEnvs);
+  }
   /** f32[T][N]: reward of the step. */
-  get reward(): Float32Array { return new Float32Array(this.buffer, this.off.reward, this.T * this.numEnvs); }
+  get reward(): Float32Array {
+    return new Float32Array(this.buffer, this.off.reward, this.T * this.numEnvs);
+  }
   /** u8[T][N]: 1 when the step ended an episode (the next observation is a new episode's first). */
-  get done(): Uint8Array { return new Uint8Array(this.buffer, this.off.done, this.T * this.numEnvs); }
+  get done(): Uint8Array {
+    return new Uint8Array(this.buffer, this.off.done, this.T * this.numEnvs);
+  }
   /** i32[T][N]: the teacher's action of the step (the loaded schedule's; -1 without a label or a schedule). */
-  get teacher(): Int32Array { return new Int32Array(this.buffer, this.off.teacher, this.T * this.numEnvs); }
+  get teacher(): Int32Array {
+    return new Int32Array(this.buffer, this.off.teacher, this.T * this.numEnvs);
+  }
   /** f32[N][D]: observation after the last step (to bootstrap from). */
-  get finalObs(): Float32Array { return new Float32Array(this.buffer, this.off.finalObs, this.numEnvs * this.obsDim); }
-  get finalMask(): Uint8Array { return new Uint8Array(this.buffer, this.off.finalMask, this.numEnvs * this.numActions); }
+  get finalObs(): Float32Array {
+    return new Float32Array(this.buffer, this.off.finalObs, this.numEnvs * this.obsDim);
+  }
+  get finalMask(): Uint8Array {
+    return new Uint8Array(this.buffer, this.off.finalMask, this.numEnvs * this.numActions);
+  }
   /** f32[N]: critic value of finalObs (MLP rollouts). */
-  get finalValue(): Float32Array { return new Float32Array(this.buffer, this.off.finalValue, this.numEnvs); }
+  get finalValue(): Float32Array {
+    return new Float32Array(this.buffer, this.off.finalValue, this.numEnvs);
+  }
 
   dispose(): void {
     if (this.disposed) return;
@@ -241,16 +337,27 @@ export class WasmEnv {
   readonly wait: boolean;
   readonly problem: Problem | undefined;
   readonly ranges: ProblemRanges | undefined;
-  private readonly wasm: CoreExports & EnvExports;
+  private readonly wasm: CoreExports;
   private readonly blocks: number[] = [];
   private readonly ctx: number;
   /** Length of `saveState()`: fixed by the options. */
   readonly stateBytes: number;
+  /** Pmax: the problem's devices, or the upper end of ranges.stages. */
+  private readonly maxStages: number;
   private readonly p: Record<'actions' | 'obs' | 'mask' | 'reward' | 'done' | 'log' | 'dump', number>;
   private replayBlocks: number[] = [];
   private hasReplay = false;
   private disposed = false;
-  private views: { buffer: ArrayBuffer; obs: Float32Array; mask: Uint8Array; actions: Int32Array; reward: Float32Array; done: Uint8Array } | undefined;
+  private views:
+    | {
+        buffer: ArrayBuffer;
+        obs: Float32Array;
+        mask: Uint8Array;
+        actions: Int32Array;
+        reward: Float32Array;
+        done: Uint8Array;
+      }
+    | undefined;
 
   static async create(opts: WasmEnvOptions): Promise<WasmEnv> {
     return new WasmEnv(await loadCore(), opts);
@@ -260,18 +367,25 @@ export class WasmEnv {
     private readonly core: WasmCore,
     opts: WasmEnvOptions,
   ) {
-    this.wasm = core.exports as CoreExports & EnvExports;
+    this.wasm = core.exports;
     const N = opts.numEnvs;
-    if (!(Number.isInteger(N) && N >= 1 && N <= 1 << 20)) throw new ConfigError('numEnvs', `must be an integer in [1, 2^20] (got ${N})`);
-    if ((opts.problem === undefined) === (opts.ranges === undefined)) throw new ConfigError('', 'give either a problem or problem ranges');
+    if (!(Number.isInteger(N) && N >= 1 && N <= 1 << 20))
+      throw new ConfigError('numEnvs', `must be an integer in [1, 2^20] (got ${N})`);
+    if ((opts.problem === undefined) === (opts.ranges === undefined))
+      throw new ConfigError('', 'give either a problem or problem ranges');
     if (opts.ranges) checkRanges(opts.ranges);
     const episodeStart = opts.episodeStart ?? 0;
     if (!(Number.isInteger(episodeStart) && episodeStart >= 0 && episodeStart <= 0x7fffffff))
       throw new ConfigError('episodeStart', `must be an integer in [0, 2^31) (got ${episodeStart})`);
-    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
+    if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0))
+      throw new ConfigError('scale', `must be a positive number (got ${opts.scale})`);
     const memoryRule = opts.memoryRule ?? 'reserve';
-    if (!MEMORY_RULES.includes(memoryRule)) throw new ConfigError('memoryRule', `must be one of ${MEMORY_RULES.join(', ')} (got ${String(memoryRule)})`);
-    if (opts.features) for (const g of Object.keys(opts.features)) if (!FEATURE_GROUPS.includes(g as FeatureGroup)) throw new ConfigError('features', `unknown feature group "${g}" (known: ${FEATURE_GROUPS.join(', ')})`);
+    if (!MEMORY_RULES.includes(memoryRule))
+      throw new ConfigError('memoryRule', `must be one of ${MEMORY_RULES.join(', ')} (got ${String(memoryRule)})`);
+    if (opts.features)
+      for (const g of Object.keys(opts.features))
+        if (!FEATURE_GROUPS.includes(g as FeatureGroup))
+          throw new ConfigError('features', `unknown feature group "${g}" (known: ${FEATURE_GROUPS.join(', ')})`);
     this.numEnvs = N;
     this.wait = opts.wait ?? false;
     this.problem = opts.problem;
@@ -280,22 +394,28 @@ export class WasmEnv {
     const r = opts.ranges;
     const needed = opts.problem ? opts.problem.chunks : (r!.chunks ?? [1, 1])[1];
     this.maxChunks = opts.maxChunks ?? needed;
-    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= 16))
-      throw new ConfigError('maxChunks', `must be an integer in [${needed}, 16] (got ${opts.maxChunks})`);
+    if (!(Number.isInteger(this.maxChunks) && this.maxChunks >= needed && this.maxChunks <= MAX_CHUNKS))
+      throw new ConfigError('maxChunks', `must be an integer in [${needed}, ${MAX_CHUNKS}] (got ${opts.maxChunks})`);
     const Pmax = opts.problem ? opts.problem.stages : r!.stages[1];
     const Mmax = opts.problem ? opts.problem.microBatches : r!.microBatches[1];
     const Vmax = this.maxChunks;
+    this.maxStages = Pmax;
     this.obsDim = envObsDim(Vmax);
     this.numActions = envNumActions(Vmax);
     const bytes = this.wasm.envBytes(N, Pmax, Vmax, Mmax, r ? 1 : 0);
-    if (bytes > 2 ** 31) throw new ConfigError('numEnvs', `${N} environments of up to ${Pmax} devices x ${Vmax} chunks x ${Mmax} micro-batches need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly memory allows`);
+    if (bytes > 2 ** 31)
+      throw new ConfigError(
+        'numEnvs',
+        `${N} environments of up to ${Pmax} devices x ${Vmax} chunks x ${Mmax} micro-batches need ` +
+          `${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly memory allows`,
+      );
     const take = (n: number) => {
       const ptr = core.alloc(n);
       this.blocks.push(ptr);
       return ptr;
     };
-    const rangesPtr = take(8 * 24);
-    if (r) core.f64(rangesPtr, 24).set(rangesToArray(r));
+    const rangesPtr = take(8 * RANGE_FIELDS);
+    if (r) core.f64(rangesPtr, RANGE_FIELDS).set(rangesToArray(r));
     this.ctx = take(bytes);
     this.stateBytes = bytes;
     this.p = {
@@ -305,11 +425,22 @@ export class WasmEnv {
       reward: take(4 * N),
       done: take(N),
       log: take(8 * N * LOG_FIELDS),
-      dump: take(8 * (8 + 8 * Pmax * Vmax)),
+      // envProblemDump: the header, then stageDevice[S], cost[3S], comm[S], path[3S]
+      dump: take(8 * (DUMP_HEADER + 8 * Pmax * Vmax)),
     };
     this.wasm.envInit(
-      this.ctx, N, Pmax, Vmax, Mmax, r ? 1 : 0, MEMORY_RULE_CODE[memoryRule], episodeStart, opts.scale ?? 0, rangesPtr,
-      this.wait ? 1 : 0, featureOffBits(opts.features),
+      this.ctx,
+      N,
+      Pmax,
+      Vmax,
+      Mmax,
+      r ? 1 : 0,
+      MEMORY_RULE_CODE[memoryRule],
+      episodeStart,
+      opts.scale ?? 0,
+      rangesPtr,
+      this.wait ? 1 : 0,
+      featureOffBits(opts.features),
     );
     if (opts.problem) this.loadProblem(opts.problem);
     this.check(this.wasm.envReset(this.ctx, 0, 0));
@@ -322,31 +453,20 @@ export class WasmEnv {
    */
   private observeQuietly(): void {
     const status = this.wasm.envObserve(this.ctx, this.p.obs, this.p.mask);
-    if (status < 0 && this.wasm.envError(this.ctx, 0) !== 3) this.check(status);
+    if (status < 0 && this.wasm.envError(this.ctx, ERRF_CODE) !== ERR_SILENT) this.check(status);
   }
 
   private loadProblem(problem: Problem): void {
     const { stages: P, chunks: V, numStages: S, microBatches: M } = problem;
     const core = this.core;
-    const block = core.alloc(4 * S + 8 * (3 * S + S + 3 * S + 6) + 16);
+    const block = core.alloc(4 * S + 8 * (3 * S + S + 3 * S + NOISE_FIELDS) + 16);
     try {
       const sd = block;
       const cost = block + Math.ceil((4 * S) / 8) * 8;
       const comm = cost + 24 * S;
       const mem = comm + 8 * S;
       const noise = mem + 24 * S;
-      core.i32(sd, S).set(problem.stageDevice);
-      const c = core.f64(cost, 3 * S);
-      c.set(problem.costF, 0);
-      c.set(problem.costB, S);
-      c.set(problem.costW, 2 * S);
-      core.f64(comm, S).set(problem.comm);
-      const m = core.f64(mem, 3 * S);
-      m.set(problem.memF, 0);
-      m.set(problem.memB, S);
-      m.set(problem.memW, 2 * S);
-      const n = problem.noise;
-      core.f64(noise, 6).set([n.cv, n.commCv, n.floor, n.anomalyProb, n.anomalyFactor, n.seed]);
+      writeProblem(core, problem, { stageDevice: sd, cost, comm, mem, noise });
       const status = this.wasm.envSetProblem(this.ctx, P, V, M, sd, cost, comm, mem, noise, problem.memLimit);
       if (status !== 0) throw new ConfigError('problem', 'does not fit the environment');
     } finally {
@@ -361,15 +481,33 @@ export class WasmEnv {
   private check(status: number): void {
     if (status >= 0) return;
     const w = this.wasm;
-    const [code, env, device, action, episode, time] = [0, 1, 2, 3, 4, 5].map((f) => w.envError(this.ctx, f)) as [number, number, number, number, number, number];
-    const where = `environment ${env}, episode ${episode}, time ${time}`;
-    if (code === 1) throw new EnvError(`${where}: action ${action} is not allowed on device ${device} (check the mask)`);
-    if (code === 2) throw new EnvError(`${where}: deadlock, nothing runs and no device can start (memory rule 'plain' with V > 1 can trap itself)`);
-    if (code === 3) throw new EnvError(`${where}: 100 consecutive episodes without a decision: the problem offers no choices`);
-    if (code === 6) throw new EnvError(`${where}: the environment has no observation yet (call reset(); the problem may offer no decisions)`);
-    if (code === 4) {
+    const field = (f: number) => w.envError(this.ctx, f);
+    const [code, env, device, action] = [field(ERRF_CODE), field(ERRF_ENV), field(ERRF_DEVICE), field(ERRF_ACTION)];
+    const where = `environment ${env}, episode ${field(ERRF_EPISODE)}, time ${field(ERRF_TIME)}`;
+    if (code === ERR_ACTION) {
+      throw new EnvError(`${where}: action ${action} is not allowed on device ${device} (check the mask)`);
+    }
+    if (code === ERR_DEADLOCK) {
+      throw new EnvError(
+        `${where}: deadlock, nothing runs and no device can start (memory rule 'plain' with V > 1 can trap itself)`,
+      );
+    }
+    if (code === ERR_SILENT) {
+      throw new EnvError(
+        `${where}: ${MAX_SILENT_EPISODES} consecutive episodes without a decision: the problem offers no choices`,
+      );
+    }
+    if (code === ERR_PENDING) {
+      throw new EnvError(
+        `${where}: the environment has no observation yet (call reset(); the problem may offer no decisions)`,
+      );
+    }
+    if (code === ERR_REPLAY_DEADLOCK) {
       const op = this.replayOpName(device, action);
-      throw new ScheduleError(`replay deadlocks (${where}): device ${device} waits forever for its next op, the next ${op}`, [op]);
+      throw new ScheduleError(
+        `replay deadlocks (${where}): device ${device} waits forever for its next op, the next ${op}`,
+        [op],
+      );
     }
     throw new EnvError(`environment call failed (${ERROR_NAMES[code] ?? `code ${code}`})`);
   }
@@ -402,15 +540,25 @@ export class WasmEnv {
   }
 
   /** f32[N][D]: current observations (a view into WebAssembly memory). */
-  get obs(): Float32Array { return this.getViews().obs; }
+  get obs(): Float32Array {
+    return this.getViews().obs;
+  }
   /** u8[N][A]: current action masks (class c * 3 + kind, wait at 3 Vmax). */
-  get mask(): Uint8Array { return this.getViews().mask; }
+  get mask(): Uint8Array {
+    return this.getViews().mask;
+  }
   /** i32[N]: write actions here and call step() without arguments. */
-  get actions(): Int32Array { return this.getViews().actions; }
+  get actions(): Int32Array {
+    return this.getViews().actions;
+  }
   /** f32[N]: rewards of the last step. */
-  get reward(): Float32Array { return this.getViews().reward; }
+  get reward(): Float32Array {
+    return this.getViews().reward;
+  }
   /** u8[N]: done flags of the last step. */
-  get done(): Uint8Array { return this.getViews().done; }
+  get done(): Uint8Array {
+    return this.getViews().done;
+  }
 
   /** Restarts every environment at its first episode index (logs cleared) and writes obs / mask. */
   reset(): void {
@@ -422,7 +570,8 @@ export class WasmEnv {
   step(actions?: ArrayLike<number>): void {
     this.live();
     if (actions) {
-      if (actions.length !== this.numEnvs) throw new RangeError(`expected ${this.numEnvs} actions, got ${actions.length}`);
+      if (actions.length !== this.numEnvs)
+        throw new RangeError(`expected ${this.numEnvs} actions, got ${actions.length}`);
       this.actions.set(actions);
     }
     this.check(this.wasm.envStep(this.ctx, this.p.actions, this.p.obs, this.p.mask, this.p.reward, this.p.done));
@@ -437,24 +586,45 @@ export class WasmEnv {
    * episode's result depends only on its index. Returns makespans [N][episodes] (env-major, a copy) and the
    * decisions taken (replay: ops started).
    */
-  runEpisodes(policy: BuiltinPolicy | SchedulePolicy | MlpPolicy, episodes: number, start = this.episodeStart): { makespan: Float64Array; decisions: number } {
+  runEpisodes(
+    policy: BuiltinPolicy | SchedulePolicy | MlpPolicy,
+    episodes: number,
+    start = this.episodeStart,
+  ): { makespan: Float64Array; decisions: number } {
     this.live();
     if (typeof policy === 'string') {
-      if (!(policy in POLICY_CODE)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay', 'teacher'].join(', ')})`);
-      if ((policy === 'replay' || policy === 'teacher') && !this.hasReplay) throw new ConfigError('policy', `${policy} needs a schedule: call setReplaySchedule first`);
+      if (!(policy in POLICY_CODE))
+        throw new ConfigError(
+          'policy',
+          `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'replay', 'teacher'].join(', ')})`,
+        );
+      if ((policy === 'replay' || policy === 'teacher') && !this.hasReplay)
+        throw new ConfigError('policy', `${policy} needs a schedule: call setReplaySchedule first`);
     } else this.checkMlp(policy.mlp);
-    if (!(Number.isInteger(episodes) && episodes >= 1)) throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
+    if (!(Number.isInteger(episodes) && episodes >= 1))
+      throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
     const last = start + (episodes - 1) * this.numEnvs + this.numEnvs - 1;
-    if (!(Number.isInteger(start) && start >= 0 && last <= 0x7fffffff)) throw new RangeError(`episode indices must stay in [0, 2^31) (start ${start})`);
+    if (!(Number.isInteger(start) && start >= 0 && last <= 0x7fffffff))
+      throw new RangeError(`episode indices must stay in [0, 2^31) (start ${start})`);
     const out = this.core.alloc(8 * this.numEnvs * episodes);
     try {
       let decisions: number;
-      if (typeof policy === 'string') decisions = this.wasm.envRunEpisodes(this.ctx, POLICY_CODE[policy], episodes, start, out);
+      if (typeof policy === 'string')
+        decisions = this.wasm.envRunEpisodes(this.ctx, POLICY_CODE[policy], episodes, start, out);
       else {
         const { mlp } = policy;
         decisions = this.wasm.envRunEpisodesMlp(
-          this.ctx, policy.greedy ? POLICY_MLP_GREEDY : POLICY_MLP, episodes, start, out,
-          mlp.paramsPtr, mlp.hiddenPtr, mlp.layout.hidden.length, actCode(mlp), mlp.scratchPtr, (policy.seed ?? 0) >>> 0,
+          this.ctx,
+          policy.greedy ? POLICY_MLP_GREEDY : POLICY_MLP,
+          episodes,
+          start,
+          out,
+          mlp.paramsPtr,
+          mlp.hiddenPtr,
+          mlp.layout.hidden.length,
+          actCode(mlp),
+          mlp.scratchPtr,
+          (policy.seed ?? 0) >>> 0,
         );
       }
       this.check(decisions);
@@ -464,10 +634,72 @@ export class WasmEnv {
     }
   }
 
+  /**
+   * Whole episodes under a built-in heuristic as `runEpisodes` runs them (env i: indices start + i + k N, k <
+   * episodes; the stepped environments untouched), with the statistics the production paths report: per episode
+   * makespan, span and busy time, and the peak memory per device over the episodes run, each bit for bit the
+   * TypeScript executor's (`runDynamic`). Results are in episode-index order (entry j: index start + j). A problem
+   * without decisions runs like any other. An episode that deadlocks (memory rule `plain`, V > 1) does not throw:
+   * it is listed in `deadlocked` so that the caller can rerun it in the TypeScript executor, whose DeadlockError
+   * names the blocked ops.
+   */
+  runEpisodeStats(policy: BuiltinPolicy, episodes: number, start = this.episodeStart): EpisodeStats {
+    this.live();
+    if (!BUILTIN_POLICIES.includes(policy))
+      throw new ConfigError('policy', `unknown policy "${policy}" (known: ${BUILTIN_POLICIES.join(', ')})`);
+    if (!(Number.isInteger(episodes) && episodes >= 1))
+      throw new RangeError(`episodes must be a positive integer (got ${episodes})`);
+    const N = this.numEnvs;
+    const total = N * episodes;
+    if (!(Number.isInteger(start) && start >= 0 && start + total - 1 <= 0x7fffffff))
+      throw new RangeError(`episode indices must stay in [0, 2^31) (start ${start})`);
+    const Pmax = this.maxStages;
+    // one block: makespan, span, busy [N][episodes], peak [Pmax], the module's scratch [STAT_FIELDS][Pmax]
+    const block = this.core.alloc(8 * (3 * total + (1 + STAT_FIELDS) * Pmax));
+    const at = (i: number) => block + 8 * i;
+    try {
+      const decisions = this.wasm.envRunEpisodeStats(
+        this.ctx,
+        POLICY_CODE[policy],
+        episodes,
+        start,
+        at(0),
+        at(total),
+        at(2 * total),
+        at(3 * total),
+        at(3 * total + Pmax),
+      );
+      this.check(decisions);
+      const raw = this.core.f64(block, 3 * total + Pmax);
+      const makespan = new Float64Array(total);
+      const span = new Float64Array(total);
+      const busy = new Float64Array(total);
+      const deadlocked: number[] = [];
+      // env-major [N][episodes] to episode order: env i's k-th episode is index start + i + k N
+      for (let i = 0; i < N; i++)
+        for (let k = 0; k < episodes; k++) {
+          const j = i + k * N;
+          const o = i * episodes + k;
+          makespan[j] = raw[o]!;
+          span[j] = raw[total + o]!;
+          busy[j] = raw[2 * total + o]!;
+          if (Number.isNaN(makespan[j])) deadlocked.push(start + j);
+        }
+      deadlocked.sort((a, b) => a - b);
+      return { makespan, span, busy, peakMemory: Array.from(raw.subarray(3 * total)), deadlocked, decisions };
+    } finally {
+      this.core.release(block);
+    }
+  }
+
   private checkMlp(mlp: MlpPolicyHandle): void {
     const l = mlp.layout;
     if (l.obsDim !== this.obsDim || l.actions !== this.numActions)
-      throw new ConfigError('mlp', `the network maps ${l.obsDim} inputs to ${l.actions} actions; this environment has ${this.obsDim} and ${this.numActions}`);
+      throw new ConfigError(
+        'mlp',
+        `the network maps ${l.obsDim} inputs to ${l.actions} actions; ` +
+          `this environment has ${this.obsDim} and ${this.numActions}`,
+      );
   }
 
   /**
@@ -520,7 +752,9 @@ export class WasmEnv {
     this.live();
     if (!(Number.isInteger(T) && T >= 0)) throw new RangeError(`T must be a non-negative integer (got ${T})`);
     if (buffers && (buffers.T < T || buffers.numEnvs !== this.numEnvs || buffers.obsDim !== this.obsDim))
-      throw new RangeError(`rollout buffers hold ${buffers.T} steps of ${buffers.numEnvs} environments; need ${T} of ${this.numEnvs}`);
+      throw new RangeError(
+        `rollout buffers hold ${buffers.T} steps of ${buffers.numEnvs} environments; need ${T} of ${this.numEnvs}`,
+      );
     let code: number;
     let params = 0;
     let hidden = 0;
@@ -529,8 +763,13 @@ export class WasmEnv {
     let scratch = 0;
     let seed = 0;
     if (typeof policy === 'string') {
-      if (!(policy in POLICY_CODE) || policy === ('replay' as string)) throw new ConfigError('policy', `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'teacher'].join(', ')})`);
-      if (policy === 'teacher' && !this.hasReplay) throw new ConfigError('policy', 'teacher needs a schedule: call setReplaySchedule first');
+      if (!(policy in POLICY_CODE) || policy === ('replay' as string))
+        throw new ConfigError(
+          'policy',
+          `unknown policy "${policy}" (known: ${[...BUILTIN_POLICIES, 'teacher'].join(', ')})`,
+        );
+      if (policy === 'teacher' && !this.hasReplay)
+        throw new ConfigError('policy', 'teacher needs a schedule: call setReplaySchedule first');
       code = POLICY_CODE[policy];
     } else {
       const { mlp } = policy;
@@ -548,9 +787,26 @@ export class WasmEnv {
     let status: number;
     try {
       status = this.wasm.envRollout(
-        this.ctx, code, T, params, hidden, nHidden, act, scratch, seed,
-        b ? b.ptr('obs') : 0, b ? b.ptr('mask') : 0, b ? b.ptr('actions') : 0, b ? b.ptr('logProb') : 0, b ? b.ptr('value') : 0,
-        b ? b.ptr('reward') : 0, b ? b.ptr('done') : 0, b ? b.ptr('teacher') : 0, b ? b.ptr('finalObs') : 0, b ? b.ptr('finalMask') : 0, b ? b.ptr('finalValue') : 0,
+        this.ctx,
+        code,
+        T,
+        params,
+        hidden,
+        nHidden,
+        act,
+        scratch,
+        seed,
+        b ? b.ptr('obs') : 0,
+        b ? b.ptr('mask') : 0,
+        b ? b.ptr('actions') : 0,
+        b ? b.ptr('logProb') : 0,
+        b ? b.ptr('value') : 0,
+        b ? b.ptr('reward') : 0,
+        b ? b.ptr('done') : 0,
+        b ? b.ptr('teacher') : 0,
+        b ? b.ptr('finalObs') : 0,
+        b ? b.ptr('finalMask') : 0,
+        b ? b.ptr('finalValue') : 0,
       );
     } finally {
       if (scratch) this.core.release(scratch);
@@ -579,12 +835,12 @@ export class WasmEnv {
     for (let i = 0; i < N; i++) {
       const o = i * LOG_FIELDS;
       const entry: EnvLogEntry = {
-        episodes: raw[o]!,
-        lastMakespan: raw[o + 1]!,
-        sumMakespan: raw[o + 2]!,
-        sumScaledMakespan: raw[o + 3]!,
-        decisions: raw[o + 4]!,
-        silentEpisodes: raw[o + 5]!,
+        episodes: raw[o + LOG_EPISODES]!,
+        lastMakespan: raw[o + LOG_LAST]!,
+        sumMakespan: raw[o + LOG_SUM]!,
+        sumScaledMakespan: raw[o + LOG_SCALED]!,
+        decisions: raw[o + LOG_DECISIONS]!,
+        silentEpisodes: raw[o + LOG_SILENT]!,
       };
       perEnv.push(entry);
       episodes += entry.episodes;
@@ -593,19 +849,26 @@ export class WasmEnv {
       decisions += entry.decisions;
       silent += entry.silentEpisodes;
     }
-    return { episodes, meanMakespan: sum / episodes, meanScaledMakespan: scaled / episodes, decisions, silentEpisodes: silent, perEnv };
+    return {
+      episodes,
+      meanMakespan: sum / episodes,
+      meanScaledMakespan: scaled / episodes,
+      decisions,
+      silentEpisodes: silent,
+      perEnv,
+    };
   }
 
   /** Env i's current episode index. */
   episodeOf(i: number): number {
     this.live();
-    return this.wasm.envState(this.ctx, i, 0);
+    return this.wasm.envState(this.ctx, i, STATE_EPISODE);
   }
 
   /** Env i's deciding device and the decision time. */
   decisionOf(i: number): { device: number; time: number } {
     this.live();
-    return { device: this.wasm.envState(this.ctx, i, 1), time: this.wasm.envState(this.ctx, i, 2) };
+    return { device: this.wasm.envState(this.ctx, i, STATE_DEVICE), time: this.wasm.envState(this.ctx, i, STATE_TIME) };
   }
 
   /** Env i's current problem (the fixed one, or the one drawn for its episode index). */
@@ -614,17 +877,38 @@ export class WasmEnv {
   }
 
   /** Env i's problem as the module holds it (tests): P, V, M, memLimit, scale, meanCost, cv, seed and tables. */
-  problemDump(i: number): { P: number; V: number; M: number; memLimit: number; scale: number; meanCost: number; cv: number; seed: number; stageDevice: number[]; cost: number[]; comm: number[]; path: number[] } {
+  problemDump(i: number): {
+    P: number;
+    V: number;
+    M: number;
+    memLimit: number;
+    scale: number;
+    meanCost: number;
+    cv: number;
+    seed: number;
+    stageDevice: number[];
+    cost: number[];
+    comm: number[];
+    path: number[];
+  } {
     this.live();
     const n = this.wasm.envProblemDump(this.ctx, i, this.p.dump);
     const v = Array.from(this.core.f64(this.p.dump, n));
     const S = v[0]! * v[1]!;
+    const h = DUMP_HEADER;
     return {
-      P: v[0]!, V: v[1]!, M: v[2]!, memLimit: v[3]!, scale: v[4]!, meanCost: v[5]!, cv: v[6]!, seed: v[7]!,
-      stageDevice: v.slice(8, 8 + S),
-      cost: v.slice(8 + S, 8 + 4 * S),
-      comm: v.slice(8 + 4 * S, 8 + 5 * S),
-      path: v.slice(8 + 5 * S, 8 + 8 * S),
+      P: v[0]!,
+      V: v[1]!,
+      M: v[2]!,
+      memLimit: v[3]!,
+      scale: v[4]!,
+      meanCost: v[5]!,
+      cv: v[6]!,
+      seed: v[7]!,
+      stageDevice: v.slice(h, h + S),
+      cost: v.slice(h + S, h + 4 * S),
+      comm: v.slice(h + 4 * S, h + 5 * S),
+      path: v.slice(h + 5 * S, h + 8 * S),
     };
   }
 
@@ -638,13 +922,22 @@ export class WasmEnv {
     return Uint8Array.from(new Uint8Array(this.core.memory.buffer, this.ctx, this.stateBytes));
   }
 
-  /** Continues from a `saveState()` of a vector with the same options (sizes are checked); unloads any replay schedule. */
+  /**
+   * Continues from a `saveState()` of a vector with the same options (sizes are checked); unloads any replay
+   * schedule.
+   */
   restoreState(state: Uint8Array): void {
     this.live();
-    if (state.length !== this.stateBytes) throw new ConfigError('state', `holds ${state.length} bytes; this environment vector has ${this.stateBytes} (was it saved with other options?)`);
+    if (state.length !== this.stateBytes)
+      throw new ConfigError(
+        'state',
+        `holds ${state.length} bytes; this environment vector has ${this.stateBytes} ` +
+          '(was it saved with other options?)',
+      );
     const header = new Int32Array(state.buffer, state.byteOffset, 8);
     const mine = new Int32Array(this.core.memory.buffer, this.ctx, 8);
-    for (let k = 0; k < 8; k++) if (header[k] !== mine[k]) throw new ConfigError('state', 'was saved by an environment vector with other sizes');
+    for (let k = 0; k < 8; k++)
+      if (header[k] !== mine[k]) throw new ConfigError('state', 'was saved by an environment vector with other sizes');
     this.clearReplay();
     new Uint8Array(this.core.memory.buffer, this.ctx, this.stateBytes).set(state);
     this.wasm.envRelocate(this.ctx);

@@ -28,11 +28,15 @@ function quoteString(text: string, max: number): string {
   return text.length <= max ? quoted(text) : `${quoted(cut(text, max))}... (${text.length} characters)`;
 }
 
-/** A short preview of a parsed value: nesting below 3 levels as [...] / {...}, stopping after about `room` characters. */
+/**
+ * A short preview of a parsed value: nesting below 3 levels as [...] / {...}, stopping after about `room`
+ * characters.
+ */
 function preview(value: unknown, depth: number, room: number): string {
   if (typeof value === 'string') return quoteString(value, Math.max(8, room));
   if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? typeof value : String(value);
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'function' || typeof value === 'symbol' ? typeof value : String(value);
   const array = Array.isArray(value);
   const [open, close] = array ? ['[', ']'] : ['{', '}'];
   if (depth >= 3) return `${open}...${close}`;
@@ -114,8 +118,13 @@ export class DeadlockError extends ScheduleError {
     // their own device (an order that puts a consumer before its producer) or on memory are the likely causes, so
     // they come first; ops waiting on other devices' blocked heads are their consequences.
     const causeFirst = [...blocked].sort((a, b) => Number(!isCause(a)) - Number(!isCause(b)));
-    const shown = causeFirst.slice(0, DEADLOCK_OPS_SHOWN).map((b) => `device ${b.device} is blocked at ${b.op} (waits for ${b.waitsFor})`);
+    const shown = causeFirst
+      .slice(0, DEADLOCK_OPS_SHOWN)
+      .map((b) => `device ${b.device} is blocked at ${b.op} (waits for ${b.waitsFor})`);
     const more = blocked.length > shown.length ? `; and ${blocked.length - shown.length} more blocked op(s)` : '';
-    super(`schedule deadlocks: ${shown.join('; ')}${more}`, blocked.map((b) => b.op));
+    super(
+      `schedule deadlocks: ${shown.join('; ')}${more}`,
+      blocked.map((b) => b.op),
+    );
   }
 }

@@ -1,4 +1,12 @@
-export { UserError, ConfigError, ScheduleError, DeadlockError, quoteInput, escapeControl, QUOTE_LIMIT } from './errors.js';
+export {
+  UserError,
+  ConfigError,
+  ScheduleError,
+  DeadlockError,
+  quoteInput,
+  escapeControl,
+  QUOTE_LIMIT,
+} from './errors.js';
 export {
   problemSchema,
   MAX_TIME,
@@ -41,12 +49,33 @@ export {
   type CompiledSchedule,
 } from './schedule.js';
 export { noiseFactor, NOISE_F, NOISE_B, NOISE_W, NOISE_COMM_F, NOISE_COMM_B } from './noise.js';
+/** The observation layout (README "Environment"): global features, then features per op class (src/contract.ts). */
+export { OBS_GLOBAL, OBS_PER_CLASS } from './contract.js';
 export type { ReplayOptions, ReplayResult, Timeline, TimelineOp, Transfer, MemoryViolation } from './result.js';
 export { referenceReplay } from './reference.js';
 export { Simulator, PreparedReplay, createSimulator } from './simulator.js';
-export { loadCore, WasmCore, type CoreExports } from './wasm.js';
-export { summarize, summarizeReplay, bubbleRates, quantile, pairedDifference, meanWithCi95, type Summary, type ReplaySummary, type PairedDifference } from './stats.js';
-export { runDynamic, DynamicExecutor, MEMORY_RULES, type DynamicPolicy, type DynamicView, type DynamicOptions, type DynamicResult, type MemoryRule } from './dynamic.js';
+export { loadCore, WasmCore, type CoreExports, type WasmExports } from './wasm.js';
+export {
+  summarize,
+  summarizeReplay,
+  bubbleRates,
+  quantile,
+  pairedDifference,
+  meanWithCi95,
+  type Summary,
+  type ReplaySummary,
+  type PairedDifference,
+} from './stats.js';
+export {
+  runDynamic,
+  DynamicExecutor,
+  MEMORY_RULES,
+  type DynamicPolicy,
+  type DynamicView,
+  type DynamicOptions,
+  type DynamicResult,
+  type MemoryRule,
+} from './dynamic.js';
 export {
   WasmEnv,
   RolloutBuffers,
@@ -60,6 +89,7 @@ export {
   type MlpPolicy,
   type MlpPolicyHandle,
   type EnvLog,
+  type EpisodeStats,
   type EnvExports,
 } from './env.js';
 export {
@@ -73,11 +103,19 @@ export {
   idealTime,
   envObsDim,
   envNumActions,
-  OBS_GLOBAL,
-  OBS_PER_CLASS,
   scheduleClassLists,
   type ProblemRanges,
   type ReferenceEnvOptions,
   type EnvLogEntry,
 } from './env-reference.js';
-export { WasmMlp, mlpParamCount, mlpLayers, orthogonalInit, activationCode, type MlpLayout, type MlpLayer, type MlpExports, type MaskedSample } from './mlp.js';
+export {
+  WasmMlp,
+  mlpParamCount,
+  mlpLayers,
+  orthogonalInit,
+  activationCode,
+  type MlpLayout,
+  type MlpLayer,
+  type MlpExports,
+  type MaskedSample,
+} from './mlp.js';

@@ -2,8 +2,9 @@
 // with two heads) held in WebAssembly memory.
 // The forward pass itself is assembly/mlp.ts; this file owns the parameter layout, the initialisation and a
 // TypeScript handle for tests, evaluation and for WebAssembly callers that need the pointers.
+import { ACT_RELU, ACT_TANH, HASH_GOLDEN, HASH_KIND, HASH_MB } from './contract.js';
 import { mix32, normal } from './noise.js';
-import { loadCore, type CoreExports, type WasmCore } from './wasm.js';
+import { loadCore, type WasmCore, type WasmExports } from './wasm.js';
 
 /**
  * Shape of the policy. Parameters are one Float32Array, laid out as:
@@ -28,25 +29,19 @@ export interface MlpLayout {
   shared?: boolean;
 }
 
-/** The WebAssembly exports of assembly/mlp.ts (pointers are byte offsets into the module's memory). */
-export interface MlpExports {
-  mlpParamCount(D: number, hidden: number, n: number, A: number): number;
-  mlpScratchBytes(hidden: number, n: number): number;
-  mlpForward(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, scratch: number, logits: number): number;
-  sampleMasked(logits: number, mask: number, A: number, u: number, logpOut: number, entropyOut: number): number;
-  argmaxMasked(logits: number, mask: number, A: number): number;
-  /** Forward of B observations (obs f32[B][D]): logits f32[B][A] and values f32[B], bit-identical to B mlpForward calls. */
-  mlpForwardBatch(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, B: number, scratch: number, logits: number, values: number): void;
-  mlpBatchScratchBytes(hidden: number, n: number, B: number): number;
-  /** The shared-trunk variants (layout `shared: true`); scratch sizes as for the separate networks. */
-  mlpParamCountShared(D: number, hidden: number, n: number, A: number): number;
-  mlpForwardShared(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, scratch: number, logits: number): number;
-  mlpForwardBatchShared(params: number, D: number, hidden: number, n: number, A: number, act: number, obs: number, B: number, scratch: number, logits: number, values: number): void;
-}
+/**
+ * The WebAssembly exports of assembly/mlp.ts, as asc declares them (pointers are byte offsets into the module's
+ * memory): the forwards (one observation, or a batch bit-identical to one forward each; `*Shared` for the
+ * shared-trunk layout), parameter and scratch sizes, and masked sampling.
+ */
+export type MlpExports = Pick<
+  WasmExports,
+  Extract<keyof WasmExports, `mlp${string}`> | 'sampleMasked' | 'argmaxMasked'
+>;
 
 /** Activation code passed to `mlpForward`. */
-export function activationCode(activation: MlpLayout['activation']): 0 | 1 {
-  return activation === 'tanh' ? 0 : 1;
+export function activationCode(activation: MlpLayout['activation']): typeof ACT_TANH | typeof ACT_RELU {
+  return activation === 'tanh' ? ACT_TANH : ACT_RELU;
 }
 
 /**
@@ -91,12 +86,23 @@ export function mlpLayers(layout: MlpLayout): MlpLayer[] {
     for (let index = 0; index + 1 < widths.length; index++) {
       const fanIn = widths[index]!;
       const fanOut = widths[index + 1]!;
-      layers.push({ network: 'trunk', index, fanIn, fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut, gain: Math.SQRT2 });
+      layers.push({
+        network: 'trunk',
+        index,
+        fanIn,
+        fanOut,
+        weightOffset: offset,
+        biasOffset: offset + fanIn * fanOut,
+        gain: Math.SQRT2,
+      });
       offset += fanIn * fanOut + fanOut;
     }
     const fanIn = widths[widths.length - 1]!;
     const index = layout.hidden.length;
-    for (const [network, fanOut, gain] of [['actor', layout.actions, 0.01], ['critic', 1, 1]] as const) {
+    for (const [network, fanOut, gain] of [
+      ['actor', layout.actions, 0.01],
+      ['critic', 1, 1],
+    ] as const) {
       layers.push({ network, index, fanIn, fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut, gain });
       offset += fanIn * fanOut + fanOut;
     }
@@ -109,7 +115,10 @@ export function mlpLayers(layout: MlpLayout): MlpLayer[] {
       const fanOut = widths[index + 1]!;
       const head = index === layout.hidden.length;
       layers.push({
-        network, index, fanIn, fanOut,
+        network,
+        index,
+        fanIn,
+        fanOut,
         weightOffset: offset,
         biasOffset: offset + fanIn * fanOut,
         gain: !head ? Math.SQRT2 : network === 'actor' ? 0.01 : 1,
@@ -123,9 +132,11 @@ export function mlpLayers(layout: MlpLayout): MlpLayer[] {
 function checkLayout(layout: MlpLayout): void {
   const positive = (x: number) => Number.isInteger(x) && x > 0;
   if (!positive(layout.obsDim) || !positive(layout.actions) || !layout.hidden.every(positive))
-    throw new RangeError(`MLP layout needs positive integer sizes, got obsDim ${layout.obsDim}, hidden [${layout.hidden.join(', ')}], actions ${layout.actions}`);
+    throw new RangeError(
+      `MLP layout needs positive integer sizes, got obsDim ${layout.obsDim}, ` +
+        `hidden [${layout.hidden.join(', ')}], actions ${layout.actions}`,
+    );
 }
-
 
 /**
  * A [rows][cols] matrix with orthonormal columns (rows >= cols): Gram-Schmidt on a Gaussian matrix, columns
@@ -163,16 +174,15 @@ function orthonormalColumns(rows: number, cols: number, draw: (k: number) => num
  */
 export function orthogonalInit(layout: MlpLayout, seed: number): Float32Array {
   const params = new Float32Array(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
-  const seedKey = mix32(mix32((seed >>> 0) ^ 0x9e3779b9) ^ 0x6d6c70);
+  const seedKey = mix32(mix32((seed >>> 0) ^ HASH_GOLDEN) ^ 0x6d6c70); // 'mlp'
   mlpLayers(layout).forEach((layer, l) => {
     const { fanIn, fanOut, weightOffset, gain } = layer;
-    const layerKey = mix32(seedKey ^ Math.imul(l + 1, 0x85ebca6b));
-    const draw = (k: number) => normal(mix32(layerKey ^ Math.imul(k + 1, 0xc2b2ae35)));
+    const layerKey = mix32(seedKey ^ Math.imul(l + 1, HASH_KIND));
+    const draw = (k: number) => normal(mix32(layerKey ^ Math.imul(k + 1, HASH_MB)));
     const tall = fanIn >= fanOut;
     const q = orthonormalColumns(Math.max(fanIn, fanOut), Math.min(fanIn, fanOut), draw);
     for (let i = 0; i < fanIn; i++)
-      for (let j = 0; j < fanOut; j++)
-        params[weightOffset + i * fanOut + j] = gain * (tall ? q[j]![i]! : q[i]![j]!);
+      for (let j = 0; j < fanOut; j++) params[weightOffset + i * fanOut + j] = gain * (tall ? q[j]![i]! : q[i]![j]!);
   });
   return params;
 }
@@ -197,7 +207,7 @@ export class WasmMlp {
   readonly scratchPtr: number;
   private readonly ioPtr: number;
   private readonly wasm: MlpExports;
-  private readonly act: 0 | 1;
+  private readonly act: typeof ACT_TANH | typeof ACT_RELU;
   private readonly shared: boolean;
   private disposed = false;
 
@@ -212,7 +222,7 @@ export class WasmMlp {
     params?: Float32Array,
   ) {
     checkLayout(layout);
-    this.wasm = core.exports as CoreExports & MlpExports;
+    this.wasm = core.exports;
     this.act = activationCode(layout.activation);
     this.shared = layout.shared ?? false;
     const { obsDim: D, hidden, actions: A } = layout;
@@ -253,7 +263,8 @@ export class WasmMlp {
 
   setParams(params: Float32Array): void {
     this.live();
-    if (params.length !== this.paramCount) throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
+    if (params.length !== this.paramCount)
+      throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
     this.f32(this.paramsPtr, this.paramCount).set(params);
   }
 
@@ -268,7 +279,17 @@ export class WasmMlp {
     const { obsDim: D, hidden, actions: A } = this.layout;
     if (obs.length !== D) throw new RangeError(`expected an observation of ${D} floats, got ${obs.length}`);
     this.f32(this.obsPtr, D).set(obs);
-    const value = (this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward)(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, this.obsPtr, this.scratchPtr, this.logitsPtr);
+    const value = (this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward)(
+      this.paramsPtr,
+      D,
+      this.hiddenPtr,
+      hidden.length,
+      A,
+      this.act,
+      this.obsPtr,
+      this.scratchPtr,
+      this.logitsPtr,
+    );
     return { logits: Float32Array.from(this.f32(this.logitsPtr, A)), value };
   }
 
@@ -285,7 +306,17 @@ export class WasmMlp {
       const values = new Float32Array(n);
       const forward = this.shared ? this.wasm.mlpForwardShared : this.wasm.mlpForward;
       for (let k = 0; k < n; k++)
-        values[k] = forward(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block + 4 * k * D, this.scratchPtr, out + 4 * k * A);
+        values[k] = forward(
+          this.paramsPtr,
+          D,
+          this.hiddenPtr,
+          hidden.length,
+          A,
+          this.act,
+          block + 4 * k * D,
+          this.scratchPtr,
+          out + 4 * k * A,
+        );
       return { logits: Float32Array.from(this.f32(out, n * A)), values };
     } finally {
       this.core.release(block);
@@ -297,10 +328,14 @@ export class WasmMlp {
    * `mlpForwardBatch`, which shares each weight load among several observations. The results equal those of
    * `forward` (and `forwardBatch`) bit for bit.
    */
-  forwardMany(obs: Float32Array, n: number = Math.floor(obs.length / this.layout.obsDim)): { logits: Float32Array; values: Float32Array } {
+  forwardMany(
+    obs: Float32Array,
+    n: number = Math.floor(obs.length / this.layout.obsDim),
+  ): { logits: Float32Array; values: Float32Array } {
     this.live();
     const { obsDim: D, hidden, actions: A } = this.layout;
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`expected a non-negative integer count of observations, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`expected a non-negative integer count of observations, got ${n}`);
     if (obs.length < n * D) throw new RangeError(`expected ${n} observations of ${D} floats, got ${obs.length} floats`);
     if (n === 0) return { logits: new Float32Array(0), values: new Float32Array(0) };
     const scratchBytes = this.wasm.mlpBatchScratchBytes(this.hiddenPtr, hidden.length, n);
@@ -313,7 +348,19 @@ export class WasmMlp {
       const logits = block + 4 * n * D;
       const values = logits + 4 * n * A;
       const scratch = block + ioBytes;
-      (this.shared ? this.wasm.mlpForwardBatchShared : this.wasm.mlpForwardBatch)(this.paramsPtr, D, this.hiddenPtr, hidden.length, A, this.act, block, n, scratch, logits, values);
+      (this.shared ? this.wasm.mlpForwardBatchShared : this.wasm.mlpForwardBatch)(
+        this.paramsPtr,
+        D,
+        this.hiddenPtr,
+        hidden.length,
+        A,
+        this.act,
+        block,
+        n,
+        scratch,
+        logits,
+        values,
+      );
       return { logits: Float32Array.from(this.f32(logits, n * A)), values: Float32Array.from(this.f32(values, n)) };
     } finally {
       this.core.release(block);
@@ -348,7 +395,14 @@ export class WasmMlp {
     this.live();
     this.setLogits(logits);
     this.setMask(mask);
-    const action = this.wasm.sampleMasked(this.logitsPtr, this.maskPtr, this.layout.actions, u, this.logpPtr, this.logpPtr + 4);
+    const action = this.wasm.sampleMasked(
+      this.logitsPtr,
+      this.maskPtr,
+      this.layout.actions,
+      u,
+      this.logpPtr,
+      this.logpPtr + 4,
+    );
     const [logProb, entropy] = this.f32(this.logpPtr, 2);
     return { action, logProb: logProb!, entropy: entropy! };
   }

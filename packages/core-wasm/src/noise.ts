@@ -1,13 +1,11 @@
-// Counter-based noise: the TypeScript twin of assembly/noise.ts, bit for bit.
+// Counter-based noise (docs/SEMANTICS.md section 2): the TypeScript twin of assembly/noise.ts, bit for bit.
 // The noise of op (kind, stage, micro-batch) in episode e is a pure function of (seed, e, kind, stage, mb),
 // so every scheduler meets the same realized durations in the same episode (common random numbers).
+import { HASH_GOLDEN, HASH_KIND, HASH_MB, NORMAL_OCTAVES, NORMAL_PIECES, UNIT_OFFSET, UNIT_SCALE } from './contract.js';
 
-/** Noise identities: compute kinds F, B, W; transfers keyed by their sending stage. */
-export const NOISE_F = 0;
-export const NOISE_B = 1;
-export const NOISE_W = 2;
-export const NOISE_COMM_F = 3;
-export const NOISE_COMM_B = 4;
+/** Noise identities: compute kinds F, B, W; transfers keyed by their sending stage (src/contract.ts). */
+export { NOISE_F, NOISE_B, NOISE_W, NOISE_COMM_F, NOISE_COMM_B } from './contract.js';
+export { NORMAL_OCTAVES, NORMAL_PIECES } from './contract.js';
 
 /** 32-bit integer hash (lowbias32): the mixing step of every counter-based stream in PPRL. */
 export function mix32(x: number): number {
@@ -20,16 +18,16 @@ export function mix32(x: number): number {
 }
 
 export function episodeKey(seed: number, episode: number): number {
-  return mix32(mix32(seed ^ 0x9e3779b9) ^ episode);
+  return mix32(mix32(seed ^ HASH_GOLDEN) ^ episode);
 }
 
 /** The key of (kind, stage) in an episode; hot loops compute it once per episode. */
 export function stageKey(epKey: number, kind: number, stage: number): number {
-  return mix32(mix32(epKey ^ Math.imul(kind + 1, 0x85ebca6b)) ^ stage);
+  return mix32(mix32(epKey ^ Math.imul(kind + 1, HASH_KIND)) ^ stage);
 }
 
 export function mbKey(stageKey: number, mb: number): number {
-  return mix32(stageKey ^ Math.imul(mb + 1, 0xc2b2ae35));
+  return mix32(stageKey ^ Math.imul(mb + 1, HASH_MB));
 }
 
 export function opKey(epKey: number, kind: number, stage: number, mb: number): number {
@@ -39,19 +37,34 @@ export function opKey(epKey: number, kind: number, stage: number, mb: number): n
 /** 2^-i for i in [0, 31), exact. */
 const POW2_NEG = Float64Array.from({ length: 31 }, (_, i) => 1 / 2 ** i);
 
-function uniform(key: number, j: number): number {
-  return mix32((key + Math.imul(j + 1, 0x9e3779b9)) | 0) * 2.3283064365386963e-10 + 1.1641532182693481e-10;
+/** A 32-bit hash output (unsigned) as a uniform in (0, 1): never 0, never 1. */
+export function toUnit(h: number): number {
+  return h * UNIT_SCALE + UNIT_OFFSET;
 }
 
-const LN2 = 0.6931471805599453;
-const SQRT_HALF = 0.7071067811865476;
+/** Uniform draw j of a key (the anomaly draw of an op, the draws of the problem generator). */
+export function uniform(key: number, j: number): number {
+  return toUnit(mix32((key + Math.imul(j + 1, HASH_GOLDEN)) | 0));
+}
+
+const LN2 = Math.LN2;
+const SQRT_HALF = Math.SQRT1_2;
 
 /** Natural log by exact scaling and a fixed series: the same operations as the WebAssembly side. */
 export function ln(x: number): number {
   let k = 0;
-  while (x < 0.5) { x *= 2; k -= 1; }
-  while (x >= 1) { x *= 0.5; k += 1; }
-  if (x < SQRT_HALF) { x *= 2; k -= 1; }
+  while (x < 0.5) {
+    x *= 2;
+    k -= 1;
+  }
+  while (x >= 1) {
+    x *= 0.5;
+    k += 1;
+  }
+  if (x < SQRT_HALF) {
+    x *= 2;
+    k -= 1;
+  }
   const f = (x - 1) / (x + 1);
   const f2 = f * f;
   let p = 1.0 / 23.0;
@@ -70,24 +83,34 @@ export function ln(x: number): number {
 }
 
 // Acklam's rational approximation of the normal quantile (relative error < 1.2e-9), used only to build the table.
-const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+  2.506628277459239,
+];
 const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
 const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 
 /** Quantile of the standard normal for p in (0, 1/2]. */
 export function normalQuantile(p: number): number {
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * ln(p));
-    return (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) / ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
+    return (
+      (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) /
+      ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1)
+    );
   }
   const q = p - 0.5;
   const r = q * q;
-  return ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) / (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
+  return (
+    ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) /
+    (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1)
+  );
 }
 
-export const NORMAL_OCTAVES = 31;
-export const NORMAL_PIECES = 256;
 let table: Float64Array | undefined;
 
 /**
@@ -100,7 +123,8 @@ export function normalTable(): Float64Array {
     table = new Float64Array(NORMAL_OCTAVES * (NORMAL_PIECES + 1));
     for (let k = 0; k < NORMAL_OCTAVES; k++) {
       const base = 1 / 2 ** (k + 2);
-      for (let i = 0; i <= NORMAL_PIECES; i++) table[k * (NORMAL_PIECES + 1) + i] = normalQuantile(base * (1 + i / NORMAL_PIECES));
+      for (let i = 0; i <= NORMAL_PIECES; i++)
+        table[k * (NORMAL_PIECES + 1) + i] = normalQuantile(base * (1 + i / NORMAL_PIECES));
     }
   }
   return table;
@@ -142,8 +166,15 @@ export function factor(key: number, cv: number, floor: number, anomalyProb: numb
 
 /** The duration factor of one op or transfer in one episode. */
 export function noiseFactor(
-  seed: number, episode: number, kind: number, stage: number, mb: number,
-  cv: number, floor: number, anomalyProb: number, anomalyFactor: number,
+  seed: number,
+  episode: number,
+  kind: number,
+  stage: number,
+  mb: number,
+  cv: number,
+  floor: number,
+  anomalyProb: number,
+  anomalyFactor: number,
 ): number {
   return factor(opKey(episodeKey(seed, episode), kind, stage, mb), cv, floor, anomalyProb, anomalyFactor);
 }

@@ -1,10 +1,22 @@
 // The problem model (docs/SEMANTICS.md section 1): config as validated JSON, resolved into flat per-stage arrays.
 import { z } from 'zod';
+import {
+  DEFAULT_ANOMALY_FACTOR,
+  DEFAULT_ANOMALY_PROB,
+  DEFAULT_MEM_B,
+  DEFAULT_MEM_F,
+  DEFAULT_MEM_W,
+  DEFAULT_NOISE_FLOOR,
+  MAX_CHUNKS,
+} from './contract.js';
 import { ConfigError, quoteInput } from './errors.js';
 
 /** A number, or one number per model stage (S = stages * chunks). */
 const perStage = (item: z.ZodNumber) =>
-  z.preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(item, { error: 'expected a number or a list of numbers' }).min(1, 'give a number or a non-empty list'));
+  z.preprocess(
+    (v) => (typeof v === 'number' ? [v] : v),
+    z.array(item, { error: 'expected a number or a list of numbers' }).min(1, 'give a number or a non-empty list'),
+  );
 
 /**
  * The largest time (a cost, a transfer) and memory amount a problem may hold: 1e12 time units is 11.6 days in
@@ -22,7 +34,7 @@ export const problemSchema = z
     /** P: devices (pipeline ranks). */
     stages: z.number().int().min(1).max(1024),
     /** V: model chunks per device; the model has S = P * V stages. */
-    chunks: z.number().int().min(1).max(16).default(1),
+    chunks: z.number().int().min(1).max(MAX_CHUNKS).default(1),
     /** Where chunk stages live when V > 1: `loop` (stage s on device s mod P) or `v` (zig-zag). */
     placement: z.enum(['loop', 'v']).default('loop'),
     /** M: micro-batches per iteration. */
@@ -43,23 +55,29 @@ export const problemSchema = z
     /** Memory deltas per op (F allocates at start, B and W free at end; F + B + W = 0) and a per-device limit. */
     memory: z
       .strictObject({
-        F: perStage(signed).default([1]),
-        B: perStage(signed).default([0]),
-        W: perStage(signed).default([-1]),
+        F: perStage(signed).default([DEFAULT_MEM_F]),
+        B: perStage(signed).default([DEFAULT_MEM_B]),
+        W: perStage(signed).default([DEFAULT_MEM_W]),
         limit: z.number().finite().positive().max(MAX_MEMORY).nullable().default(null),
       })
-      .default({ F: [1], B: [0], W: [-1], limit: null }),
+      .default({ F: [DEFAULT_MEM_F], B: [DEFAULT_MEM_B], W: [DEFAULT_MEM_W], limit: null }),
     /** Fluctuation: realized = base * max(floor, 1 + cv z), times anomalyFactor with probability anomalyProb. */
     noise: z
       .strictObject({
         cv: z.number().finite().min(0).max(3).default(0),
         commCv: z.number().finite().min(0).max(3).optional(),
-        floor: z.number().finite().min(0).max(1).default(0.05),
-        anomalyProb: z.number().finite().min(0).max(1).default(0),
-        anomalyFactor: z.number().finite().min(1).max(1000).default(3),
+        floor: z.number().finite().min(0).max(1).default(DEFAULT_NOISE_FLOOR),
+        anomalyProb: z.number().finite().min(0).max(1).default(DEFAULT_ANOMALY_PROB),
+        anomalyFactor: z.number().finite().min(1).max(1000).default(DEFAULT_ANOMALY_FACTOR),
         seed: z.number().int().min(0).max(0xffffffff).default(0),
       })
-      .default({ cv: 0, floor: 0.05, anomalyProb: 0, anomalyFactor: 3, seed: 0 }),
+      .default({
+        cv: 0,
+        floor: DEFAULT_NOISE_FLOOR,
+        anomalyProb: DEFAULT_ANOMALY_PROB,
+        anomalyFactor: DEFAULT_ANOMALY_FACTOR,
+        seed: 0,
+      }),
   })
   .superRefine((p, ctx) => {
     const S = p.stages * p.chunks;
@@ -80,13 +98,21 @@ export const problemSchema = z
     const fixed = p.comm.time !== undefined;
     const linked = p.comm.bytes !== undefined || p.comm.bandwidth !== undefined || p.comm.latency !== undefined;
     if (fixed && linked)
-      ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give either time, or latency + bytes / bandwidth, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['comm'],
+        message: 'give either time, or latency + bytes / bandwidth, not both',
+      });
     if (!fixed && (p.comm.bytes === undefined || p.comm.bandwidth === undefined))
       ctx.addIssue({ code: 'custom', path: ['comm'], message: 'give time, or bytes and bandwidth (latency optional)' });
     else if (!fixed) {
       const largest = (p.comm.latency ?? 0) + Math.max(...p.comm.bytes!) / p.comm.bandwidth!;
       if (!(largest <= MAX_TIME))
-        ctx.addIssue({ code: 'custom', path: ['comm'], message: `latency + bytes / bandwidth must be at most ${MAX_TIME} (got ${largest})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['comm'],
+          message: `latency + bytes / bandwidth must be at most ${MAX_TIME} (got ${largest})`,
+        });
     }
     for (let s = 0; s < S; s++) {
       const at = (l: number[]) => (l.length === 1 ? l[0]! : l[s]!);
@@ -96,7 +122,9 @@ export const problemSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['memory'],
-          message: `F + B + W must be 0 on every stage (stage ${s}: ${at(p.memory.F)} + ${at(p.memory.B)} + ${at(p.memory.W)} = ${sum})`,
+          message:
+            `F + B + W must be 0 on every stage (stage ${s}: ` +
+            `${at(p.memory.F)} + ${at(p.memory.B)} + ${at(p.memory.W)} = ${sum})`,
         });
         break;
       }
@@ -148,7 +176,10 @@ export interface Problem {
 
 /** Formats a zod issue path as `cost.F[2]`. */
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 /**
@@ -160,11 +191,19 @@ export function configErrorFrom(error: z.ZodError, prefix = ''): ConfigError {
   const issue = error.issues[0]!;
   const field = fieldName([...(prefix ? [prefix] : []), ...issue.path]);
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.slice(0, 3).map((k) => quoteInput(k)).join(', ');
-    return new ConfigError(field, `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${keys}${issue.keys.length > 3 ? `, ... (${issue.keys.length} in all)` : ''}`);
+    const keys = issue.keys
+      .slice(0, 3)
+      .map((k) => quoteInput(k))
+      .join(', ');
+    return new ConfigError(
+      field,
+      `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${keys}` +
+        `${issue.keys.length > 3 ? `, ... (${issue.keys.length} in all)` : ''}`,
+    );
   }
   let input = 'input' in issue ? issue.input : undefined;
-  if (issue.code === 'custom' && typeof input === 'object' && input !== null) input = valueAtPathSuffix(input, issue.path);
+  if (issue.code === 'custom' && typeof input === 'object' && input !== null)
+    input = valueAtPathSuffix(input, issue.path);
   const got = input !== undefined ? ` (got ${quoteInput(input)})` : '';
   return new ConfigError(field, `${issue.message}${got}`);
 }
@@ -176,7 +215,11 @@ export function configErrorFrom(error: z.ZodError, prefix = ''): ConfigError {
 function valueAtPathSuffix(object: object, path: readonly PropertyKey[]): unknown {
   for (let from = 0; from < path.length; from++) {
     let at: unknown = object;
-    for (const key of path.slice(from)) at = typeof at === 'object' && at !== null && Object.hasOwn(at, key) ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+    for (const key of path.slice(from))
+      at =
+        typeof at === 'object' && at !== null && Object.hasOwn(at, key)
+          ? (at as Record<PropertyKey, unknown>)[key]
+          : undefined;
     if (at !== undefined) return typeof at === 'object' && at !== null ? undefined : at;
   }
   return undefined;
@@ -195,7 +238,8 @@ export function resolveProblem(config: ProblemConfig | ParsedProblemConfig): Pro
   if (!parsed.success) throw configErrorFrom(parsed.error);
   const p = parsed.data;
   const S = p.stages * p.chunks;
-  const expand = (list: number[], scale = 1, offset = 0) => Float64Array.from({ length: S }, (_, s) => offset + scale * (list.length === 1 ? list[0]! : list[s]!));
+  const expand = (list: number[], scale = 1, offset = 0) =>
+    Float64Array.from({ length: S }, (_, s) => offset + scale * (list.length === 1 ? list[0]! : list[s]!));
   let comm: Float64Array;
   if (p.comm.time !== undefined) comm = expand(p.comm.time);
   else comm = expand(p.comm.bytes!, 1 / p.comm.bandwidth!, p.comm.latency ?? 0);
@@ -242,7 +286,8 @@ export function withLimit(problem: Problem, limit: number | null): Problem {
  */
 export function splitIntoChunks(problem: Problem, chunks: number, placement: Placement): Problem {
   const c = problem.config;
-  if (c.chunks !== 1) throw new ConfigError('chunks', `splitting needs a problem with 1 chunk per device (got ${c.chunks})`);
+  if (c.chunks !== 1)
+    throw new ConfigError('chunks', `splitting needs a problem with 1 chunk per device (got ${c.chunks})`);
   const S = c.stages * chunks;
   // a list of 1 stays uniform; a list of P gets one entry per piece, piece j from stage floor(j / V)
   const spread = (l: number[], scale: number) =>

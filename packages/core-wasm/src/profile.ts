@@ -1,7 +1,13 @@
 // Builds a problem from a measured per-stage profile (format of shared/data/h200-fbw-profiles.json).
 import { z } from 'zod';
 import { ConfigError, quoteInput } from './errors.js';
-import { configErrorFrom, resolveProblem, type ParsedProblemConfig, type Problem, type ProblemConfig } from './problem.js';
+import {
+  configErrorFrom,
+  resolveProblem,
+  type ParsedProblemConfig,
+  type Problem,
+  type ProblemConfig,
+} from './problem.js';
 
 const timing = z.looseObject({ mean_us: z.number().positive(), cv: z.number().min(0).optional() });
 
@@ -49,7 +55,8 @@ export function problemConfigFromProfile(entry: ProfileEntry, opts: FromProfileO
   const parsed = profileEntrySchema.safeParse(entry, { reportInput: true });
   if (!parsed.success) throw configErrorFrom(parsed.error, 'profile');
   const e = parsed.data;
-  if (!(opts.link.bandwidthGBps > 0)) throw new ConfigError('link.bandwidth', `must be > 0 GB/s (got ${opts.link.bandwidthGBps})`);
+  if (!(opts.link.bandwidthGBps > 0))
+    throw new ConfigError('link.bandwidth', `must be > 0 GB/s (got ${opts.link.bandwidthGBps})`);
   const memF = e.activation_bytes_per_microbatch;
   const wShare = (32 * e.hidden) / (34 * e.hidden + 5 * e.heads * e.seq);
   const memW = -Math.round(memF * wShare);
@@ -59,7 +66,11 @@ export function problemConfigFromProfile(entry: ProfileEntry, opts: FromProfileO
     placement: 'loop' as const,
     microBatches: opts.microBatches,
     cost: { F: [e.F.mean_us], B: [e.B_mean_us], W: [e.W.mean_us] },
-    comm: { latency: opts.link.latencyUs ?? 0, bytes: [e.p2p_bytes_per_microbatch], bandwidth: opts.link.bandwidthGBps * 1e3 },
+    comm: {
+      latency: opts.link.latencyUs ?? 0,
+      bytes: [e.p2p_bytes_per_microbatch],
+      bandwidth: opts.link.bandwidthGBps * 1e3,
+    },
     memory: { F: [memF], B: [-memF - memW], W: [memW], limit: opts.memLimit ?? null },
     noise: opts.noise,
   };
@@ -75,14 +86,20 @@ export function problemFromProfile(entry: ProfileEntry, opts: FromProfileOptions
 export function findProfile(file: unknown, model: string, microBatchSize: number): ProfileEntry {
   const parsed = profileFileSchema.safeParse(file, { reportInput: true });
   if (!parsed.success) throw configErrorFrom(parsed.error, 'profile');
-  const matches = parsed.data.profiles.filter((p) => p.micro_batch === microBatchSize && (p.name === model || p.name.startsWith(`${model}-`)));
+  const matches = parsed.data.profiles.filter(
+    (p) => p.micro_batch === microBatchSize && (p.name === model || p.name.startsWith(`${model}-`)),
+  );
   if (matches.length === 0) {
     // one entry per model with its micro-batch sizes, the first few only: the line stays readable for any file
     const sizes = new Map<string, number[]>();
     for (const p of parsed.data.profiles) sizes.set(p.name, [...(sizes.get(p.name) ?? []), p.micro_batch]);
     const shown = [...sizes].slice(0, 4).map(([name, mbs]) => `${quoteInput(name)} (mb ${mbs.join(', ')})`);
     const more = sizes.size > shown.length ? `, and ${sizes.size - shown.length} more` : '';
-    throw new ConfigError('profile', `no entry for model ${quoteInput(model)} at micro-batch size ${microBatchSize}; available: ${shown.join(', ')}${more}`);
+    throw new ConfigError(
+      'profile',
+      `no entry for model ${quoteInput(model)} at micro-batch size ${microBatchSize}; ` +
+        `available: ${shown.join(', ')}${more}`,
+    );
   }
   return matches[0]!;
 }

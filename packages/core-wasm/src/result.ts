@@ -71,20 +71,46 @@ export interface RawTimeline {
   xferBEnd: Float64Array;
 }
 
-export function buildTimeline(problem: Problem, schedule: CompiledSchedule, raw: RawTimeline, episode: number): Timeline {
+/** Timeline arrays for `ops` op slots and S * M transfers of each direction, none recorded yet. */
+export function newRawTimeline(ops: number, SM: number): RawTimeline {
+  return {
+    opStart: new Float64Array(ops),
+    opEnd: new Float64Array(ops),
+    xferFStart: new Float64Array(SM).fill(-1),
+    xferFEnd: new Float64Array(SM).fill(-1),
+    xferBStart: new Float64Array(SM).fill(-1),
+    xferBEnd: new Float64Array(SM).fill(-1),
+  };
+}
+
+export function buildTimeline(
+  problem: Problem,
+  schedule: CompiledSchedule,
+  raw: RawTimeline,
+  episode: number,
+): Timeline {
   const { stages: P, numStages: S, microBatches: M, stageDevice } = problem;
   const ops: TimelineOp[] = [];
   for (let d = 0; d < P; d++)
     for (let h = schedule.devStart[d]!; h < schedule.devStart[d + 1]!; h++)
       ops.push({ device: d, op: decodeOp(schedule.ops[h]!, S), start: raw.opStart[h]!, end: raw.opEnd[h]! });
   const transfers: Transfer[] = [];
+  const add = (kind: 'F' | 'B', mb: number, fromStage: number, toStage: number, start: number, end: number) =>
+    transfers.push({
+      kind,
+      mb,
+      fromStage,
+      toStage,
+      fromDevice: stageDevice[fromStage]!,
+      toDevice: stageDevice[toStage]!,
+      start,
+      end,
+    });
   for (let s = 0; s < S; s++)
     for (let m = 0; m < M; m++) {
       const i = s * M + m;
-      if (raw.xferFStart[i]! >= 0)
-        transfers.push({ kind: 'F', mb: m, fromStage: s, toStage: s + 1, fromDevice: stageDevice[s]!, toDevice: stageDevice[s + 1]!, start: raw.xferFStart[i]!, end: raw.xferFEnd[i]! });
-      if (raw.xferBStart[i]! >= 0)
-        transfers.push({ kind: 'B', mb: m, fromStage: s, toStage: s - 1, fromDevice: stageDevice[s]!, toDevice: stageDevice[s - 1]!, start: raw.xferBStart[i]!, end: raw.xferBEnd[i]! });
+      if (raw.xferFStart[i]! >= 0) add('F', m, s, s + 1, raw.xferFStart[i]!, raw.xferFEnd[i]!);
+      if (raw.xferBStart[i]! >= 0) add('B', m, s, s - 1, raw.xferBStart[i]!, raw.xferBEnd[i]!);
     }
   return { episode, ops, transfers };
 }
@@ -108,7 +134,8 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
   for (let d = 0; d < P; d++)
     for (let h = schedule.devStart[d]!; h < schedule.devStart[d + 1]!; h++) {
       const op = decodeOp(schedule.ops[h]!, S);
-      const keys = op.kind === 'BW' ? [`B:${op.stage}:${op.mb}`, `W:${op.stage}:${op.mb}`] : [`${op.kind}:${op.stage}:${op.mb}`];
+      const keys =
+        op.kind === 'BW' ? [`B:${op.stage}:${op.mb}`, `W:${op.stage}:${op.mb}`] : [`${op.kind}:${op.stage}:${op.mb}`];
       for (const k of keys) {
         position.set(k, h);
         deviceOf.set(k, d);
@@ -136,7 +163,11 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
     blocked.push({
       device: d,
       op: formatAction(op),
-      waitsFor: missing.map((x) => `${textOf.get(`${x.kind}:${x.stage}:${x.mb}`) ?? formatAction(x)} on device ${stageDevice[x.stage]}`).join(' and '),
+      waitsFor: missing
+        .map(
+          (x) => `${textOf.get(`${x.kind}:${x.stage}:${x.mb}`) ?? formatAction(x)} on device ${stageDevice[x.stage]}`,
+        )
+        .join(' and '),
     });
   }
   return new DeadlockError(blocked);
@@ -145,8 +176,11 @@ export function deadlockError(problem: Problem, schedule: CompiledSchedule, head
 export function checkReplayOptions(opts: ReplayOptions): Required<Pick<ReplayOptions, 'episodes' | 'episodeStart'>> {
   const episodes = opts.episodes ?? 1;
   const episodeStart = opts.episodeStart ?? 0;
-  if (!Number.isInteger(episodes) || episodes < 1 || episodes > 1e8) throw new RangeError(`episodes must be an integer in [1, 1e8] (got ${episodes})`);
+  if (!Number.isInteger(episodes) || episodes < 1 || episodes > 1e8)
+    throw new RangeError(`episodes must be an integer in [1, 1e8] (got ${episodes})`);
   if (!Number.isInteger(episodeStart) || episodeStart < 0 || episodeStart + episodes > 0x7fffffff)
-    throw new RangeError(`episodeStart must be an integer >= 0 with episodeStart + episodes < 2^31 (got ${episodeStart})`);
+    throw new RangeError(
+      `episodeStart must be an integer >= 0 with episodeStart + episodes < 2^31 (got ${episodeStart})`,
+    );
   return { episodes, episodeStart };
 }

@@ -1,4 +1,5 @@
 // The schedule IR (docs/SEMANTICS.md section 4): per-device op lists, with PyTorch's action text form.
+import { KIND_B, KIND_BW, KIND_F, KIND_W } from './contract.js';
 import { ScheduleError } from './errors.js';
 import type { Placement, Problem } from './problem.js';
 
@@ -24,8 +25,9 @@ export interface Schedule {
   name?: string;
 }
 
-/** Numeric op kinds used by the simulators (and the WebAssembly module). */
-export const KIND_CODE: Record<OpKind, number> = { F: 0, B: 1, W: 2, BW: 3 };
+/** Numeric op kinds used by the simulators (and the WebAssembly module): KIND_* of src/contract.ts. */
+export const KIND_CODE: Record<OpKind, number> = { F: KIND_F, B: KIND_B, W: KIND_W, BW: KIND_BW };
+/** The kind of each code, in code order (test/contract.test.ts checks it against KIND_CODE). */
 export const KIND_OF_CODE: readonly OpKind[] = ['F', 'B', 'W', 'BW'];
 
 /** Our kinds in torch's action letters: our B is torch's I, our fused BW is torch's B. */
@@ -73,10 +75,14 @@ function listOps(ops: readonly string[], max = 8): string {
  */
 export function compileSchedule(problem: Problem, schedule: Schedule): CompiledSchedule {
   const { stages: P, microBatches: M, numStages: S } = problem;
-  if (schedule.stages !== P) throw new ScheduleError(`schedule has ${schedule.stages} stages (devices) but the problem has ${P}`);
-  if (schedule.microBatches !== M) throw new ScheduleError(`schedule has ${schedule.microBatches} micro-batches but the problem has ${M}`);
+  if (schedule.stages !== P)
+    throw new ScheduleError(`schedule has ${schedule.stages} stages (devices) but the problem has ${P}`);
+  if (schedule.microBatches !== M)
+    throw new ScheduleError(`schedule has ${schedule.microBatches} micro-batches but the problem has ${M}`);
   if (schedule.chunksPerDevice !== problem.chunks)
-    throw new ScheduleError(`schedule has ${schedule.chunksPerDevice} chunks per device but the problem has ${problem.chunks}`);
+    throw new ScheduleError(
+      `schedule has ${schedule.chunksPerDevice} chunks per device but the problem has ${problem.chunks}`,
+    );
   if (problem.chunks > 1 && schedule.placement !== problem.placement)
     throw new ScheduleError(`schedule uses ${schedule.placement} placement but the problem has ${problem.placement}`);
   if (!Array.isArray(schedule.devices) || schedule.devices.length !== P)
@@ -93,10 +99,17 @@ export function compileSchedule(problem: Problem, schedule: Schedule): CompiledS
     devStart[d] = i;
     for (const op of schedule.devices[d]!) {
       if (!op || !(op.kind in KIND_CODE) || !Number.isInteger(op.stage) || !Number.isInteger(op.mb))
-        throw new ScheduleError(`device ${d} has a malformed op ${JSON.stringify(op)} (expected {kind: F|B|W|BW, mb, stage})`);
-      if (op.stage < 0 || op.stage >= S) throw new ScheduleError(`op ${formatAction(op)} on device ${d}: stage must be in [0, ${S - 1}]`);
-      if (op.mb < 0 || op.mb >= M) throw new ScheduleError(`op ${formatAction(op)} on device ${d}: micro-batch must be in [0, ${M - 1}]`);
-      if (problem.stageDevice[op.stage] !== d) misplaced.push(`${formatAction(op)} on device ${d} (stage ${op.stage} is on device ${problem.stageDevice[op.stage]})`);
+        throw new ScheduleError(
+          `device ${d} has a malformed op ${JSON.stringify(op)} (expected {kind: F|B|W|BW, mb, stage})`,
+        );
+      if (op.stage < 0 || op.stage >= S)
+        throw new ScheduleError(`op ${formatAction(op)} on device ${d}: stage must be in [0, ${S - 1}]`);
+      if (op.mb < 0 || op.mb >= M)
+        throw new ScheduleError(`op ${formatAction(op)} on device ${d}: micro-batch must be in [0, ${M - 1}]`);
+      if (problem.stageDevice[op.stage] !== d)
+        misplaced.push(
+          `${formatAction(op)} on device ${d} (stage ${op.stage} is on device ${problem.stageDevice[op.stage]})`,
+        );
       const idx = op.stage * M + op.mb;
       const marks = op.kind === 'BW' ? [1, 2] : [KIND_CODE[op.kind]];
       for (const k of marks) {
@@ -112,7 +125,8 @@ export function compileSchedule(problem: Problem, schedule: Schedule): CompiledS
   const missing: string[] = [];
   for (let s = 0; s < S; s++)
     for (let m = 0; m < M; m++)
-      for (const kind of ['F', 'B', 'W'] as const) if (!seen[KIND_CODE[kind]]![s * M + m]) missing.push(formatAction({ kind, stage: s, mb: m }));
+      for (const kind of ['F', 'B', 'W'] as const)
+        if (!seen[KIND_CODE[kind]]![s * M + m]) missing.push(formatAction({ kind, stage: s, mb: m }));
   if (missing.length) throw new ScheduleError(`missing ops: ${listOps(missing)}`, missing);
   return { ops, devStart };
 }

@@ -10,7 +10,8 @@ import {
   type ReplayResult,
 } from './result.js';
 import { compileSchedule, type CompiledSchedule, type Schedule } from './schedule.js';
-import { loadCore, type WasmCore } from './wasm.js';
+import { NOISE_FIELDS, REPLAY_OK } from './contract.js';
+import { loadCore, writeProblem, type WasmCore } from './wasm.js';
 
 /**
  * A problem and schedule resident in WebAssembly memory. `run` replays episodes in one call; results are
@@ -18,7 +19,22 @@ import { loadCore, type WasmCore } from './wasm.js';
  */
 export class PreparedReplay {
   private readonly blocks: number[] = [];
-  private readonly p: Record<'stageDevice' | 'cost' | 'comm' | 'mem' | 'noise' | 'ops' | 'devStart' | 'scratch' | 'makespan' | 'span' | 'busy' | 'peak' | 'timeline', number>;
+  private readonly p: Record<
+    | 'stageDevice'
+    | 'cost'
+    | 'comm'
+    | 'mem'
+    | 'noise'
+    | 'ops'
+    | 'devStart'
+    | 'scratch'
+    | 'makespan'
+    | 'span'
+    | 'busy'
+    | 'peak'
+    | 'timeline',
+    number
+  >;
   private lastEpisodes = 0;
   private disposed = false;
   /** The order currently in WebAssembly memory. */
@@ -45,7 +61,7 @@ export class PreparedReplay {
       cost: take(8 * 3 * S),
       comm: take(8 * S),
       mem: take(8 * 3 * S),
-      noise: take(8 * 6),
+      noise: take(8 * NOISE_FIELDS),
       ops: take(4 * N),
       devStart: take(4 * (P + 1)),
       scratch: take(core.exports.replayScratchBytes(P, S, M)),
@@ -55,18 +71,7 @@ export class PreparedReplay {
       peak: take(8 * P),
       timeline: take(8 * (2 * N + 4 * S * M)),
     };
-    core.i32(this.p.stageDevice, S).set(problem.stageDevice);
-    const cost = core.f64(this.p.cost, 3 * S);
-    cost.set(problem.costF, 0);
-    cost.set(problem.costB, S);
-    cost.set(problem.costW, 2 * S);
-    core.f64(this.p.comm, S).set(problem.comm);
-    const mem = core.f64(this.p.mem, 3 * S);
-    mem.set(problem.memF, 0);
-    mem.set(problem.memB, S);
-    mem.set(problem.memW, 2 * S);
-    const n = problem.noise;
-    core.f64(this.p.noise, 6).set([n.cv, n.commCv, n.floor, n.anomalyProb, n.anomalyFactor, n.seed]);
+    writeProblem(core, problem, this.p);
     core.i32(this.p.ops, N).set(schedule.ops);
     core.i32(this.p.devStart, P + 1).set(schedule.devStart);
   }
@@ -76,14 +81,15 @@ export class PreparedReplay {
    * With `timelineEpisode` inside the range, that episode's timeline is recorded (see `timeline`).
    */
   run(episodeStart: number, episodes: number, timelineEpisode = -1): void {
-    if (this.replayStatus(episodeStart, episodes, timelineEpisode) !== 0) {
+    if (this.replayStatus(episodeStart, episodes, timelineEpisode) !== REPLAY_OK) {
       const { stages: P, numStages: S, microBatches: M } = this.problem;
+      // replay's scratch: endF, endB f64[S M], then freeAt, firstStart, busy, curMem f64[P], then the heads i32[P]
       const heads = this.core.i32(this.p.scratch + 2 * S * M * 8 + 4 * P * 8, P);
       throw deadlockError(this.problem, this.schedule, Int32Array.from(heads));
     }
   }
 
-  /** One call into WebAssembly: its status, 0 when every op ran (shared by `run` and `tryRun`). */
+  /** One call into WebAssembly: its status, REPLAY_OK when every op ran (shared by `run` and `tryRun`). */
   private replayStatus(episodeStart: number, episodes: number, timelineEpisode: number): number {
     if (this.disposed) throw new Error('PreparedReplay used after dispose()');
     if (episodes > this.capacity) throw new RangeError(`episodes ${episodes} exceeds the capacity ${this.capacity}`);
@@ -95,9 +101,25 @@ export class PreparedReplay {
       this.core.f64(p.timeline + 16 * N, 4 * S * M).fill(-1);
     }
     const status = this.core.exports.replay(
-      P, S, M, p.stageDevice, p.cost, p.comm, p.mem, p.noise, p.ops, p.devStart,
-      episodeStart, episodes, p.scratch, p.makespan, p.span, p.busy, p.peak,
-      recording ? p.timeline : 0, timelineEpisode,
+      P,
+      S,
+      M,
+      p.stageDevice,
+      p.cost,
+      p.comm,
+      p.mem,
+      p.noise,
+      p.ops,
+      p.devStart,
+      episodeStart,
+      episodes,
+      p.scratch,
+      p.makespan,
+      p.span,
+      p.busy,
+      p.peak,
+      recording ? p.timeline : 0,
+      timelineEpisode,
     );
     this.lastEpisodes = episodes;
     return status;
@@ -109,14 +131,15 @@ export class PreparedReplay {
    */
   setOrder(ops: Int32Array): void {
     if (this.disposed) throw new Error('PreparedReplay used after dispose()');
-    if (ops.length !== this.schedule.ops.length) throw new RangeError(`order has ${ops.length} ops, expected ${this.schedule.ops.length}`);
+    if (ops.length !== this.schedule.ops.length)
+      throw new RangeError(`order has ${ops.length} ops, expected ${this.schedule.ops.length}`);
     this.core.i32(this.p.ops, ops.length).set(ops);
     this.schedule.ops.set(ops);
   }
 
   /** Like `run` without a timeline, but returns false on a deadlock instead of building the error (for searches). */
   tryRun(episodeStart: number, episodes: number): boolean {
-    return this.replayStatus(episodeStart, episodes, -1) === 0;
+    return this.replayStatus(episodeStart, episodes, -1) === REPLAY_OK;
   }
 
   /** Per-episode makespans of the last run (a view into WebAssembly memory). */
@@ -143,14 +166,19 @@ export class PreparedReplay {
     const SM = this.problem.numStages * this.problem.microBatches;
     const base = this.p.timeline;
     const view = (offset: number, len: number) => Float64Array.from(this.core.f64(base + 8 * offset, len));
-    return buildTimeline(this.problem, this.schedule, {
-      opStart: view(0, N),
-      opEnd: view(N, N),
-      xferFStart: view(2 * N, SM),
-      xferFEnd: view(2 * N + SM, SM),
-      xferBStart: view(2 * N + 2 * SM, SM),
-      xferBEnd: view(2 * N + 3 * SM, SM),
-    }, episode);
+    return buildTimeline(
+      this.problem,
+      this.schedule,
+      {
+        opStart: view(0, N),
+        opEnd: view(N, N),
+        xferFStart: view(2 * N, SM),
+        xferFEnd: view(2 * N + SM, SM),
+        xferBStart: view(2 * N + 2 * SM, SM),
+        xferBEnd: view(2 * N + 3 * SM, SM),
+      },
+      episode,
+    );
   }
 
   dispose(): void {

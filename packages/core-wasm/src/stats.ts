@@ -89,6 +89,7 @@ export function meanWithCi95(values: ArrayLike<number>): PairedDifference {
 /** Paired difference a - b on common random numbers (episode e of both met the same noise). */
 export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>): PairedDifference {
   const n = a.length;
-  if (n !== b.length || n === 0) throw new RangeError(`paired samples need equal, non-zero lengths (got ${a.length} and ${b.length})`);
+  if (n !== b.length || n === 0)
+    throw new RangeError(`paired samples need equal, non-zero lengths (got ${a.length} and ${b.length})`);
   return meanWithCi95(Float64Array.from({ length: n }, (_, i) => a[i]! - b[i]!));
 }

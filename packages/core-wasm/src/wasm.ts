@@ -1,28 +1,28 @@
-import { normalTable } from './noise.js';
-
 // Loads the WebAssembly module once and manages its linear memory from TypeScript.
 // The module never allocates: callers reserve blocks here and pass pointers, and read results through
 // typed-array views (re-created after the memory grows, since growing detaches the old buffer).
+// The exports and their types come from the compiler: asc writes build/pprl.js (instantiate, which adapts the raw
+// exports, e.g. heapBase as an unsigned number) and build/pprl.d.ts (their declarations) next to build/pprl.wasm.
+import { instantiate } from '../build/pprl.js';
+import {
+  KIND_B,
+  KIND_F,
+  KIND_W,
+  N_ANOMALY_K,
+  N_ANOMALY_P,
+  N_COMM_CV,
+  N_CV,
+  N_FLOOR,
+  N_SEED,
+  NOISE_FIELDS,
+} from './contract.js';
+import { normalTable } from './noise.js';
+import type { Problem } from './problem.js';
 
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  heapBase: WebAssembly.Global;
-  replay(
-    P: number, S: number, M: number,
-    stageDevice: number, cost: number, comm: number, mem: number, noise: number,
-    ops: number, devStart: number,
-    episodeStart: number, episodes: number,
-    scratch: number,
-    outMakespan: number, outSpan: number, outBusy: number, outPeak: number,
-    timeline: number, timelineEpisode: number,
-  ): number;
-  replayScratchBytes(P: number, S: number, M: number): number;
-  noiseFactor(
-    seed: number, episode: number, kind: number, stage: number, mb: number,
-    cv: number, floor: number, anomalyProb: number, anomalyFactor: number,
-  ): number;
-  setNormalTable(ptr: number): void;
-}
+/** Every export of the module, as asc declares them (build/pprl.d.ts, from assembly/index.ts). */
+export type WasmExports = Awaited<ReturnType<typeof instantiate>>;
+/** The exports `WasmCore` holds: the whole module (replay, noise, environment, MLP). */
+export type CoreExports = WasmExports;
 
 const PAGE = 65536;
 const ALIGN = 16;
@@ -124,7 +124,7 @@ export function wasmModule(): Promise<WebAssembly.Module> {
 /** The shared instance (instantiated once per process). */
 export function loadCore(): Promise<WasmCore> {
   corePromise ??= wasmModule().then(async (m) => {
-    const core = new WasmCore((await WebAssembly.instantiate(m, {})).exports as unknown as CoreExports);
+    const core = new WasmCore(await instantiate(m, {}));
     const table = normalTable();
     const ptr = core.alloc(table.byteLength);
     core.f64(ptr, table.length).set(table);
@@ -132,4 +132,41 @@ export function loadCore(): Promise<WasmCore> {
     return core;
   });
   return corePromise;
+}
+
+/** Where a problem's tables go in WebAssembly memory, as replay and envSetProblem read them. */
+export interface ProblemBlocks {
+  /** i32[S] */
+  stageDevice: number;
+  /** f64[3S]: F, B, W costs, kind-major (kind * S + s). */
+  cost: number;
+  /** f64[S] */
+  comm: number;
+  /** f64[3S]: F, B, W memory deltas, kind-major. */
+  mem: number;
+  /** f64[NOISE_FIELDS] (slots N_*). */
+  noise: number;
+}
+
+/** Copies a problem's tables to the blocks at `at` (each large enough: see ProblemBlocks). */
+export function writeProblem(core: WasmCore, problem: Problem, at: ProblemBlocks): void {
+  const S = problem.numStages;
+  core.i32(at.stageDevice, S).set(problem.stageDevice);
+  const cost = core.f64(at.cost, 3 * S);
+  cost.set(problem.costF, KIND_F * S);
+  cost.set(problem.costB, KIND_B * S);
+  cost.set(problem.costW, KIND_W * S);
+  core.f64(at.comm, S).set(problem.comm);
+  const mem = core.f64(at.mem, 3 * S);
+  mem.set(problem.memF, KIND_F * S);
+  mem.set(problem.memB, KIND_B * S);
+  mem.set(problem.memW, KIND_W * S);
+  const n = problem.noise;
+  const noise = core.f64(at.noise, NOISE_FIELDS);
+  noise[N_CV] = n.cv;
+  noise[N_COMM_CV] = n.commCv;
+  noise[N_FLOOR] = n.floor;
+  noise[N_ANOMALY_P] = n.anomalyProb;
+  noise[N_ANOMALY_K] = n.anomalyFactor;
+  noise[N_SEED] = n.seed;
 }

@@ -14,18 +14,31 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>) {
 }
 
 const perStage = (S: number, lo: number, hi: number) =>
-  fc.oneof(fc.double({ min: lo, max: hi, noNaN: true }), fc.array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: S, maxLength: S }));
+  fc.oneof(
+    fc.double({ min: lo, max: hi, noNaN: true }),
+    fc.array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: S, maxLength: S }),
+  );
 
 const instance = fc
-  .record({ P: fc.integer({ min: 1, max: 16 }), V: fc.constantFrom(1, 2), M: fc.integer({ min: 1, max: 64 }), placement: fc.constantFrom('loop' as const, 'v' as const) })
+  .record({
+    P: fc.integer({ min: 1, max: 16 }),
+    V: fc.constantFrom(1, 2),
+    M: fc.integer({ min: 1, max: 64 }),
+    placement: fc.constantFrom('loop' as const, 'v' as const),
+  })
   .chain(({ P, V, M, placement }) => {
     const S = P * V;
     return fc.record({
       config: fc.record({
-        stages: fc.constant(P), chunks: fc.constant(V), placement: fc.constant(placement), microBatches: fc.constant(M),
+        stages: fc.constant(P),
+        chunks: fc.constant(V),
+        placement: fc.constant(placement),
+        microBatches: fc.constant(M),
         cost: fc.record({ F: perStage(S, 0, 5), B: perStage(S, 0, 5), W: perStage(S, 0, 5) }),
         comm: fc.record({ time: perStage(S, 0, 2) }),
-        memory: fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 100 })).map(([f, b]) => ({ F: f, B: -Math.min(b, f), W: Math.min(b, f) - f, limit: null })),
+        memory: fc
+          .tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 100 }))
+          .map(([f, b]) => ({ F: f, B: -Math.min(b, f), W: Math.min(b, f) - f, limit: null })),
         noise: fc.record({
           cv: fc.constantFrom(0, 0.1, 0.3, 0.7),
           commCv: fc.constantFrom(0, 0.2),
@@ -53,14 +66,24 @@ describe('WebAssembly engine against the TypeScript reference', () => {
         close(a.span, b.span);
         close(a.busy, b.busy);
         close(a.peakMemory, b.peakMemory);
-        close(a.timeline!.ops.map((o) => o.end), b.timeline!.ops.map((o) => o.end));
+        close(
+          a.timeline!.ops.map((o) => o.end),
+          b.timeline!.ops.map((o) => o.end),
+        );
       }),
       { numRuns: 1000, seed: 20261127 },
     );
   });
 
   it('is bit-identical, not only close, on a noisy interleaved instance', () => {
-    const problem = resolveProblem({ stages: 8, chunks: 2, microBatches: 32, cost: { F: 1, B: 1.2, W: 0.9 }, comm: { time: 0.1 }, noise: { cv: 0.3, anomalyProb: 0.01, seed: 9 } });
+    const problem = resolveProblem({
+      stages: 8,
+      chunks: 2,
+      microBatches: 32,
+      cost: { F: 1, B: 1.2, W: 0.9 },
+      comm: { time: 0.1 },
+      noise: { cv: 0.3, anomalyProb: 0.01, seed: 9 },
+    });
     const schedule = compileSchedule(problem, randomSchedule(problem, rng(5)));
     const a = sim.replay(problem, schedule, { episodes: 50 });
     const b = referenceReplay(problem, schedule, { episodes: 50 });

@@ -53,11 +53,18 @@ function randomConfig(random: () => number, limitFactor: number | null = null): 
 describe('dynamic execution replays exactly as its realized order', () => {
   // Without waits, an op starts at max(device free, dependencies arrived): a device that is idle at an event with
   // an eligible class starts one, and its memory (and the reserve rule's state) only changes through its own ops,
-  // so memory cannot make a class eligible while it idles. The static replay of the realized order computes the same maximum with the same
-  // realized durations (same noise keys), so times, busy and peak memory agree bit for bit. (The claim also holds
-  // when a memory limit binds; with waits it does not: the replay can only be earlier.)
+  // so memory cannot make a class eligible while it idles. The static replay of the realized order computes the
+  // same maximum with the same realized durations (same noise keys), so times, busy and peak memory agree bit for
+  // bit. (The claim also holds when a memory limit binds; with waits it does not: the replay can only be earlier.)
   it('lowest-index policy, no noise, no memory limit', () => {
-    const problem = resolveProblem({ stages: 4, chunks: 2, placement: 'v', microBatches: 8, cost: { F: 1, B: 2, W: 1 }, comm: { time: 0.25 } });
+    const problem = resolveProblem({
+      stages: 4,
+      chunks: 2,
+      placement: 'v',
+      microBatches: 8,
+      cost: { F: 1, B: 2, W: 1 },
+      comm: { time: 0.25 },
+    });
     const run = runDynamic(problem, lowestIndex, { timeline: true });
     const replay = referenceReplay(problem, run.order, { timelineEpisode: 0 });
     expect(run.makespan).toBe(replay.makespan[0]);
@@ -156,7 +163,10 @@ describe('decisions', () => {
 });
 
 describe('memory', () => {
-  /** Random problems with per-stage memory (memF >= 0, memB <= 0, memW <= 0) and a limit of at least one micro-batch's forwards per device. */
+  /**
+   * Random problems with per-stage memory (memF >= 0, memB <= 0, memW <= 0) and a limit of at least one
+   * micro-batch's forwards per device.
+   */
   function limitedConfig(random: () => number): ProblemConfig {
     const config = randomConfig(random);
     const { stages: P, chunks: V = 1, placement = 'loop' } = config;
@@ -203,12 +213,25 @@ describe('memory', () => {
     // t=1: F(0,0) done, memory 1; both F(1,0) and F(0,1) fit (2 <= 2); lowest index picks F(1,0) under plain,
     // and then F(0,1) never fits. Under reserve, F(1,0) must leave the 1 unit micro-batch 0 still owes: 1+1+1 > 2.
     const problem = resolveProblem({ stages: 1, chunks: 2, microBatches: 2, memory: { F: 1, B: 0, W: -1, limit: 2 } });
-    expect(() => runDynamic(problem, lowestIndex, { memoryRule: 'plain' })).toThrow(/1F0 \(waits for memory: 2 \+ 1 exceeds the limit 2/);
+    expect(() => runDynamic(problem, lowestIndex, { memoryRule: 'plain' })).toThrow(
+      /1F0 \(waits for memory: 2 \+ 1 exceeds the limit 2/,
+    );
     // reserve, unit costs: 0F0 [0,1]; 1F0 alone (0F1 would leave no room) [1,2]; 1B0 [2,3]; {0B0, 1W0} -> 0B0;
     // {0W0, 1W0} -> 0W0; 1W0 alone (memory 1: 0F1 needs 1 + 1 reserved more); then micro-batch 1 the same way
     const run = runDynamic(problem, lowestIndex);
     expect(run.schedule.devices[0]!.map((op) => `${op.stage}${op.kind}${op.mb}`)).toEqual([
-      '0F0', '1F0', '1B0', '0B0', '0W0', '1W0', '0F1', '1F1', '1B1', '0B1', '0W1', '1W1',
+      '0F0',
+      '1F0',
+      '1B0',
+      '0B0',
+      '0W0',
+      '1W0',
+      '0F1',
+      '1F1',
+      '1B1',
+      '0B1',
+      '0W1',
+      '1W1',
     ]);
     expect(run.decisions).toBe(4);
     expect(Array.from(run.peakMemory)).toEqual([2]);
@@ -231,7 +254,10 @@ describe('memory', () => {
         F.forEach((f, s) => (full[s % P]! += f));
         const list = (lo: number, hi: number) => Array.from({ length: 3 * P }, () => lo + (hi - lo) * random());
         Object.assign(config, {
-          chunks: 3, placement: 'loop', cost: { F: list(0.2, 3), B: list(0.2, 3), W: list(0.2, 3) }, comm: { time: list(0, 1) },
+          chunks: 3,
+          placement: 'loop',
+          cost: { F: list(0.2, 3), B: list(0.2, 3), W: list(0.2, 3) },
+          comm: { time: list(0, 1) },
           memory: { F, B, W, limit: Math.max(...full) + Math.floor(random() * 2 * P) },
         });
       }
@@ -257,15 +283,25 @@ describe('memory', () => {
   it('a limit below one micro-batch of forwards is reported as a deadlock naming the blocked op', () => {
     const problem = resolveProblem({ stages: 1, chunks: 2, microBatches: 2, memory: { F: 1, B: 0, W: -1, limit: 1 } });
     expect(() => runDynamic(problem, lowestIndex)).toThrow(DeadlockError);
-    expect(() => runDynamic(problem, lowestIndex)).toThrow(/0F0 \(waits for memory: 0 \+ 1 \+ 1 reserved exceeds the limit 1 at time 0\)/);
-    expect(() => runDynamic(problem, lowestIndex, { memoryRule: 'plain' })).toThrow(/1F0 \(waits for memory: 1 \+ 1 exceeds the limit 1/);
+    expect(() => runDynamic(problem, lowestIndex)).toThrow(
+      /0F0 \(waits for memory: 0 \+ 1 \+ 1 reserved exceeds the limit 1 at time 0\)/,
+    );
+    expect(() => runDynamic(problem, lowestIndex, { memoryRule: 'plain' })).toThrow(
+      /1F0 \(waits for memory: 1 \+ 1 exceeds the limit 1/,
+    );
   });
 });
 
 describe('determinism and common random numbers', () => {
   it('same problem, seed and episode give identical results; another episode another draw', () => {
     const config: ProblemConfig = {
-      stages: 4, chunks: 2, placement: 'v', microBatches: 8, cost: { F: 1, B: 2, W: 1 }, comm: { time: 0.1 }, noise: { cv: 0.2, seed: 42 },
+      stages: 4,
+      chunks: 2,
+      placement: 'v',
+      microBatches: 8,
+      cost: { F: 1, B: 2, W: 1 },
+      comm: { time: 0.1 },
+      noise: { cv: 0.2, seed: 42 },
     };
     const problem = resolveProblem(config);
     const a = runDynamic(problem, randomPolicy(1, 0.2), { episode: 5, timeline: true });

@@ -1,7 +1,16 @@
 // Saved environment states (exact continuation after a restore, at another address) and whole evaluation
 // episodes under an MLP policy (the same makespans as stepping the policy through rollouts).
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createSimulator, loadCore, ReferenceEnv, resolveProblem, WasmEnv, type MlpLayout, type ProblemRanges } from '../src/index.js';
+import {
+  ConfigError,
+  createSimulator,
+  loadCore,
+  ReferenceEnv,
+  resolveProblem,
+  WasmEnv,
+  type MlpLayout,
+  type ProblemRanges,
+} from '../src/index.js';
 import { policyFactory, randomParams } from './mlp-helpers.js';
 import { rng } from './helpers.js';
 
@@ -16,10 +25,25 @@ const problem = resolveProblem({
   noise: { cv: 0.25, seed: 11 },
 });
 
-const ranges: ProblemRanges = { stages: [2, 6], microBatches: [4, 12], chunks: [1, 2], costB: [0.8, 1.5], costW: [0.5, 1.2], comm: [0, 0.3], cv: [0, 0.3], seed: 5 };
+const ranges: ProblemRanges = {
+  stages: [2, 6],
+  microBatches: [4, 12],
+  chunks: [1, 2],
+  costB: [0.8, 1.5],
+  costW: [0.5, 1.2],
+  comm: [0, 0.3],
+  cv: [0, 0.3],
+  seed: 5,
+};
 
 async function policyFor(env: WasmEnv, shared: boolean) {
-  const layout: MlpLayout = { obsDim: env.obsDim, hidden: [16, 16], actions: env.numActions, activation: 'tanh', shared };
+  const layout: MlpLayout = {
+    obsDim: env.obsDim,
+    hidden: [16, 16],
+    actions: env.numActions,
+    activation: 'tanh',
+    shared,
+  };
   return createPolicy(layout, randomParams(layout, rng(3), 2));
 }
 
@@ -40,7 +64,10 @@ function rolloutFields(env: WasmEnv, mlp: Awaited<ReturnType<typeof policyFor>>,
 }
 
 describe('saveState / restoreState', () => {
-  for (const [name, opts] of [['fixed problem', { problem }], ['fresh problems', { ranges }]] as const) {
+  for (const [name, opts] of [
+    ['fixed problem', { problem }],
+    ['fresh problems', { ranges }],
+  ] as const) {
     it(`continues exactly after a restore at another address (${name})`, async () => {
       const make = () => WasmEnv.create({ numEnvs: 5, maxChunks: 2, ...opts });
       const first = await make();
@@ -76,7 +103,8 @@ describe('saveState / restoreState', () => {
 
 describe('runEpisodes with an MLP policy', () => {
   for (const shared of [false, true]) {
-    it(`greedy episodes give the makespans of stepping the same policy (${shared ? 'shared trunk' : 'separate networks'})`, async () => {
+    const networks = shared ? 'shared trunk' : 'separate networks';
+    it(`greedy episodes give the makespans of stepping the same policy (${networks})`, async () => {
       const N = 6;
       const env = await WasmEnv.create({ numEnvs: N, problem, episodeStart: 40 });
       const mlp = await policyFor(env, shared);
@@ -141,7 +169,13 @@ describe('ReferenceEnv recordOrder', () => {
       }
       const order = env.finishedEpisodeOrder;
       expect(order.flat().length).toBe(3 * problem.numStages * problem.microBatches);
-      const schedule = { stages: problem.stages, chunksPerDevice: 1, placement: 'loop' as const, microBatches: problem.microBatches, devices: order };
+      const schedule = {
+        stages: problem.stages,
+        chunksPerDevice: 1,
+        placement: 'loop' as const,
+        microBatches: problem.microBatches,
+        devices: order,
+      };
       const replay = sim.replay(problem, schedule, { episodes: 1, episodeStart });
       expect(replay.makespan[0]).toBe(env.log.lastMakespan);
     }

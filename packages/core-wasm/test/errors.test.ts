@@ -40,7 +40,11 @@ describe('bad problem configs name the field', () => {
     // sizes that would overflow a makespan or a memory sum to Infinity
     [{ stages: 2, microBatches: 4, cost: { F: 1e308 } }, 'cost.F[0]', /<=1000000000000/],
     [{ stages: 2, microBatches: 4, comm: { time: 2e12 } }, 'comm.time[0]', /<=1000000000000/],
-    [{ stages: 2, microBatches: 4, comm: { bytes: 1e18, bandwidth: 1e-3 } }, 'comm', /latency \+ bytes \/ bandwidth must be at most 1000000000000/],
+    [
+      { stages: 2, microBatches: 4, comm: { bytes: 1e18, bandwidth: 1e-3 } },
+      'comm',
+      /latency \+ bytes \/ bandwidth must be at most 1000000000000/,
+    ],
     [{ stages: 2, microBatches: 4, memory: { F: 1e300, B: 0, W: -1e300 } }, 'memory.F[0]', /<=1000000000000000000/],
     [{ stages: 2, microBatches: 4, memory: { limit: 1e300 } }, 'memory.limit', /<=1000000000000000000/],
   ])('%j -> %s', (config, field, message) => {
@@ -84,10 +88,23 @@ describe('bad schedules name the ops', () => {
     // device 1 wants B of mb 1 before F of mb 0 has arrived... build a cycle: device 0 runs B0 before F1,
     // device 1 runs F1 before B0 (B0 of stage 1 needs nothing from F1, so make device 1 need F1 first).
     const s: Schedule = {
-      stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 2,
+      stages: 2,
+      chunksPerDevice: 1,
+      placement: 'loop',
+      microBatches: 2,
       devices: [
-        [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'BW', mb: 1, stage: 0 }],
-        [{ kind: 'F', mb: 1, stage: 1 }, { kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }, { kind: 'BW', mb: 1, stage: 1 }],
+        [
+          { kind: 'F', mb: 0, stage: 0 },
+          { kind: 'BW', mb: 0, stage: 0 },
+          { kind: 'F', mb: 1, stage: 0 },
+          { kind: 'BW', mb: 1, stage: 0 },
+        ],
+        [
+          { kind: 'F', mb: 1, stage: 1 },
+          { kind: 'F', mb: 0, stage: 1 },
+          { kind: 'BW', mb: 0, stage: 1 },
+          { kind: 'BW', mb: 1, stage: 1 },
+        ],
       ],
     };
     const compiled = compileSchedule(problem, s);
@@ -98,7 +115,8 @@ describe('bad schedules name the ops', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(DeadlockError);
         expect((e as Error).message).toBe(
-          'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1B0 on device 1); device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
+          'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1B0 on device 1); ' +
+            'device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
         );
       }
     }

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, createSimulator, referenceReplay, resolveProblem, type Problem, type ReplayResult, type Schedule } from '../src/index.js';
+import {
+  compileSchedule,
+  createSimulator,
+  referenceReplay,
+  resolveProblem,
+  type Problem,
+  type ReplayResult,
+  type Schedule,
+} from '../src/index.js';
 import { oneFOneB, randomSchedule, rng } from './helpers.js';
 
 const sim = await createSimulator();
 
-function both(problem: Problem, schedule: Schedule, episodes = 1, timelineEpisode?: number): [ReplayResult, ReplayResult] {
+function both(
+  problem: Problem,
+  schedule: Schedule,
+  episodes = 1,
+  timelineEpisode?: number,
+): [ReplayResult, ReplayResult] {
   const compiled = compileSchedule(problem, schedule);
   const opts = timelineEpisode === undefined ? { episodes } : { episodes, timelineEpisode };
   return [sim.replay(problem, compiled, opts), referenceReplay(problem, compiled, opts)];
@@ -12,7 +25,15 @@ function both(problem: Problem, schedule: Schedule, episodes = 1, timelineEpisod
 
 describe('exact makespans', () => {
   it.each([
-    [2, 2], [2, 8], [4, 4], [4, 8], [4, 16], [8, 8], [8, 32], [16, 64], [3, 7],
+    [2, 2],
+    [2, 8],
+    [4, 4],
+    [4, 8],
+    [4, 16],
+    [8, 8],
+    [8, 32],
+    [16, 64],
+    [3, 7],
   ])('1F1B with unit costs and zero comm takes 3(M+P-1): P=%i M=%i', (P, M) => {
     const problem = resolveProblem({ stages: P, microBatches: M });
     for (const r of both(problem, oneFOneB(P, M))) {
@@ -26,10 +47,27 @@ describe('exact makespans', () => {
     // F=2, B=3, W=1, comm=0.5; device 0: F0 F1 B0 W0 B1 W1; device 1: F0 B0 W0 F1 B1 W1
     const problem = resolveProblem({ stages: 2, microBatches: 2, cost: { F: 2, B: 3, W: 1 }, comm: { time: 0.5 } });
     const schedule: Schedule = {
-      stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 2,
+      stages: 2,
+      chunksPerDevice: 1,
+      placement: 'loop',
+      microBatches: 2,
       devices: [
-        [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'B', mb: 0, stage: 0 }, { kind: 'W', mb: 0, stage: 0 }, { kind: 'B', mb: 1, stage: 0 }, { kind: 'W', mb: 1, stage: 0 }],
-        [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'B', mb: 0, stage: 1 }, { kind: 'W', mb: 0, stage: 1 }, { kind: 'F', mb: 1, stage: 1 }, { kind: 'B', mb: 1, stage: 1 }, { kind: 'W', mb: 1, stage: 1 }],
+        [
+          { kind: 'F', mb: 0, stage: 0 },
+          { kind: 'F', mb: 1, stage: 0 },
+          { kind: 'B', mb: 0, stage: 0 },
+          { kind: 'W', mb: 0, stage: 0 },
+          { kind: 'B', mb: 1, stage: 0 },
+          { kind: 'W', mb: 1, stage: 0 },
+        ],
+        [
+          { kind: 'F', mb: 0, stage: 1 },
+          { kind: 'B', mb: 0, stage: 1 },
+          { kind: 'W', mb: 0, stage: 1 },
+          { kind: 'F', mb: 1, stage: 1 },
+          { kind: 'B', mb: 1, stage: 1 },
+          { kind: 'W', mb: 1, stage: 1 },
+        ],
       ],
     };
     // dev0: F0 [0,2] F1 [2,4]; dev1: F0 [2.5,4.5] B0 [4.5,7.5] W0 [7.5,8.5] F1 [8.5,10.5] B1 [10.5,13.5] W1 [13.5,14.5]
@@ -41,7 +79,10 @@ describe('exact makespans', () => {
       const starts = r.timeline!.ops.map((o) => o.start);
       expect(starts).toEqual([0, 2, 8, 11, 14, 17, 2.5, 4.5, 7.5, 8.5, 10.5, 13.5]);
       expect(r.timeline!.transfers.map((t) => [t.kind, t.mb, t.start, t.end])).toEqual([
-        ['F', 0, 2, 2.5], ['F', 1, 4, 4.5], ['B', 0, 7.5, 8], ['B', 1, 13.5, 14],
+        ['F', 0, 2, 2.5],
+        ['F', 1, 4, 4.5],
+        ['B', 0, 7.5, 8],
+        ['B', 1, 13.5, 14],
       ]);
     }
   });
@@ -64,8 +105,12 @@ describe('timelines respect every dependency and one op at a time', () => {
       const P = 1 + Math.floor(random() * 6);
       const V = random() < 0.5 ? 1 : 2;
       const problem = resolveProblem({
-        stages: P, chunks: V, placement: random() < 0.5 ? 'loop' : 'v', microBatches: 1 + Math.floor(random() * 10),
-        cost: { F: 0.5 + random(), B: 0.5 + random(), W: 0.1 + random() }, comm: { time: random() },
+        stages: P,
+        chunks: V,
+        placement: random() < 0.5 ? 'loop' : 'v',
+        microBatches: 1 + Math.floor(random() * 10),
+        cost: { F: 0.5 + random(), B: 0.5 + random(), W: 0.1 + random() },
+        comm: { time: random() },
         noise: { cv: 0.3 * random(), seed: trial, anomalyProb: 0.05, anomalyFactor: 4 },
       });
       const schedule = randomSchedule(problem, random);
@@ -81,16 +126,19 @@ describe('timelines respect every dependency and one op at a time', () => {
         const xfer = new Map(tl.transfers.map((t) => [`${t.kind}${t.fromStage}:${t.mb}`, t]));
         for (const o of tl.ops) {
           const { stage, mb, kind } = o.op;
-          const after = (k: string, s: number, viaDevice: boolean) => {
-            const t = viaDevice && problem.stageDevice[s] !== o.device ? xfer.get(`${k}${s}:${mb}`)!.end : end.get(`${k}${s}:${mb}`)!;
+          const startsAfter = (k: string, s: number, viaDevice: boolean) => {
+            const t =
+              viaDevice && problem.stageDevice[s] !== o.device
+                ? xfer.get(`${k}${s}:${mb}`)!.end
+                : end.get(`${k}${s}:${mb}`)!;
             expect(o.start).toBeGreaterThanOrEqual(t);
           };
-          if (kind === 'F' && stage > 0) after('F', stage - 1, true);
+          if (kind === 'F' && stage > 0) startsAfter('F', stage - 1, true);
           if (kind === 'B' || kind === 'BW') {
-            after('F', stage, false);
-            if (stage < S - 1) after('B', stage + 1, true);
+            startsAfter('F', stage, false);
+            if (stage < S - 1) startsAfter('B', stage + 1, true);
           }
-          if (kind === 'W') after('B', stage, false);
+          if (kind === 'W') startsAfter('B', stage, false);
         }
         for (let d = 0; d < P; d++) {
           const mine = tl.ops.filter((o) => o.device === d);

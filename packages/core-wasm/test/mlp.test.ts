@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { loadCore } from '../src/wasm.js';
-import { WasmMlp, mlpLayers, mlpParamCount, orthogonalInit, type MlpExports, type MlpLayout } from '../src/mlp.js';
+import { mlpLayers, mlpParamCount, orthogonalInit, type MlpExports, type MlpLayout } from '../src/mlp.js';
 import { rng } from './helpers.js';
 import { policyFactory, randomParams } from './mlp-helpers.js';
 
@@ -13,7 +13,12 @@ const wasm = core.exports as typeof core.exports & MlpExports;
 const policy = policyFactory();
 
 /** The same networks in TensorFlow.js (CPU backend), from the same Float32Array slices. */
-function tfForward(layout: MlpLayout, params: Float32Array, obs: Float32Array, n: number): { logits: Float32Array; values: Float32Array } {
+function tfForward(
+  layout: MlpLayout,
+  params: Float32Array,
+  obs: Float32Array,
+  n: number,
+): { logits: Float32Array; values: Float32Array } {
   return tf.tidy(() => {
     const input = tf.tensor2d(obs.subarray(0, n * layout.obsDim), [n, layout.obsDim]);
     const heads: Record<'actor' | 'critic', tf.Tensor2D> = { actor: input, critic: input };
@@ -46,42 +51,57 @@ describe('mlpParamCount', () => {
     expect(mlpParamCount(8, [32], 4)).toBe(2 * (8 * 32 + 32) + (32 * 4 + 4) + 33);
     expect(mlpParamCount(5, [], 3)).toBe(5 * 3 + 3 + 5 + 1);
     // shared trunk: the hidden layers once
-    expect(mlpParamCount(40, [64, 64], 7, true)).toBe((40 * 64 + 64) + (64 * 64 + 64) + (64 * 7 + 7) + (64 + 1));
+    expect(mlpParamCount(40, [64, 64], 7, true)).toBe(40 * 64 + 64 + (64 * 64 + 64) + (64 * 7 + 7) + (64 + 1));
     expect(mlpParamCount(40, [64, 64], 7, false)).toBe(14088);
     expect(mlpParamCount(5, [], 3, true)).toBe(5 * 3 + 3 + 5 + 1);
   });
 
-  it('shared layouts: trunk layers, then the actor head, then the critic head, agreeing with the WebAssembly export', () => {
-    const random = rng(2);
-    for (let t = 0; t < 200; t++) {
-      const hidden = Array.from({ length: Math.floor(random() * 4) }, () => 1 + Math.floor(random() * 100));
-      const layout: MlpLayout = { obsDim: 1 + Math.floor(random() * 80), hidden, actions: 1 + Math.floor(random() * 12), activation: 'relu', shared: true };
-      const count = mlpParamCount(layout.obsDim, hidden, layout.actions, true);
-      const ptr = core.alloc(4 * Math.max(1, hidden.length));
-      core.i32(ptr, hidden.length).set(hidden);
-      expect(wasm.mlpParamCountShared(layout.obsDim, ptr, hidden.length, layout.actions)).toBe(count);
-      core.release(ptr);
-      const layers = mlpLayers(layout);
-      expect(layers.map((l) => l.network)).toEqual([...hidden.map(() => 'trunk'), 'actor', 'critic']);
-      const widths = [layout.obsDim, ...hidden];
-      let offset = 0;
-      layers.forEach((l, k) => {
-        expect(l.weightOffset).toBe(offset);
-        expect(l.biasOffset).toBe(offset + l.fanIn * l.fanOut);
-        expect(l.fanIn).toBe(widths[Math.min(k, hidden.length)]);
-        expect(l.fanOut).toBe(k < hidden.length ? hidden[k] : l.network === 'actor' ? layout.actions : 1);
-        expect(l.index).toBe(Math.min(k, hidden.length));
-        offset = l.biasOffset + l.fanOut;
-      });
-      expect(offset).toBe(count);
-    }
-  });
+  it(
+    'shared layouts: trunk layers, then the actor head, then the critic head, ' +
+      'agreeing with the WebAssembly export',
+    () => {
+      const random = rng(2);
+      for (let t = 0; t < 200; t++) {
+        const hidden = Array.from({ length: Math.floor(random() * 4) }, () => 1 + Math.floor(random() * 100));
+        const layout: MlpLayout = {
+          obsDim: 1 + Math.floor(random() * 80),
+          hidden,
+          actions: 1 + Math.floor(random() * 12),
+          activation: 'relu',
+          shared: true,
+        };
+        const count = mlpParamCount(layout.obsDim, hidden, layout.actions, true);
+        const ptr = core.alloc(4 * Math.max(1, hidden.length));
+        core.i32(ptr, hidden.length).set(hidden);
+        expect(wasm.mlpParamCountShared(layout.obsDim, ptr, hidden.length, layout.actions)).toBe(count);
+        core.release(ptr);
+        const layers = mlpLayers(layout);
+        expect(layers.map((l) => l.network)).toEqual([...hidden.map(() => 'trunk'), 'actor', 'critic']);
+        const widths = [layout.obsDim, ...hidden];
+        let offset = 0;
+        layers.forEach((l, k) => {
+          expect(l.weightOffset).toBe(offset);
+          expect(l.biasOffset).toBe(offset + l.fanIn * l.fanOut);
+          expect(l.fanIn).toBe(widths[Math.min(k, hidden.length)]);
+          expect(l.fanOut).toBe(k < hidden.length ? hidden[k] : l.network === 'actor' ? layout.actions : 1);
+          expect(l.index).toBe(Math.min(k, hidden.length));
+          offset = l.biasOffset + l.fanOut;
+        });
+        expect(offset).toBe(count);
+      }
+    },
+  );
 
   it('agrees with the WebAssembly export and with the layer offsets', () => {
     const random = rng(1);
     for (let t = 0; t < 200; t++) {
       const hidden = Array.from({ length: Math.floor(random() * 4) }, () => 1 + Math.floor(random() * 100));
-      const layout: MlpLayout = { obsDim: 1 + Math.floor(random() * 80), hidden, actions: 1 + Math.floor(random() * 12), activation: 'tanh' };
+      const layout: MlpLayout = {
+        obsDim: 1 + Math.floor(random() * 80),
+        hidden,
+        actions: 1 + Math.floor(random() * 12),
+        activation: 'tanh',
+      };
       const count = mlpParamCount(layout.obsDim, hidden, layout.actions);
       const ptr = core.alloc(4 * Math.max(1, hidden.length));
       core.i32(ptr, hidden.length).set(hidden);
@@ -102,34 +122,42 @@ describe('mlpParamCount', () => {
 
 describe('WasmMlp.forward', () => {
   const shapes: [number, number[], number][] = [
-    [8, [64, 64], 4], [40, [64, 64], 7], [8, [32], 4], [40, [32], 7],
+    [8, [64, 64], 4],
+    [40, [64, 64], 7],
+    [8, [32], 4],
+    [40, [32], 7],
     // odd sizes reach every code path: odd fan-in, partial blocks of 16 and of 4, widths below 4, no hidden layer
-    [7, [18, 5], 9], [3, [2, 3], 2], [13, [20], 1], [5, [], 6], [40, [64, 64, 64], 5],
+    [7, [18, 5], 9],
+    [3, [2, 3], 2],
+    [13, [20], 1],
+    [5, [], 6],
+    [40, [64, 64, 64], 5],
   ];
   for (const shared of [false, true])
-  for (const activation of ['tanh', 'relu'] as const)
-    for (const [D, hidden, A] of shapes) {
-      it(`matches TensorFlow.js to 1e-5: ${shared ? 'shared trunk, ' : ''}${activation}, D ${D}, hidden [${hidden}], A ${A}`, async () => {
-        const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation, shared };
-        const random = rng(D * 1000 + A + hidden.length + (shared ? 77 : 0));
-        const n = 200;
-        const obs = Float32Array.from({ length: n * D }, () => (2 * random() - 1) * 2);
-        for (const params of [randomParams(layout, random, 2), orthogonalInit(layout, 7)]) {
-          const mlp = await policy(layout, params);
-          const got = mlp.forwardBatch(obs, n);
-          const want = tfForward(layout, params, obs, n);
-          expect(maxError(got.logits, want.logits)).toBeLessThan(1e-5);
-          expect(maxError(got.values, want.values)).toBeLessThan(1e-5);
-          // single forwards give the very same floats, and the parameters are left untouched
-          for (const k of [0, n - 1]) {
-            const one = mlp.forward(obs.subarray(k * D, (k + 1) * D));
-            expect(one.logits).toEqual(got.logits.subarray(k * A, (k + 1) * A));
-            expect(one.value).toBe(got.values[k]);
+    for (const activation of ['tanh', 'relu'] as const)
+      for (const [D, hidden, A] of shapes) {
+        const shape = `${shared ? 'shared trunk, ' : ''}${activation}, D ${D}, hidden [${hidden}], A ${A}`;
+        it(`matches TensorFlow.js to 1e-5: ${shape}`, async () => {
+          const layout: MlpLayout = { obsDim: D, hidden, actions: A, activation, shared };
+          const random = rng(D * 1000 + A + hidden.length + (shared ? 77 : 0));
+          const n = 200;
+          const obs = Float32Array.from({ length: n * D }, () => (2 * random() - 1) * 2);
+          for (const params of [randomParams(layout, random, 2), orthogonalInit(layout, 7)]) {
+            const mlp = await policy(layout, params);
+            const got = mlp.forwardBatch(obs, n);
+            const want = tfForward(layout, params, obs, n);
+            expect(maxError(got.logits, want.logits)).toBeLessThan(1e-5);
+            expect(maxError(got.values, want.values)).toBeLessThan(1e-5);
+            // single forwards give the very same floats, and the parameters are left untouched
+            for (const k of [0, n - 1]) {
+              const one = mlp.forward(obs.subarray(k * D, (k + 1) * D));
+              expect(one.logits).toEqual(got.logits.subarray(k * A, (k + 1) * A));
+              expect(one.value).toBe(got.values[k]);
+            }
+            expect(mlp.getParams()).toEqual(params);
           }
-          expect(mlp.getParams()).toEqual(params);
-        }
-      });
-    }
+        });
+      }
 
   it('computes tanh within 3.5e-7 of Math.tanh, odd and bounded by 1', async () => {
     // identity hidden layer and identity head: the logits are the hidden activations, exactly
@@ -193,7 +221,11 @@ describe('sampleMasked', async () => {
       // inverse CDF in f64: the first allowed action whose cumulative probability exceeds u
       let cum = 0;
       let want = -1;
-      for (let i = 0; i < A && want < 0; i++) if (mask[i] && u < (cum += ref.probs[i]!)) want = i;
+      for (let i = 0; i < A && want < 0; i++) {
+        if (!mask[i]) continue;
+        cum += ref.probs[i]!;
+        if (u < cum) want = i;
+      }
       if (want >= 0 && Math.abs(cum - u) > 1e-9) expect(action).toBe(want);
       expect(Math.abs(logProb - ref.logp[action]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(ref.logp[action]!)));
       expect(Math.abs(entropy - ref.entropy)).toBeLessThan(1e-5);
@@ -217,7 +249,8 @@ describe('sampleMasked', async () => {
     const logits = Float32Array.from({ length: A }, (_, i) => i);
     const only = new Uint8Array(A);
     only[3] = 1;
-    for (const u of [1e-9, 0.5, 1 - 1e-9]) expect(mlp.sample(logits, only, u)).toEqual({ action: 3, logProb: 0, entropy: 0 });
+    for (const u of [1e-9, 0.5, 1 - 1e-9])
+      expect(mlp.sample(logits, only, u)).toEqual({ action: 3, logProb: 0, entropy: 0 });
     expect(mlp.sample(logits, new Uint8Array(A), 0.5).action).toBe(-1);
     // uniform over 4 allowed actions
     const uniform = Uint8Array.from({ length: A }, (_, i) => (i % 2 ? 1 : 0));
@@ -253,8 +286,9 @@ describe('orthogonalInit', () => {
     { obsDim: 40, hidden: [64, 64], actions: 7, activation: 'tanh', shared: true },
   ];
 
-  for (const layout of layouts)
-    it(`gives (semi-)orthogonal weights times the CleanRL gains and zero biases: D ${layout.obsDim}, hidden [${layout.hidden}]${layout.shared ? ', shared trunk' : ''}`, () => {
+  for (const layout of layouts) {
+    const shape = `D ${layout.obsDim}, hidden [${layout.hidden}]${layout.shared ? ', shared trunk' : ''}`;
+    it(`gives (semi-)orthogonal weights times the CleanRL gains and zero biases: ${shape}`, () => {
       const params = orthogonalInit(layout, 42);
       expect(params).toHaveLength(mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared));
       expect(mlpLayers(layout).some((l) => l.network === 'trunk')).toBe(layout.shared ?? false);
@@ -277,6 +311,7 @@ describe('orthogonalInit', () => {
         expect(worst).toBeLessThan(1e-6 * l.gain ** 2);
       }
     });
+  }
 
   it('is deterministic in the seed', () => {
     const layout = layouts[0]!;

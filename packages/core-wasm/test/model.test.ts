@@ -2,7 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, H200_PROFILES_URL, ScheduleError, findProfile, formatAction, parseAction, problemFromProfile, type Op } from '../src/index.js';
+import {
+  ConfigError,
+  H200_PROFILES_URL,
+  ScheduleError,
+  findProfile,
+  formatAction,
+  parseAction,
+  problemFromProfile,
+  type Op,
+} from '../src/index.js';
 
 describe('torch action text form', () => {
   it('formats our kinds as torch letters: B is I, fused BW is B', () => {
@@ -15,7 +24,11 @@ describe('torch action text form', () => {
   });
 
   it('parse inverts format for every op', () => {
-    const op = fc.record({ kind: fc.constantFrom<Op['kind']>('F', 'B', 'W', 'BW'), stage: fc.nat(10_000), mb: fc.nat(100_000) });
+    const op = fc.record({
+      kind: fc.constantFrom<Op['kind']>('F', 'B', 'W', 'BW'),
+      stage: fc.nat(10_000),
+      mb: fc.nat(100_000),
+    });
     fc.assert(
       fc.property(op, (o) => {
         expect(parseAction(formatAction(o))).toEqual(o);
@@ -49,9 +62,15 @@ describe('problems from the bundled H200 profile', () => {
   });
 
   it('names what is missing', () => {
-    expect(() => findProfile(file, '70B', 1)).toThrow(/no entry for model "70B" at micro-batch size 1; available: "1\.5B-stage/);
+    expect(() => findProfile(file, '70B', 1)).toThrow(
+      /no entry for model "70B" at micro-batch size 1; available: "1\.5B-stage/,
+    );
     const entry = findProfile(file, '1.5B', 2);
-    expect(() => problemFromProfile(entry, { stages: 2, microBatches: 4, link: { bandwidthGBps: 0 } })).toThrow(ConfigError);
-    expect(() => problemFromProfile({ ...entry, F: { mean_us: -1 } }, { stages: 2, microBatches: 4, link: { bandwidthGBps: 50 } })).toThrow(/profile\.F\.mean_us/);
+    expect(() => problemFromProfile(entry, { stages: 2, microBatches: 4, link: { bandwidthGBps: 0 } })).toThrow(
+      ConfigError,
+    );
+    expect(() =>
+      problemFromProfile({ ...entry, F: { mean_us: -1 } }, { stages: 2, microBatches: 4, link: { bandwidthGBps: 50 } }),
+    ).toThrow(/profile\.F\.mean_us/);
   });
 });

@@ -12,8 +12,15 @@ describe('noise stream', () => {
     const random = rng(3);
     for (let i = 0; i < 20000; i++) {
       const args = [
-        Math.floor(random() * 2 ** 32), Math.floor(random() * 2 ** 31), Math.floor(random() * 5), Math.floor(random() * 1000), Math.floor(random() * 5000),
-        [0, 0.1, 0.3, 1][i % 4]!, 0.05, i % 3 === 0 ? 0.1 : 0, 4,
+        Math.floor(random() * 2 ** 32),
+        Math.floor(random() * 2 ** 31),
+        Math.floor(random() * 5),
+        Math.floor(random() * 1000),
+        Math.floor(random() * 5000),
+        [0, 0.1, 0.3, 1][i % 4]!,
+        0.05,
+        i % 3 === 0 ? 0.1 : 0,
+        4,
       ] as const;
       expect(sim.core.exports.noiseFactor(...args)).toBe(noiseFactor(...args));
     }
@@ -68,7 +75,13 @@ describe('noise stream', () => {
 });
 
 describe('determinism and common random numbers', () => {
-  const problem = resolveProblem({ stages: 4, microBatches: 12, cost: { F: 1, B: 2, W: 1 }, comm: { time: 0.2 }, noise: { cv: 0.25, seed: 123 } });
+  const problem = resolveProblem({
+    stages: 4,
+    microBatches: 12,
+    cost: { F: 1, B: 2, W: 1 },
+    comm: { time: 0.2 },
+    noise: { cv: 0.25, seed: 123 },
+  });
 
   it('the same seed gives the same numbers across calls and episode chunking', () => {
     const schedule = compileSchedule(problem, oneFOneB(4, 12, true));
@@ -77,7 +90,11 @@ describe('determinism and common random numbers', () => {
     const tail = sim.replay(problem, schedule, { episodes: 50, episodeStart: 50 });
     expect(Array.from(again.makespan)).toEqual(Array.from(all.makespan));
     expect(Array.from(tail.makespan)).toEqual(Array.from(all.makespan.slice(50)));
-    const other = sim.replay(resolveProblem({ ...problem.config, noise: { ...problem.config.noise, seed: 124 } }), oneFOneB(4, 12, true), { episodes: 100 });
+    const other = sim.replay(
+      resolveProblem({ ...problem.config, noise: { ...problem.config.noise, seed: 124 } }),
+      oneFOneB(4, 12, true),
+      { episodes: 100 },
+    );
     expect(Array.from(other.makespan)).not.toEqual(Array.from(all.makespan));
   });
 
@@ -86,18 +103,29 @@ describe('determinism and common random numbers', () => {
       const c = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
       const p = c.resolveProblem(${JSON.stringify(problem.config)});
       const ops = [];
-      const s = { stages: 4, chunksPerDevice: 1, placement: 'loop', microBatches: 12, devices: ${JSON.stringify(oneFOneB(4, 12, true).devices)} };
+      const s = { stages: 4, chunksPerDevice: 1, placement: 'loop', microBatches: 12,
+        devices: ${JSON.stringify(oneFOneB(4, 12, true).devices)} };
       const sim = await c.createSimulator();
       console.log(JSON.stringify(Array.from(sim.replay(p, s, { episodes: 20 }).makespan)));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) }).toString();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    }).toString();
     const here = sim.replay(problem, oneFOneB(4, 12, true), { episodes: 20 });
     expect(JSON.parse(out)).toEqual(Array.from(here.makespan));
   });
 
   it('two different schedules meet the same realized durations in the same episode', () => {
     const a = sim.replay(problem, oneFOneB(4, 12, true), { episodes: 8, timelineEpisode: 5 });
-    const b = referenceReplay(problem, compileSchedule(problem, randomSchedule(problem, rng(77))), { episodes: 8, timelineEpisode: 5 });
-    const durations = (r: typeof a) => new Map(r.timeline!.ops.filter((o) => o.op.kind !== 'BW').map((o) => [`${o.op.kind}${o.op.stage}:${o.op.mb}`, o.end - o.start]));
+    const b = referenceReplay(problem, compileSchedule(problem, randomSchedule(problem, rng(77))), {
+      episodes: 8,
+      timelineEpisode: 5,
+    });
+    const durations = (r: typeof a) =>
+      new Map(
+        r
+          .timeline!.ops.filter((o) => o.op.kind !== 'BW')
+          .map((o) => [`${o.op.kind}${o.op.stage}:${o.op.mb}`, o.end - o.start]),
+      );
     const da = durations(a);
     const db = durations(b);
     let compared = 0;
@@ -108,7 +136,8 @@ describe('determinism and common random numbers', () => {
       }
     expect(compared).toBeGreaterThan(50);
     const xa = new Map(a.timeline!.transfers.map((t) => [`${t.kind}${t.fromStage}:${t.mb}`, t.end - t.start]));
-    for (const t of b.timeline!.transfers) expect(t.end - t.start).toBeCloseTo(xa.get(`${t.kind}${t.fromStage}:${t.mb}`)!, 12);
+    for (const t of b.timeline!.transfers)
+      expect(t.end - t.start).toBeCloseTo(xa.get(`${t.kind}${t.fromStage}:${t.mb}`)!, 12);
   });
 
   it('a fused BW meets the noise of its B and its W', () => {

@@ -43,7 +43,8 @@ export function jacksonBound(ops: Int32Array, dur: Float64Array, head: Float64Ar
     if (released.length === 0 && next < n && head[byRelease[next]!]! > t) t = head[byRelease[next]!]!;
     while (next < n && head[byRelease[next]!]! <= t) released.push(next++);
     let pick = 0;
-    for (let r = 1; r < released.length; r++) if (tail[byRelease[released[r]!]!]! > tail[byRelease[released[pick]!]!]!) pick = r;
+    for (let r = 1; r < released.length; r++)
+      if (tail[byRelease[released[r]!]!]! > tail[byRelease[released[pick]!]!]!) pick = r;
     const i = released[pick]!;
     const untilRelease = next < n ? head[byRelease[next]!]! - t : Infinity;
     const run = Math.min(left[i]!, untilRelease);
@@ -58,7 +59,6 @@ export function jacksonBound(ops: Int32Array, dur: Float64Array, head: Float64Ar
   }
   return bound;
 }
-
 
 /**
  * The memory-aware bound of device d (none without a limit, or unless forwards allocate and B and W only free).
@@ -134,7 +134,10 @@ export function memoryBound(inst: Instance, ops: Int32Array, head: Float64Array)
     for (let j = 0; j < started; j++) {
       itemWork += amounts[j]!;
       const r = rankStart[j]!;
-      rankWork += Math.min(maxF, Math.max(0, t - r)) + Math.min(maxB, Math.max(0, t - r - toB)) + Math.min(maxW, Math.max(0, t - r - toW));
+      rankWork +=
+        Math.min(maxF, Math.max(0, t - r)) +
+        Math.min(maxB, Math.max(0, t - r - toB)) +
+        Math.min(maxW, Math.max(0, t - r - toW));
     }
     // what a device that never idles while work is released could do by t
     let free = 0;

@@ -30,7 +30,8 @@ export interface Instance {
   readonly lagB: Float64Array;
 }
 
-export const opId = (kind: number, stage: number, mb: number, S: number, M: number): number => (kind * S + stage) * M + mb;
+export const opId = (kind: number, stage: number, mb: number, S: number, M: number): number =>
+  (kind * S + stage) * M + mb;
 
 /** The simulators' op code ((mb * S + stage) << 2 | kind) of an op id. */
 export function codeOfId(id: number, S: number, M: number): number {
@@ -69,7 +70,9 @@ export function episodeInstance(problem: Problem, episode: number): Instance {
     for (let s = 0; s < S; s++)
       for (let mb = 0; mb < M; mb++) {
         const id = opId(kind, s, mb, S, M);
-        const f = computeNoisy ? noiseFactor(seed, episode, noiseKind[kind]!, s, mb, cv, floor, anomalyProb, anomalyFactor) : 1;
+        const f = computeNoisy
+          ? noiseFactor(seed, episode, noiseKind[kind]!, s, mb, cv, floor, anomalyProb, anomalyFactor)
+          : 1;
         dur[id] = cost[kind]![s]! * f;
         device[id] = stageDevice[s]!;
         memDelta[id] = mem[kind]![s]!;
@@ -80,8 +83,10 @@ export function episodeInstance(problem: Problem, episode: number): Instance {
     commNoisy ? noiseFactor(seed, episode, noise, s, mb, commCv, floor, anomalyProb, anomalyFactor) : 1;
   for (let s = 0; s < S; s++)
     for (let mb = 0; mb < M; mb++) {
-      if (s + 1 < S && stageDevice[s] !== stageDevice[s + 1]) lagF[s * M + mb] = comm[s]! * commFactor(NOISE_COMM_F, s, mb);
-      if (s > 0 && stageDevice[s] !== stageDevice[s - 1]) lagB[s * M + mb] = comm[s - 1]! * commFactor(NOISE_COMM_B, s, mb);
+      if (s + 1 < S && stageDevice[s] !== stageDevice[s + 1])
+        lagF[s * M + mb] = comm[s]! * commFactor(NOISE_COMM_F, s, mb);
+      if (s > 0 && stageDevice[s] !== stageDevice[s - 1])
+        lagB[s * M + mb] = comm[s - 1]! * commFactor(NOISE_COMM_B, s, mb);
     }
   return { problem, episode, P, S, M, N, dur, device, memDelta, memLimit: problem.memLimit, lagF, lagB };
 }

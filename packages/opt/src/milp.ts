@@ -5,7 +5,7 @@
 // when HiGHS solves it to optimality the oracle is proven.
 import * as highsModule from 'highs';
 import type { Highs } from 'highs';
-import { KIND_B, KIND_F, KIND_W, forEachPredecessor, type Instance } from './instance.js';
+import { KIND_F, KIND_W, forEachPredecessor, type Instance } from './instance.js';
 import { evaluateOrders, withinMemory, type Orders } from './order.js';
 
 // the package's types are CommonJS-flavoured, its ESM build has the loader as the default export
@@ -143,13 +143,27 @@ function buildModel(inst: Instance, orders: Orders, free: Set<number>[], cutoff:
             }
           }
           if (terms.length > 0) row(`${terms.join(' ').replace(/^\+ /, '')} <= ${num(limit - constant)}`);
-          else if (constant > limit) row(`C >= ${num(2 * big)}`); // infeasible window (cannot happen from a feasible incumbent)
+          // infeasible window (cannot happen from a feasible incumbent)
+          else if (constant > limit) row(`C >= ${num(2 * big)}`);
         }
       }
     } else if (order.length > 0) row(`C - s${order[order.length - 1]!} >= ${num(inst.dur[order[order.length - 1]!]!)}`);
   }
-  const bounds = [` C <= ${num(cutoff)}`, ...Array.from({ length: inst.N }, (_, id) => ` s${id} >= 0`), ...binaries.map((y) => ` 0 <= ${y} <= 1`)];
-  const lp = ['Minimize', ' obj: C', 'Subject To', ...rows, 'Bounds', ...bounds, ...(binaries.length ? ['Binary', ` ${binaries.join(' ')}`] : []), 'End'].join('\n');
+  const bounds = [
+    ` C <= ${num(cutoff)}`,
+    ...Array.from({ length: inst.N }, (_, id) => ` s${id} >= 0`),
+    ...binaries.map((y) => ` 0 <= ${y} <= 1`),
+  ];
+  const lp = [
+    'Minimize',
+    ' obj: C',
+    'Subject To',
+    ...rows,
+    'Bounds',
+    ...bounds,
+    ...(binaries.length ? ['Binary', ` ${binaries.join(' ')}`] : []),
+    'End',
+  ].join('\n');
   return { lp, free: freeLists };
 }
 
@@ -165,16 +179,29 @@ function ordersFromStarts(orders: Orders, free: Set<number>[], start: (id: numbe
 }
 
 /** Solves the model with a time limit; the start-time reader, or null when HiGHS found nothing feasible. */
-async function solveModel(model: Model, timeLimit: number, seed: number): Promise<{ start: (id: number) => number; status: string } | null> {
+async function solveModel(
+  model: Model,
+  timeLimit: number,
+  seed: number,
+): Promise<{ start: (id: number) => number; status: string } | null> {
   const h = await solver();
-  const result = h.solve(model.lp, { output_flag: false, time_limit: Math.max(0.01, timeLimit), mip_rel_gap: 0, random_seed: seed });
+  const result = h.solve(model.lp, {
+    output_flag: false,
+    time_limit: Math.max(0.01, timeLimit),
+    mip_rel_gap: 0,
+    random_seed: seed,
+  });
   if (result.Status === 'Infeasible' || !('Columns' in result)) return null;
   const columns = result.Columns as Record<string, { Primal?: number }>;
   if (!Number.isFinite(result.ObjectiveValue)) return null;
   return { start: (id) => columns[`s${id}`]?.Primal ?? 0, status: result.Status };
 }
 
-export async function polishWithMilp(inst: Instance, orders: Orders, opts: MilpPolishOptions): Promise<MilpPolishResult> {
+export async function polishWithMilp(
+  inst: Instance,
+  orders: Orders,
+  opts: MilpPolishOptions,
+): Promise<MilpPolishResult> {
   const deadline = performance.now() + opts.timeLimit * 1000;
   const left = () => (deadline - performance.now()) / 1000;
   const seed = opts.seed ?? 0;
@@ -190,7 +217,9 @@ export async function polishWithMilp(inst: Instance, orders: Orders, opts: MilpP
     const width = (bestValue * window) / perDevice;
     for (let t0 = 0; t0 < bestValue && left() > 0; t0 += width / 2) {
       const start = evaluateOrders(inst, best)!.start;
-      const free = best.map((order) => new Set(Array.from(order).filter((id) => start[id]! >= t0 && start[id]! < t0 + width)));
+      const free = best.map(
+        (order) => new Set(Array.from(order).filter((id) => start[id]! >= t0 && start[id]! < t0 + width)),
+      );
       // the window must be contiguous in each device's order (it is: starts increase along an order)
       const model = buildModel(inst, best, free, bestValue);
       subproblems++;
@@ -239,7 +268,13 @@ export async function solveExact(
   const h = await solver();
   const m = h.createModel({ format: 'lp', data: model.lp });
   try {
-    m.options.set({ output_flag: false, time_limit: Math.max(0.01, opts.timeLimit), mip_rel_gap: 0, mip_abs_gap: 0, random_seed: opts.seed ?? 0 });
+    m.options.set({
+      output_flag: false,
+      time_limit: Math.max(0.01, opts.timeLimit),
+      mip_rel_gap: 0,
+      mip_abs_gap: 0,
+      random_seed: opts.seed ?? 0,
+    });
     m.run();
     const optimal = m.getModelStatus() === h.constants.modelStatus.optimal;
     const bound = Number(m.info.get('mip_dual_bound'));
@@ -258,7 +293,12 @@ export async function solveExact(
       }
     }
     // optimal means no order beats the MILP's value; the replayed order can only match or beat it
-    return { orders: best, makespan, proven: optimal && makespan <= m.getObjectiveValue() * (1 + 1e-9) + 1e-9, dualBound };
+    return {
+      orders: best,
+      makespan,
+      proven: optimal && makespan <= m.getObjectiveValue() * (1 + 1e-9) + 1e-9,
+      dualBound,
+    };
   } finally {
     m.dispose();
   }

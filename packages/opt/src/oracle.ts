@@ -41,20 +41,37 @@ export interface OracleResult {
 /** Relative slack under which a makespan counts as meeting a bound (floating-point sums differ in the last bits). */
 export const PROOF_TOLERANCE = 1e-9;
 
-export async function clairvoyantOracle(problem: Problem, episode: number, opts: OracleOptions = {}): Promise<OracleResult> {
+export async function clairvoyantOracle(
+  problem: Problem,
+  episode: number,
+  opts: OracleOptions = {},
+): Promise<OracleResult> {
   const inst = episodeInstance(problem, episode);
   const bound = lowerBound(inst);
-  const starts = [...staticStarts(problem, inst), ...heuristicStarts(problem, inst, episode), ...(opts.extraStarts ?? [])];
+  const starts = [
+    ...staticStarts(problem, inst),
+    ...heuristicStarts(problem, inst, episode),
+    ...(opts.extraStarts ?? []),
+  ];
   // a limit below what any order can run in (e.g. below one micro-batch's forwards on a device) is the user's to fix
   if (starts.length === 0)
-    throw new UserError(`no known schedule or heuristic runs within the memory limit ${problem.memLimit} per device (P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}); raise the limit`);
+    throw new UserError(
+      `no known schedule or heuristic runs within the memory limit ${problem.memLimit} per device ` +
+        `(P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}); raise the limit`,
+    );
   const meets = (m: number, lb: number) => m <= lb * (1 + PROOF_TOLERANCE);
   const seed = opts.seed ?? 0;
-  const searched = await searchOrders(problem, inst, { start: episode, count: 1 }, starts.map((s) => s.orders), {
-    evaluations: opts.evaluations ?? 20000,
-    target: bound.value * (1 + PROOF_TOLERANCE),
-    seed: (seed ^ Math.imul(episode + 1, 0x9e3779b1)) >>> 0,
-  });
+  const searched = await searchOrders(
+    problem,
+    inst,
+    { start: episode, count: 1 },
+    starts.map((s) => s.orders),
+    {
+      evaluations: opts.evaluations ?? 20000,
+      target: bound.value * (1 + PROOF_TOLERANCE),
+      seed: (seed ^ Math.imul(episode + 1, 0x9e3779b1)) >>> 0,
+    },
+  );
   const start = { name: starts[searched.startIndex]!.name, makespan: searched.startMakespan };
   let orders = searched.orders;
   let makespan = searched.makespan;

@@ -1,7 +1,7 @@
 // Local search over per-device orders, every candidate replayed by the WebAssembly engine on the episodes it is
 // judged on (one episode for the clairvoyant oracle, K sampled ones for the robust schedule). Moves shift one op
-// within its device's list or swap two; a candidate over the memory limit is rejected before it is replayed, and one that
-// deadlocks is rejected by the replay. Simulated annealing on the mean makespan, deterministic given the seed.
+// within its device's list or swap two; a candidate over the memory limit is rejected before it is replayed, and one
+// that deadlocks is rejected by the replay. Simulated annealing on the mean makespan, deterministic given the seed.
 import { createSimulator, type PreparedReplay, type Problem } from '@pprl/core-wasm';
 import { compileOrders, copyOrders, devicePeak, type Orders } from './order.js';
 import type { Instance } from './instance.js';
@@ -88,7 +88,13 @@ function swap(order: Int32Array, i: number, j: number): void {
  * Anneals from the best of `starts` (each a memory-feasible order set of the instance's problem). The temperature
  * falls geometrically to 1/1000 of its start; the best orders seen are returned.
  */
-export async function searchOrders(problem: Problem, inst: Instance, episodes: Episodes, starts: Orders[], opts: SearchOptions): Promise<SearchResult> {
+export async function searchOrders(
+  problem: Problem,
+  inst: Instance,
+  episodes: Episodes,
+  starts: Orders[],
+  opts: SearchOptions,
+): Promise<SearchResult> {
   if (starts.length === 0) throw new Error('searchOrders needs at least one starting order');
   const judge = await OrderJudge.create(problem, inst, episodes, starts[0]!);
   try {
@@ -110,14 +116,15 @@ export async function searchOrders(problem: Problem, inst: Instance, episodes: E
     const reach = opts.reach ?? 12;
     const cap = Number.isFinite(inst.memLimit) ? inst.memLimit * (1 + 1e-9) : Infinity;
     const t0 = (opts.temperature ?? 0.005) * startMakespan;
-    const cooling = Math.pow(1e-3, 1 / Math.max(1, opts.evaluations));
+    const cooling = 1e-3 ** (1 / Math.max(1, opts.evaluations));
     const deadline = opts.timeLimit === undefined ? Infinity : performance.now() + opts.timeLimit * 1000;
     let temperature = t0;
     let evaluations = starts.length;
     let accepted = 0;
     let timedOut = false;
     const devices = current.filter((o) => o.length > 1).length;
-    if (devices === 0) return { orders: best, makespan: bestValue, startMakespan, startIndex, evaluations, accepted, timedOut };
+    if (devices === 0)
+      return { orders: best, makespan: bestValue, startMakespan, startIndex, evaluations, accepted, timedOut };
     const target = opts.target ?? -Infinity;
     while (evaluations < opts.evaluations && bestValue > target) {
       if ((evaluations & 255) === 0 && performance.now() > deadline) {

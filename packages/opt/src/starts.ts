@@ -35,7 +35,10 @@ export function heuristicStarts(problem: Problem, inst: Instance, episode: numbe
     for (const memoryRule of problem.chunks > 1 ? RULES : RULES.slice(0, 1)) {
       try {
         const r = runHeuristic(problem, h.name, { episode, memoryRule });
-        out.push({ name: problem.chunks > 1 ? `${h.name}/${memoryRule}` : h.name, orders: ordersOfSchedule(inst, r.order) });
+        out.push({
+          name: problem.chunks > 1 ? `${h.name}/${memoryRule}` : h.name,
+          orders: ordersOfSchedule(inst, r.order),
+        });
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
       }

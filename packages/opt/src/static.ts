@@ -25,7 +25,14 @@ export function scheduleOfOrders(inst: Instance, orders: Orders, name: string): 
       return { kind: KINDS[(ks - stage) / S]!, stage, mb };
     }),
   );
-  return { stages: problem.stages, chunksPerDevice: problem.chunks, placement: problem.placement, microBatches: M, devices, name };
+  return {
+    stages: problem.stages,
+    chunksPerDevice: problem.chunks,
+    placement: problem.placement,
+    microBatches: M,
+    devices,
+    name,
+  };
 }
 
 export interface OptimalSchedule {
@@ -83,10 +90,16 @@ export async function robustSchedule(problem: Problem, opts: RobustOptions = {})
     ...heuristicStarts(withNoise(problem, 0), inst, 0).map((s) => ({ ...s, name: `${s.name} (cv 0)` })),
     ...heuristicStarts(problem, inst, SCENARIO_EPISODE_START),
   ];
-  const r = await searchOrders(problem, inst, scenarios, starts.map((s) => s.orders), {
-    evaluations: opts.evaluations ?? 4000,
-    seed: opts.seed ?? 0,
-  });
+  const r = await searchOrders(
+    problem,
+    inst,
+    scenarios,
+    starts.map((s) => s.orders),
+    {
+      evaluations: opts.evaluations ?? 4000,
+      seed: opts.seed ?? 0,
+    },
+  );
   return {
     schedule: scheduleOfOrders(inst, r.orders, 'robust'),
     scenarioMean: r.makespan,

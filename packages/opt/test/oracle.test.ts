@@ -11,6 +11,7 @@ import {
   withLimit,
   withNoise,
   type Problem,
+  type Schedule,
   type Simulator,
 } from '@pprl/core-wasm';
 import { findSchedule, runHeuristic, zbAuto } from '@pprl/schedulers';
@@ -88,7 +89,10 @@ describe('episode instance and evaluation', () => {
     fc.assert(
       fc.property(smallProblem, fc.integer({ min: 0, max: 50 }), (problem, episode) => {
         const inst = episodeInstance(problem, episode);
-        const orders = ordersOfSchedule(inst, runHeuristic(problem, 'greedy-zb', { episode, memoryRule: 'lowest' }).order);
+        const orders = ordersOfSchedule(
+          inst,
+          runHeuristic(problem, 'greedy-zb', { episode, memoryRule: 'lowest' }).order,
+        );
         const ts = evaluateOrders(inst, orders)!;
         const wasm = sim.replay(problem, compileOrders(inst, orders), { episodes: 1, episodeStart: episode });
         expect(ts.makespan).toBe(wasm.makespan[0]);
@@ -105,27 +109,57 @@ describe('episode instance and evaluation', () => {
     expect(jacksonBound(ops, dur, Float64Array.from([0, 0, 5]), new Float64Array(3))).toBe(8);
     expect(jacksonBound(ops, dur, Float64Array.from([0, 0, 5]), Float64Array.from([0, 0, 1]))).toBe(9);
     // a long tail goes first even if released later: op 1 (tail 10) preempts op 0 at time 1
-    expect(jacksonBound(Int32Array.from([0, 1]), Float64Array.from([4, 2]), Float64Array.from([0, 1]), Float64Array.from([0, 10]))).toBe(13);
+    expect(
+      jacksonBound(
+        Int32Array.from([0, 1]),
+        Float64Array.from([4, 2]),
+        Float64Array.from([0, 1]),
+        Float64Array.from([0, 10]),
+      ),
+    ).toBe(13);
   });
 
-  it('heads and tails: with unit costs and no comm the critical path is 2S + 1 (S forwards, S backwards, one W)', () => {
-    const problem = resolveProblem({ stages: 3, microBatches: 2 });
-    const inst = episodeInstance(problem, 0);
-    const { head, tail } = headsAndTails(inst);
-    let cp = 0;
-    for (let id = 0; id < inst.N; id++) cp = Math.max(cp, head[id]! + inst.dur[id]! + tail[id]!);
-    expect(cp).toBe(7);
-    expect(lowerBound(inst).criticalPath).toBe(7);
-  });
+  it(
+    'heads and tails: with unit costs and no comm the critical path is 2S + 1 ' + '(S forwards, S backwards, one W)',
+    () => {
+      const problem = resolveProblem({ stages: 3, microBatches: 2 });
+      const inst = episodeInstance(problem, 0);
+      const { head, tail } = headsAndTails(inst);
+      let cp = 0;
+      for (let id = 0; id < inst.N; id++) cp = Math.max(cp, head[id]! + inst.dur[id]! + tail[id]!);
+      expect(cp).toBe(7);
+      expect(lowerBound(inst).criticalPath).toBe(7);
+    },
+  );
 });
 
 describe('lower bound <= brute-force optimum <= oracle', () => {
   it('on tiny problems the bound holds, and the oracle finds the exact optimum', async () => {
     const cases: Problem[] = [
-      resolveProblem({ stages: 2, microBatches: 2, cost: { F: 1, B: 1.5, W: 0.7 }, comm: { time: 0.2 }, noise: { cv: 0.3, seed: 3 } }),
+      resolveProblem({
+        stages: 2,
+        microBatches: 2,
+        cost: { F: 1, B: 1.5, W: 0.7 },
+        comm: { time: 0.2 },
+        noise: { cv: 0.3, seed: 3 },
+      }),
       resolveProblem({ stages: 2, microBatches: 2, cost: { F: 1, B: 1, W: 1 }, memory: { limit: 1 } }),
-      resolveProblem({ stages: 2, microBatches: 2, cost: { F: 1.2, B: 1, W: 0.5 }, memory: { F: 1, B: -0.6, W: -0.4, limit: 1.5 }, noise: { cv: 0.2, seed: 9 } }),
-      resolveProblem({ stages: 2, chunks: 2, placement: 'v', microBatches: 1, cost: { F: 0.5, B: 0.6, W: 0.3 }, comm: { time: 0.1 }, noise: { cv: 0.3 } }),
+      resolveProblem({
+        stages: 2,
+        microBatches: 2,
+        cost: { F: 1.2, B: 1, W: 0.5 },
+        memory: { F: 1, B: -0.6, W: -0.4, limit: 1.5 },
+        noise: { cv: 0.2, seed: 9 },
+      }),
+      resolveProblem({
+        stages: 2,
+        chunks: 2,
+        placement: 'v',
+        microBatches: 1,
+        cost: { F: 0.5, B: 0.6, W: 0.3 },
+        comm: { time: 0.1 },
+        noise: { cv: 0.3 },
+      }),
     ];
     for (const problem of cases)
       for (const episode of [0, 1]) {
@@ -159,7 +193,7 @@ describe('lower bound <= oracle <= every scheduler, on every episode', () => {
             expect(oracle.makespan).toBeLessThanOrEqual(r.makespan * (1 + TOL));
           }
         for (const name of problem.chunks === 1 ? ['1f1b', 'zb-h1', 'zb-auto'] : ['zb-v']) {
-          let schedule;
+          let schedule: Schedule;
           try {
             schedule = findSchedule(name).build(problem);
           } catch {
@@ -175,7 +209,14 @@ describe('lower bound <= oracle <= every scheduler, on every episode', () => {
   }, 180_000);
 
   it('is deterministic: the same seed gives the same oracle', async () => {
-    const problem = resolveProblem({ stages: 3, microBatches: 6, cost: { F: 1, B: 1.3, W: 0.8 }, comm: { time: 0.1 }, memory: { limit: 3 }, noise: { cv: 0.3, seed: 5 } });
+    const problem = resolveProblem({
+      stages: 3,
+      microBatches: 6,
+      cost: { F: 1, B: 1.3, W: 0.8 },
+      comm: { time: 0.1 },
+      memory: { limit: 3 },
+      noise: { cv: 0.3, seed: 5 },
+    });
     const a = await clairvoyantOracle(problem, 4, { evaluations: 3000, seed: 7 });
     const b = await clairvoyantOracle(problem, 4, { evaluations: 3000, seed: 7 });
     expect(b.makespan).toBe(a.makespan);
@@ -185,7 +226,8 @@ describe('lower bound <= oracle <= every scheduler, on every episode', () => {
 
 describe('the 6.2B profile, P = 4', () => {
   const profiles = JSON.parse(readFileSync(H200_PROFILES_URL, 'utf8'));
-  const model = (M: number) => problemFromProfile(findProfile(profiles, '6.2B', 1), { stages: 4, microBatches: M, link: { bandwidthGBps: 50 } });
+  const model = (M: number) =>
+    problemFromProfile(findProfile(profiles, '6.2B', 1), { stages: 4, microBatches: M, link: { bandwidthGBps: 50 } });
 
   it('at cv 0 with 2P activations the oracle equals greedy-zb, and the bound proves it', async () => {
     for (const M of [8, 16]) {
@@ -232,7 +274,9 @@ interface UpstreamCase {
 }
 
 describe('optimal (the best static schedule without noise)', () => {
-  const upstream = JSON.parse(readFileSync(new URL('../../schedulers/test/fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as { cases: UpstreamCase[] };
+  const upstream = JSON.parse(
+    readFileSync(new URL('../../schedulers/test/fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8'),
+  ) as { cases: UpstreamCase[] };
 
   it('is never worse than zb-auto on the six zero-bubble cases, at both limits, and within them', async () => {
     for (const c of upstream.cases)
@@ -257,7 +301,14 @@ describe('optimal (the best static schedule without noise)', () => {
 
 describe('robust (sample average approximation)', () => {
   it('is a valid schedule within the limit, no worse on its scenarios than where it started', async () => {
-    const problem = resolveProblem({ stages: 3, microBatches: 6, cost: { F: 1, B: 1.2, W: 0.9 }, comm: { time: 0.1 }, memory: { limit: 3 }, noise: { cv: 0.3, seed: 2 } });
+    const problem = resolveProblem({
+      stages: 3,
+      microBatches: 6,
+      cost: { F: 1, B: 1.2, W: 0.9 },
+      comm: { time: 0.1 },
+      memory: { limit: 3 },
+      noise: { cv: 0.3, seed: 2 },
+    });
     const robust = await robustSchedule(problem, { scenarios: 8, evaluations: 600 });
     expect(robust.scenarios.start).toBe(SCENARIO_EPISODE_START);
     expect(robust.scenarioMean).toBeLessThanOrEqual(robust.start.scenarioMean);

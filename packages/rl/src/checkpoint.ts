@@ -7,7 +7,15 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { fileErrorText, isFileError, makeDirectory, readFileChecked, readTextChecked, withFileErrors, writeFileAtomic } from './files.js';
+import {
+  fileErrorText,
+  isFileError,
+  makeDirectory,
+  readFileChecked,
+  readTextChecked,
+  withFileErrors,
+  writeFileAtomic,
+} from './files.js';
 
 export const CHECKPOINT_FORMAT = 'pprl-ppo-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -72,21 +80,27 @@ function f32Bytes(a: Float32Array): Uint8Array {
 
 function readF32(file: string): Float32Array {
   const bytes = readFileChecked(file, 'checkpoint file');
-  if (bytes.length % 4 !== 0) throw new UserError(`corrupt checkpoint: ${file} is ${bytes.length} bytes, not a whole number of float32 values`);
+  if (bytes.length % 4 !== 0)
+    throw new UserError(`corrupt checkpoint: ${file} is ${bytes.length} bytes, not a whole number of float32 values`);
   const out = new Float32Array(bytes.length / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
 
-/** Writes checkpoint `ckpt` into run directory `dir` atomically and points latest.json at it; keeps the newest `keep`. */
+/**
+ * Writes checkpoint `ckpt` into run directory `dir` atomically and points latest.json at it; keeps the newest `keep`.
+ */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): string {
   makeDirectory(dir);
   const name = `ckpt-${String(ckpt.meta.iteration).padStart(6, '0')}`;
   const final = writeCheckpointDir(dir, name, ckpt);
   writeFileAtomic(path.join(dir, LATEST), `${JSON.stringify({ checkpoint: name, iteration: ckpt.meta.iteration })}\n`);
   withFileErrors(`cannot remove old checkpoints in ${dir}`, () => {
-    const older = readdirSync(dir).filter((f) => /^ckpt-\d+$/.test(f) && f !== name).sort();
-    for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) rmSync(path.join(dir, old), { recursive: true, force: true });
+    const older = readdirSync(dir)
+      .filter((f) => /^ckpt-\d+$/.test(f) && f !== name)
+      .sort();
+    for (const old of older.slice(0, Math.max(0, older.length - (keep - 1))))
+      rmSync(path.join(dir, old), { recursive: true, force: true });
   });
   return final;
 }
@@ -141,7 +155,8 @@ export function writeCheckpointFiles(dir: string, ckpt: Checkpoint): void {
 export function removeTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
   withFileErrors(`cannot clean up ${dir}`, () => {
-    for (const f of readdirSync(dir)) if (/\.tmp-\d+$/.test(f) || /^\..+\.tmp$/.test(f)) rmSync(path.join(dir, f), { recursive: true, force: true });
+    for (const f of readdirSync(dir))
+      if (/\.tmp-\d+$/.test(f) || /^\..+\.tmp$/.test(f)) rmSync(path.join(dir, f), { recursive: true, force: true });
   });
 }
 
@@ -153,8 +168,12 @@ export function resolveCheckpointDir(dir: string): string {
   if (existsSync(path.join(dir, 'meta.json'))) return dir;
   const latest = path.join(dir, LATEST);
   if (!existsSync(dir)) throw new UserError(`no checkpoint at ${dir}: the directory does not exist`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`no checkpoint at ${dir}: it is a file, not a checkpoint or training run directory`);
-  if (!existsSync(latest)) throw new UserError(`no checkpoint at ${dir}: neither meta.json (a checkpoint) nor latest.json (a training run) is there`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`no checkpoint at ${dir}: it is a file, not a checkpoint or training run directory`);
+  if (!existsSync(latest))
+    throw new UserError(
+      `no checkpoint at ${dir}: neither meta.json (a checkpoint) nor latest.json (a training run) is there`,
+    );
   const text = readTextChecked(latest, 'checkpoint pointer');
   let name: unknown;
   try {
@@ -162,9 +181,11 @@ export function resolveCheckpointDir(dir: string): string {
   } catch (e) {
     throw new UserError(`corrupt checkpoint pointer ${latest}: ${(e as Error).message}`);
   }
-  if (typeof name !== 'string' || !/^ckpt-\d+$/.test(name)) throw new UserError(`corrupt checkpoint pointer ${latest}: no checkpoint name`);
+  if (typeof name !== 'string' || !/^ckpt-\d+$/.test(name))
+    throw new UserError(`corrupt checkpoint pointer ${latest}: no checkpoint name`);
   const target = path.join(dir, name);
-  if (!existsSync(path.join(target, 'meta.json'))) throw new UserError(`corrupt run directory ${dir}: latest.json names ${name}, which is missing or incomplete`);
+  if (!existsSync(path.join(target, 'meta.json')))
+    throw new UserError(`corrupt run directory ${dir}: latest.json names ${name}, which is missing or incomplete`);
   return target;
 }
 
@@ -186,13 +207,20 @@ export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   const meta = parsed.data as CheckpointMeta;
   const file = (name: string) => {
     const f = path.join(at, name);
-    if (!existsSync(f)) throw new UserError(`corrupt checkpoint ${at}: ${name} is missing${withResume ? ' (a policy-only export cannot resume training)' : ''}`);
+    if (!existsSync(f))
+      throw new UserError(
+        `corrupt checkpoint ${at}: ${name} is missing` +
+          `${withResume ? ' (a policy-only export cannot resume training)' : ''}`,
+      );
     return f;
   };
   const params = readF32(file('params.bin'));
   const { obsDim, hidden, actions, shared } = meta.layout;
   const expected = mlpParamCount(obsDim, hidden, actions, shared);
-  if (params.length !== expected) throw new UserError(`corrupt checkpoint ${at}: params.bin holds ${params.length} values, the layout needs ${expected}`);
+  if (params.length !== expected)
+    throw new UserError(
+      `corrupt checkpoint ${at}: params.bin holds ${params.length} values, the layout needs ${expected}`,
+    );
   if (!withResume) return { meta, params };
   const packed = readFileChecked(file('env-state.bin.gz'), 'checkpoint file');
   let envState: Uint8Array;
@@ -203,9 +231,11 @@ export function loadCheckpoint(dir: string, withResume: boolean): Checkpoint {
   }
   const moments = (name: string) => {
     const values = readF32(file(name));
-    if (values.length !== expected) throw new UserError(`corrupt checkpoint ${at}: ${name} holds ${values.length} values, the layout needs ${expected}`);
+    if (values.length !== expected)
+      throw new UserError(
+        `corrupt checkpoint ${at}: ${name} holds ${values.length} values, the layout needs ${expected}`,
+      );
     return values;
   };
   return { meta, params, resume: { adamM: moments('adam-m.bin'), adamV: moments('adam-v.bin'), envState } };
 }
-

@@ -25,7 +25,6 @@ import { BACKENDS } from './backends.js';
 import { readUserFile } from './files.js';
 import { drawProblemSet, problemSetSchema, type DrawnProblem } from './problem-set.js';
 
-
 /** A problem built from a measured GPU profile (the bundled H200 profiles unless `file` names another). */
 const profileProblemSchema = z.strictObject({
   profile: z.strictObject({
@@ -60,7 +59,13 @@ const teacherSchema = z.strictObject({
    * A schedule name of @pprl/schedulers (e.g. zb-v for two chunks per device, zb-h1 for one), or one name per chunk
    * count, e.g. {"1": "zb-h1", "2": "zb-v"} (a problem set mixing V = 1 and 2).
    */
-  schedule: z.union([z.string().min(1), z.partialRecord(z.enum(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16']), z.string().min(1))]),
+  schedule: z.union([
+    z.string().min(1),
+    z.partialRecord(
+      z.enum(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16']),
+      z.string().min(1),
+    ),
+  ]),
   /** Environment steps of cloning before PPO (0: no cloning; PPO then starts from scratch, pulled by `coef`). */
   cloneSteps: z.number().int().min(0).max(1e12).default(0),
   /**
@@ -77,7 +82,10 @@ const teacherSchema = z.strictObject({
 
 export const trainConfigSchema = z
   .strictObject({
-    /** The problem to learn: a problem config (@pprl/core-wasm), or one built from a profile. Give one of problem, ranges, problemSet. */
+    /**
+     * The problem to learn: a problem config (@pprl/core-wasm), or one built from a profile. Give one of problem,
+     * ranges, problemSet.
+     */
     problem: z.union([profileProblemSchema, problemSchema]).optional(),
     /**
      * Train on several noise levels at once (with `problem`): the environments are split evenly among these cvs of
@@ -144,7 +152,12 @@ export const trainConfigSchema = z
     memoryRule: z.enum(MEMORY_RULES as unknown as [MemoryRule, ...MemoryRule[]]).default('reserve'),
     /** Observation feature groups; false writes the group as zeros (ablations). */
     features: z
-      .strictObject(Object.fromEntries(FEATURE_GROUPS.map((g) => [g, z.boolean().default(true)])) as Record<FeatureGroup, z.ZodDefault<z.ZodBoolean>>)
+      .strictObject(
+        Object.fromEntries(FEATURE_GROUPS.map((g) => [g, z.boolean().default(true)])) as Record<
+          FeatureGroup,
+          z.ZodDefault<z.ZodBoolean>
+        >,
+      )
       .default({ arrival: true, memory: true, plan: true }),
     /** Behaviour cloning from a static schedule before (and optionally during) PPO. */
     teacher: teacherSchema.optional(),
@@ -161,24 +174,65 @@ export const trainConfigSchema = z
   .superRefine((c, ctx) => {
     const sources = [c.problem, c.ranges, c.problemSet].filter((x) => x !== undefined).length;
     if (sources !== 1)
-      ctx.addIssue({ code: 'custom', path: [c.problem ? (c.ranges ? 'ranges' : 'problemSet') : 'problem'], message: 'give exactly one of problem, ranges and problemSet' });
-    if (c.noiseLevels && c.problem === undefined) ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: 'needs a fixed problem (ranges and problem sets draw their own cv)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.problem ? (c.ranges ? 'ranges' : 'problemSet') : 'problem'],
+        message: 'give exactly one of problem, ranges and problemSet',
+      });
+    if (c.noiseLevels && c.problem === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noiseLevels'],
+        message: 'needs a fixed problem (ranges and problem sets draw their own cv)',
+      });
     if (c.noiseLevels && c.envs % c.noiseLevels.length !== 0)
-      ctx.addIssue({ code: 'custom', path: ['noiseLevels'], message: `envs (${c.envs}) must be a multiple of the number of levels (${c.noiseLevels.length})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noiseLevels'],
+        message: `envs (${c.envs}) must be a multiple of the number of levels (${c.noiseLevels.length})`,
+      });
     if (c.problemSet && c.envs % c.problemSet.count !== 0)
-      ctx.addIssue({ code: 'custom', path: ['problemSet', 'count'], message: `must divide envs (${c.envs}): the environments are split evenly among the problems` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['problemSet', 'count'],
+        message: `must divide envs (${c.envs}): the environments are split evenly among the problems`,
+      });
     if (c.totalSteps === 0 && !(c.teacher && c.teacher.cloneSteps > 0))
-      ctx.addIssue({ code: 'custom', path: ['totalSteps'], message: 'must be at least 1 (0 only for a cloning-only run: teacher.cloneSteps > 0)' });
-    if (c.teacher && c.ranges !== undefined) ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'needs a fixed problem or a problem set (a schedule is built for one problem)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['totalSteps'],
+        message: 'must be at least 1 (0 only for a cloning-only run: teacher.cloneSteps > 0)',
+      });
+    if (c.teacher && c.ranges !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['teacher'],
+        message: 'needs a fixed problem or a problem set (a schedule is built for one problem)',
+      });
     if (c.teacher && typeof c.teacher.schedule !== 'string') {
       const [lo, hi] = c.problemSet?.chunks ?? [1, 16];
-      const chunks = c.problem ? [c.problem.chunks ?? 1] : c.problemSet ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) : [];
+      const chunks = c.problem
+        ? [c.problem.chunks ?? 1]
+        : c.problemSet
+          ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
+          : [];
       for (const v of chunks)
         if (c.teacher.schedule[String(v) as '1'] === undefined)
-          ctx.addIssue({ code: 'custom', path: ['teacher', 'schedule'], message: `names no schedule for ${v} chunk${v === 1 ? '' : 's'} per device (give a name for every chunk count the problems have)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teacher', 'schedule'],
+            message:
+              `names no schedule for ${v} chunk${v === 1 ? '' : 's'} per device ` +
+              '(give a name for every chunk count the problems have)',
+          });
     }
     const batch = c.envs * c.stepsPerRollout;
-    if (c.minibatches > batch) ctx.addIssue({ code: 'custom', path: ['minibatches'], message: `must not exceed the batch envs * stepsPerRollout = ${batch}` });
+    if (c.minibatches > batch)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minibatches'],
+        message: `must not exceed the batch envs * stepsPerRollout = ${batch}`,
+      });
   });
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
@@ -207,7 +261,11 @@ export function updateCount(config: Pick<TrainConfig, 'totalSteps' | 'envs' | 's
 }
 
 /** The environment options a config trains (and its policy is evaluated) with. */
-export function envOptionsOf(config: Pick<TrainConfig, 'allowWait' | 'memoryRule' | 'features'>): { wait: boolean; memoryRule: MemoryRule; features: Record<FeatureGroup, boolean> } {
+export function envOptionsOf(config: Pick<TrainConfig, 'allowWait' | 'memoryRule' | 'features'>): {
+  wait: boolean;
+  memoryRule: MemoryRule;
+  features: Record<FeatureGroup, boolean>;
+} {
   return { wait: config.allowWait, memoryRule: config.memoryRule, features: { ...config.features } };
 }
 
@@ -245,7 +303,11 @@ function baseProblem(p: TrainConfig['problem']): Problem | undefined {
   if (p === undefined) return undefined;
   if ('profile' in p) {
     const file = p.profile.file ?? H200_PROFILES_URL;
-    const text = readUserFile(typeof file === 'string' ? file : fileURLToPath(file), 'profile file', 'problem.profile.file');
+    const text = readUserFile(
+      typeof file === 'string' ? file : fileURLToPath(file),
+      'profile file',
+      'problem.profile.file',
+    );
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -1,5 +1,5 @@
-// Paired evaluation (docs/SEMANTICS.md section 2): the trained policy (greedy), static schedules replayed and the dynamic
-// heuristics all run the same episode indices inside the WebAssembly environment, so episode e meets the same
+// Paired evaluation (docs/SEMANTICS.md section 2): the trained policy (greedy), static schedules replayed and the
+// dynamic heuristics all run the same episode indices inside the WebAssembly environment, so episode e meets the same
 // realized durations in every one of them; differences are reported per paired episode with a 95% CI.
 import {
   UserError,
@@ -18,7 +18,14 @@ import {
   OBS_PER_CLASS,
 } from '@pprl/core-wasm';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { configProblem, envOptionsOf, parseTrainConfig, teacherLabel, teacherScheduleName, type TrainConfig } from './config.js';
+import {
+  configProblem,
+  envOptionsOf,
+  parseTrainConfig,
+  teacherLabel,
+  teacherScheduleName,
+  type TrainConfig,
+} from './config.js';
 
 /** Episode indices from here on are never used for training (a run would need 2^30 episodes to reach them). */
 export const EVAL_EPISODE_START = 2 ** 30;
@@ -45,7 +52,14 @@ export function loadPolicy(dir: string): LoadedPolicy {
     if (!(e instanceof UserError)) throw e;
     throw new UserError(`corrupt checkpoint ${dir}: the training config in its meta.json is not valid (${e.message})`);
   }
-  return { dir, meta: ckpt.meta, config, layout: ckpt.meta.layout, params: ckpt.params, problem: configProblem(config) };
+  return {
+    dir,
+    meta: ckpt.meta,
+    config,
+    layout: ckpt.meta.layout,
+    params: ckpt.params,
+    problem: configProblem(config),
+  };
 }
 
 /** Vmax of an environment whose observations a network of this layout reads (D = OBS_GLOBAL + 3 OBS_PER_CLASS Vmax). */
@@ -81,13 +95,22 @@ export function planName(policy: PolicyLike, chunks: number): string | undefined
 export function checkPlan(policy: PolicyLike, problem?: Pick<Problem, 'chunks'>): void {
   const most = chunksOfLayout(policy.layout);
   if (problem && problem.chunks > most)
-    throw new UserError(`this policy reads observations of at most ${most} chunk${most === 1 ? '' : 's'} per device (its network's input); the problem has ${problem.chunks} (--chunks)`);
+    throw new UserError(
+      `this policy reads observations of at most ${most} chunk${most === 1 ? '' : 's'} per device (its network's ` +
+        `input); the problem has ${problem.chunks} (--chunks)`,
+    );
   const teacher = policy.config?.teacher;
   if (teacher === undefined || policy.plan) return;
   const name = problem ? planName(policy, problem.chunks) : undefined;
   if (problem && name === undefined)
-    throw new UserError(`this policy observes the plan of its teacher (${teacherLabel(teacher)}), which names no schedule for ${problem.chunks} chunks per device`);
-  throw new UserError(`this policy observes the plan of its teacher ${name ?? teacherLabel(teacher)}: give that schedule, built for the problem it runs on, as \`plan\``);
+    throw new UserError(
+      `this policy observes the plan of its teacher (${teacherLabel(teacher)}), which names no schedule for ` +
+        `${problem.chunks} chunks per device`,
+    );
+  throw new UserError(
+    `this policy observes the plan of its teacher ${name ?? teacherLabel(teacher)}: give that schedule, built for ` +
+      `the problem it runs on, as \`plan\``,
+  );
 }
 
 /** The environment options a policy runs with. */
@@ -98,7 +121,8 @@ export function policyEnvOptions(policy: PolicyLike): Pick<WasmEnvOptions, 'wait
 /** Makespans of episode indices start .. start + count - 1, in index order, from runEpisodes' env-major output. */
 function inIndexOrder(makespan: Float64Array, N: number, perEnv: number, count: number): Float64Array {
   const out = new Float64Array(count);
-  for (let i = 0; i < N; i++) for (let k = 0; k < perEnv; k++) if (i + k * N < count) out[i + k * N] = makespan[i * perEnv + k]!;
+  for (let i = 0; i < N; i++)
+    for (let k = 0; k < perEnv; k++) if (i + k * N < count) out[i + k * N] = makespan[i * perEnv + k]!;
   return out;
 }
 
@@ -128,7 +152,9 @@ async function runOn(
 /** The greedy policy's makespans over `count` episodes from `start` in an existing environment vector. */
 export function evaluateInEnv(env: WasmEnv, mlp: WasmMlp, count: number, start: number): MakespanStats {
   const perEnv = Math.ceil(count / env.numEnvs);
-  return summarize(inIndexOrder(env.runEpisodes({ mlp, greedy: true }, perEnv, start).makespan, env.numEnvs, perEnv, count));
+  return summarize(
+    inIndexOrder(env.runEpisodes({ mlp, greedy: true }, perEnv, start).makespan, env.numEnvs, perEnv, count),
+  );
 }
 
 /**
@@ -155,20 +181,39 @@ export interface EvaluationReport {
 }
 
 /** Makespans of the policy (greedy) on `problem`, episodes start .. start + count - 1 in index order. */
-export async function policyMakespans(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Float64Array> {
+export async function policyMakespans(
+  policy: PolicyLike,
+  problem: Problem,
+  count: number,
+  start = 0,
+): Promise<Float64Array> {
   checkPlan(policy, problem);
   const mlp = await WasmMlp.create(policy.layout, policy.params);
   try {
     const run: Runner = (env, perEnv, s) => env.runEpisodes({ mlp, greedy: true }, perEnv, s).makespan;
-    return await runOn(problem, chunksOfLayout(policy.layout), count, start, run, policyEnvOptions(policy), policy.plan);
+    return await runOn(
+      problem,
+      chunksOfLayout(policy.layout),
+      count,
+      start,
+      run,
+      policyEnvOptions(policy),
+      policy.plan,
+    );
   } finally {
     mlp.dispose();
   }
 }
 
 /** Makespans of a baseline on the same episodes. */
-export async function baselineMakespans(baseline: Baseline, problem: Problem, count: number, start = 0): Promise<Float64Array> {
-  if (typeof baseline === 'string') return runOn(problem, 1, count, start, (env, perEnv, s) => env.runEpisodes(baseline, perEnv, s).makespan);
+export async function baselineMakespans(
+  baseline: Baseline,
+  problem: Problem,
+  count: number,
+  start = 0,
+): Promise<Float64Array> {
+  if (typeof baseline === 'string')
+    return runOn(problem, 1, count, start, (env, perEnv, s) => env.runEpisodes(baseline, perEnv, s).makespan);
   // static schedules through the replay engine: its episode e meets the noise of the environment's episode e
   const own = baseline.problem ?? problem;
   const sim = await createSimulator();

@@ -4,7 +4,19 @@
 // through a temporary name, and failures of the file system turned into one-line UserErrors that name the path.
 // The CLI uses these for every file it reads or writes, too.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError, escapeControl, UserError } from '@pprl/core-wasm';
@@ -45,7 +57,11 @@ export type FileError = Error & { code: string; syscall: string };
 
 /** Whether `e` is an error of a file-system call, as opposed to a bug. */
 export function isFileError(e: unknown): e is FileError {
-  return e instanceof Error && typeof (e as Partial<FileError>).code === 'string' && typeof (e as Partial<FileError>).syscall === 'string';
+  return (
+    e instanceof Error &&
+    typeof (e as Partial<FileError>).code === 'string' &&
+    typeof (e as Partial<FileError>).syscall === 'string'
+  );
 }
 
 /** "EACCES: permission denied": what a file-system error means, without the call and path Node's message repeats. */
@@ -101,9 +117,17 @@ export function missingDirectories(dir: string): string[] {
         at = parent;
         continue;
       }
-      throw new UserError(`cannot create directory ${pathText(dir)}: ${at === target ? '' : `${pathText(shown(at))}: `}${fileErrorText(e)}`);
+      throw new UserError(
+        `cannot create directory ${pathText(dir)}: ` +
+          `${at === target ? '' : `${pathText(shown(at))}: `}${fileErrorText(e)}`,
+      );
     }
-    if (!stats.isDirectory()) throw new UserError(at === target ? `cannot create directory ${pathText(dir)}: EEXIST: it exists and is not a directory` : `cannot create directory ${pathText(dir)}: ENOTDIR: ${pathText(shown(at))} is not a directory`);
+    if (!stats.isDirectory())
+      throw new UserError(
+        at === target
+          ? `cannot create directory ${pathText(dir)}: EEXIST: it exists and is not a directory`
+          : `cannot create directory ${pathText(dir)}: ENOTDIR: ${pathText(shown(at))} is not a directory`,
+      );
     return missing.reverse();
   }
 }
@@ -123,7 +147,10 @@ export function makeDirectory(dir: string): void {
       mkdirSync(component);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(component)?.isDirectory()) continue;
-      throw new UserError(`cannot create directory ${pathText(dir)}: ${component === target ? '' : `cannot create ${pathText(shown(component))}: `}${fileErrorText(e)}`);
+      throw new UserError(
+        `cannot create directory ${pathText(dir)}: ` +
+          `${component === target ? '' : `cannot create ${pathText(shown(component))}: `}${fileErrorText(e)}`,
+      );
     }
   }
 }
@@ -134,7 +161,10 @@ export function makeDirectory(dir: string): void {
  * (Kubernetes pods are often all pid 1) may write the same file of a shared directory (sweeps).
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
@@ -177,7 +207,7 @@ function readRegularBytes(path: string, maxBytes: number): { bytes: Uint8Array }
       stats = undefined;
     }
     if (stats && !stats.isFile()) return { reason: `${notRegular(stats)}; give a regular file` };
-    return { reason: isFileError(e) ? fileErrorText(e) : (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+    return { reason: isFileError(e) ? fileErrorText(e) : ((e as NodeJS.ErrnoException).code ?? (e as Error).message) };
   }
   try {
     const stats = fstatSync(fd);
@@ -197,7 +227,7 @@ function readRegularBytes(path: string, maxBytes: number): { bytes: Uint8Array }
     }
     return { bytes: Buffer.concat(chunks, total) };
   } catch (e) {
-    return { reason: isFileError(e) ? fileErrorText(e) : (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+    return { reason: isFileError(e) ? fileErrorText(e) : ((e as NodeJS.ErrnoException).code ?? (e as Error).message) };
   } finally {
     closeSync(fd);
   }
@@ -208,7 +238,11 @@ function readRegularBytes(path: string, maxBytes: number): { bytes: Uint8Array }
  * code with its meaning (ENOENT, EACCES), not a regular file, or too large. Never blocks on a named pipe or reads a
  * device.
  */
-export function readRegularFile(path: string, maxBytes = MAX_INPUT_BYTES, fromByte = 0): { text: string } | { reason: string } {
+export function readRegularFile(
+  path: string,
+  maxBytes = MAX_INPUT_BYTES,
+  fromByte = 0,
+): { text: string } | { reason: string } {
   const read = readRegularBytes(path, maxBytes);
   return 'bytes' in read ? { text: textOf(read.bytes, fromByte) } : read;
 }
@@ -241,5 +275,7 @@ export function readTextChecked(file: string, what = 'file', maxBytes = MAX_INPU
 }
 
 function textOf(bytes: Uint8Array, fromByte = 0): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + fromByte, Math.max(0, bytes.byteLength - fromByte)).toString('utf8');
+  return Buffer.from(bytes.buffer, bytes.byteOffset + fromByte, Math.max(0, bytes.byteLength - fromByte)).toString(
+    'utf8',
+  );
 }

@@ -36,7 +36,27 @@ export {
 export { policySchedules } from './trace.js';
 export { drawProblemSet, problemSetSchema, type ProblemSetConfig, type DrawnProblem } from './problem-set.js';
 export { BUNDLED_POLICIES, bundledPolicyDir, type BundledPolicy } from './bundled.js';
-export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, CHECKPOINT_FORMAT, type Checkpoint, type CheckpointMeta } from './checkpoint.js';
+export {
+  loadCheckpoint,
+  saveCheckpoint,
+  resolveCheckpointDir,
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointMeta,
+} from './checkpoint.js';
 export { BACKENDS, type BackendName } from './backends.js';
-export { makeDirectory, missingDirectories, pathText, fileErrorText, isFileError, withFileErrors, writeFileAtomic, readRegularFile, readUserFile, type FileError, MAX_INPUT_MIB, MAX_INPUT_BYTES } from './files.js';
+export {
+  makeDirectory,
+  missingDirectories,
+  pathText,
+  fileErrorText,
+  isFileError,
+  withFileErrors,
+  writeFileAtomic,
+  readRegularFile,
+  readUserFile,
+  type FileError,
+  MAX_INPUT_MIB,
+  MAX_INPUT_BYTES,
+} from './files.js';
 export { checkTrainable, checkProblemRunnable, trainConfigFields, type ProblemFields } from './feasibility.js';

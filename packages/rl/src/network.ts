@@ -20,10 +20,16 @@ export class TfPolicy {
     params: Float32Array,
   ) {
     this.paramCount = mlpParamCount(layout.obsDim, layout.hidden, layout.actions, layout.shared);
-    if (params.length !== this.paramCount) throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
+    if (params.length !== this.paramCount)
+      throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
     this.layers = mlpLayers(layout).map((spec) => ({
       spec,
-      W: tf.variable(tf.tensor2d(params.subarray(spec.weightOffset, spec.weightOffset + spec.fanIn * spec.fanOut), [spec.fanIn, spec.fanOut])),
+      W: tf.variable(
+        tf.tensor2d(params.subarray(spec.weightOffset, spec.weightOffset + spec.fanIn * spec.fanOut), [
+          spec.fanIn,
+          spec.fanOut,
+        ]),
+      ),
       b: tf.variable(tf.tensor1d(params.subarray(spec.biasOffset, spec.biasOffset + spec.fanOut))),
     }));
   }
@@ -38,10 +44,12 @@ export class TfPolicy {
     const act = this.layout.activation === 'tanh' ? tf.tanh : tf.relu;
     const dense = (x: tf.Tensor2D, l: DenseLayer) => tf.add(tf.matMul(x, l.W as tf.Tensor2D), l.b) as tf.Tensor2D;
     const hiddenOf = (network: MlpLayer['network'], x: tf.Tensor2D) => {
-      for (const l of this.layers) if (l.spec.network === network && l.spec.index < this.layout.hidden.length) x = act(dense(x, l));
+      for (const l of this.layers)
+        if (l.spec.network === network && l.spec.index < this.layout.hidden.length) x = act(dense(x, l));
       return x;
     };
-    const head = (network: 'actor' | 'critic') => this.layers.find((l) => l.spec.network === network && l.spec.index === this.layout.hidden.length)!;
+    const head = (network: 'actor' | 'critic') =>
+      this.layers.find((l) => l.spec.network === network && l.spec.index === this.layout.hidden.length)!;
     if (this.layout.shared) {
       const h = hiddenOf('trunk', obs);
       return { logits: dense(h, head('actor')), value: tf.reshape(dense(h, head('critic')), [-1]) as tf.Tensor1D };
@@ -63,7 +71,8 @@ export class TfPolicy {
   }
 
   setFlatParams(params: Float32Array): void {
-    if (params.length !== this.paramCount) throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
+    if (params.length !== this.paramCount)
+      throw new RangeError(`expected ${this.paramCount} parameters, got ${params.length}`);
     tf.tidy(() => {
       for (const l of this.layers) {
         const { fanIn, fanOut, weightOffset, biasOffset } = l.spec;
@@ -130,7 +139,8 @@ export class Adam {
   setState(state: { step: number; m: Float32Array; v: Float32Array }): void {
     const load = (vars: tf.Variable[], data: Float32Array, what: string) => {
       const total = vars.reduce((n, x) => n + x.size, 0);
-      if (data.length !== total) throw new RangeError(`optimizer ${what}: expected ${total} values, got ${data.length}`);
+      if (data.length !== total)
+        throw new RangeError(`optimizer ${what}: expected ${total} values, got ${data.length}`);
       let at = 0;
       for (const x of vars) {
         x.assign(tf.tensor(data.subarray(at, at + x.size), x.shape));
@@ -149,7 +159,9 @@ export class Adam {
   }
 }
 
-/** Scales gradients so that their global L2 norm is at most maxNorm (torch's clip_grad_norm_); returns the norm before. */
+/**
+ * Scales gradients so that their global L2 norm is at most maxNorm (torch's clip_grad_norm_); returns the norm before.
+ */
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { clipped: tf.Tensor[]; norm: tf.Scalar } {
   return tf.tidy(() => {
     const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;

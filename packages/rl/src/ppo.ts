@@ -8,12 +8,42 @@
 //      bonus, advantages normalized per minibatch, gradients clipped by their global norm, Adam (eps 1e-5);
 //      approx-KL and clip fraction recorded
 //   3. log one JSON line per update; evaluate and checkpoint at their intervals and at the end
-import { EnvError, mlpLayers, orthogonalInit, summarize, UserError, WasmEnv, WasmMlp, type MlpLayout, type Problem, type Schedule } from '@pprl/core-wasm';
+import {
+  EnvError,
+  mlpLayers,
+  orthogonalInit,
+  summarize,
+  UserError,
+  WasmEnv,
+  WasmMlp,
+  type MlpLayout,
+  type Problem,
+  type Schedule,
+} from '@pprl/core-wasm';
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { loadCheckpoint, removeTemporaries, saveCheckpoint, savePolicyCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint.js';
-import { cloneUpdateCount, configProblem, configProblemSet, configRanges, envOptionsOf, parseTrainConfig, ppoUpdateCount, teacherLabel, type TrainConfig, type TrainConfigInput } from './config.js';
+import {
+  loadCheckpoint,
+  removeTemporaries,
+  saveCheckpoint,
+  savePolicyCheckpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type CheckpointMeta,
+} from './checkpoint.js';
+import {
+  cloneUpdateCount,
+  configProblem,
+  configProblemSet,
+  configRanges,
+  envOptionsOf,
+  parseTrainConfig,
+  ppoUpdateCount,
+  teacherLabel,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './config.js';
 import { baselineMakespans, evaluateInEnv, EVAL_EPISODE_START, type Baseline, type MakespanStats } from './evaluate.js';
 import { checkTrainable } from './feasibility.js';
 import { makeDirectory, MAX_INPUT_BYTES, readTextChecked, withFileErrors, writeFileAtomic } from './files.js';
@@ -119,7 +149,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   makeDirectory(dir);
   removeTemporaries(dir);
   const hasRun = existsSync(path.join(dir, 'latest.json'));
-  if (hasRun && !opts.resume) throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
+  if (hasRun && !opts.resume)
+    throw new UserError(`${dir} already holds a training run; pass --resume to continue it or choose another --out`);
   const resumeFrom = hasRun ? loadCheckpoint(dir, true) : undefined;
   if (resumeFrom && JSON.stringify(resumeFrom.meta.config) !== JSON.stringify(config))
     throw new UserError(`--resume: ${dir} was trained with another config; give the same config or a new --out`);
@@ -136,11 +167,21 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   const updates = cloneUpdates + ppoUpdates;
   const problemSet = configProblemSet(config)?.map((d) => d.problem);
   if (config.teacher && !problemSet && !opts.teacher)
-    throw new UserError(`teacher.schedule "${teacherLabel(config.teacher)}": train() needs the schedule built for the problem (TrainOptions.teacher; pprl train builds it)`);
+    throw new UserError(
+      `teacher.schedule "${teacherLabel(config.teacher)}": train() needs the schedule built for the problem ` +
+        '(TrainOptions.teacher; pprl train builds it)',
+    );
   if (config.teacher && problemSet && opts.teachers?.length !== problemSet.length)
-    throw new UserError(`teacher.schedule "${teacherLabel(config.teacher)}": train() needs one schedule per problem of the set (TrainOptions.teachers; pprl train builds them)`);
+    throw new UserError(
+      `teacher.schedule "${teacherLabel(config.teacher)}": train() needs one schedule per problem of the set ` +
+        '(TrainOptions.teachers; pprl train builds them)',
+    );
   const envOptions = envOptionsOf(config);
-  const source = problemSet ? { problems: problemSet } : problem ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) } : { ranges: ranges! };
+  const source = problemSet
+    ? { problems: problemSet }
+    : problem
+      ? { problem, ...(config.noiseLevels ? { noiseLevels: config.noiseLevels } : {}) }
+      : { ranges: ranges! };
   const envs = await TrainingEnvs.create(N, T, source, envOptions);
   if (opts.teacher && !problemSet) envs.setTeacher(opts.teacher);
   if (opts.teachers && problemSet) envs.setTeachers(opts.teachers);
@@ -148,17 +189,31 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
   // levels; a problem set gets one small vector per problem
   const evalEnvs = problemSet
     ? await problemSetEvalEnvs(problemSet, envOptions, config.evalEpisodes, opts.teachers)
-    : [envs.count === 1 ? envs.first : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! })];
+    : [
+        envs.count === 1
+          ? envs.first
+          : await WasmEnv.create({ ...envOptions, numEnvs: Math.min(64, config.evalEpisodes), problem: problem! }),
+      ];
   const evalEnv = evalEnvs[0]!;
   // a policy with a teacher observes the teacher's plan: the evaluation vector of its own needs it too
   if (!problemSet && opts.teacher && evalEnv !== envs.first) evalEnv.setReplaySchedule(opts.teacher);
   const D = envs.obsDim;
   const A = envs.numActions;
-  const layout: MlpLayout = { obsDim: D, hidden: config.network.hidden, actions: A, activation: config.network.activation, shared: config.network.shared };
-  const params0 = resumeFrom ? resumeFrom.params : initialParams(layout, config.seed, config.allowWait ? config.network.waitBias : WAIT_REMOVED);
+  const layout: MlpLayout = {
+    obsDim: D,
+    hidden: config.network.hidden,
+    actions: A,
+    activation: config.network.activation,
+    shared: config.network.shared,
+  };
+  const params0 = resumeFrom
+    ? resumeFrom.params
+    : initialParams(layout, config.seed, config.allowWait ? config.network.waitBias : WAIT_REMOVED);
   const updater = await createTfUpdater(layout, params0);
   const rolloutPolicy = await WasmMlp.create(layout, params0);
-  const rng = seedrandom(`pprl-ppo-${config.seed}`, { state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true });
+  const rng = seedrandom(`pprl-ppo-${config.seed}`, {
+    state: (resumeFrom?.meta.rngState as seedrandom.State.Arc4 | undefined) ?? true,
+  });
   // read before anything in the run directory changes: a corrupt best/ must leave the run as it was
   const bestDir = path.join(dir, BEST);
   let best: TrainResult['best'] = existsSync(path.join(bestDir, 'meta.json')) ? bestOf(bestDir) : undefined;
@@ -174,14 +229,21 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       envs.restoreState(r.envState);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      throw new UserError(`--resume: the environment state (env-state.bin.gz) of the latest checkpoint in ${dir} does not fit this config: ${e.message}`);
+      throw new UserError(
+        `--resume: the environment state (env-state.bin.gz) of the latest checkpoint in ${dir} does not fit this ` +
+          `config: ${e.message}`,
+      );
     }
     update = resumeFrom.meta.iteration;
     globalStep = resumeFrom.meta.globalStep;
     logLines = resumeFrom.meta.logLines;
     seconds = resumeFrom.meta.seconds;
     // log lines written after the checkpoint belong to updates that will run again
-    const kept = existsSync(logFile) ? readTextChecked(logFile, 'training log', 4 * MAX_INPUT_BYTES).split('\n').slice(0, logLines) : [];
+    const kept = existsSync(logFile)
+      ? readTextChecked(logFile, 'training log', 4 * MAX_INPUT_BYTES)
+          .split('\n')
+          .slice(0, logLines)
+      : [];
     writeFileAtomic(logFile, kept.map((l) => `${l}\n`).join(''));
   } else writeFileAtomic(logFile, '');
 
@@ -191,7 +253,9 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     const baselines: Record<string, Baseline> = { 'greedy-zb': 'greedy-zb' };
     for (const [name, schedule] of Object.entries(opts.baselines ?? {})) baselines[name] = { schedule };
     for (const [name, baseline] of Object.entries(baselines))
-      baselineMeans[name] = summarize(await baselineMakespans(baseline, problem, config.evalEpisodes, EVAL_EPISODE_START)).mean;
+      baselineMeans[name] = summarize(
+        await baselineMakespans(baseline, problem, config.evalEpisodes, EVAL_EPISODE_START),
+      ).mean;
   }
   // a problem set is scored relative to each problem's teacher (greedy-zb without one), whose means come first
   const setReference: number[] = [];
@@ -201,7 +265,11 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
     const named: Record<string, (k: number) => Baseline> = { 'greedy-zb': () => 'greedy-zb' };
     if (opts.teachers) named.teacher = (k) => ({ schedule: opts.teachers![k]! });
     for (const [name, baseline] of Object.entries(named))
-      setBaselines[name] = await Promise.all(problemSet.map(async (p, k) => summarize(await baselineMakespans(baseline(k), p, perProblem, EVAL_EPISODE_START)).mean));
+      setBaselines[name] = await Promise.all(
+        problemSet.map(
+          async (p, k) => summarize(await baselineMakespans(baseline(k), p, perProblem, EVAL_EPISODE_START)).mean,
+        ),
+      );
     setReference.push(...(setBaselines.teacher ?? setBaselines['greedy-zb']!));
     const relative = (means: number[]) => means.reduce((sum, m, k) => sum + m / setReference[k]!, 0) / means.length;
     for (const [name, means] of Object.entries(setBaselines)) baselineMeans[name] = relative(means);
@@ -212,8 +280,14 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       return { episodes: config.evalEpisodes, policy: stats.mean, baselines: { ...baselineMeans } };
     }
     let sum = 0;
-    evalEnvs.forEach((env, k) => (sum += evaluateInEnv(env, rolloutPolicy, env.numEnvs, EVAL_EPISODE_START).mean / setReference[k]!));
-    return { episodes: evalEnvs[0]!.numEnvs * evalEnvs.length, policy: sum / evalEnvs.length, baselines: { ...baselineMeans } };
+    evalEnvs.forEach(
+      (env, k) => (sum += evaluateInEnv(env, rolloutPolicy, env.numEnvs, EVAL_EPISODE_START).mean / setReference[k]!),
+    );
+    return {
+      episodes: evalEnvs[0]!.numEnvs * evalEnvs.length,
+      policy: sum / evalEnvs.length,
+      baselines: { ...baselineMeans },
+    };
   };
 
   const checkpointMeta = (): CheckpointMeta => ({
@@ -258,7 +332,11 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       const phaseUpdates = cloning ? cloneUpdates : ppoUpdates;
       const baseLr = cloning ? (teacher!.cloneLearningRate ?? config.learningRate) : config.learningRate;
       const lr = config.lrSchedule === 'linear' ? baseLr * (1 - k / phaseUpdates) : baseLr;
-      const pull = teacher ? (teacher.coefSchedule === 'linear' ? teacher.coef * (1 - k / phaseUpdates) : teacher.coef) : 0;
+      const pull = teacher
+        ? teacher.coefSchedule === 'linear'
+          ? teacher.coef * (1 - k / phaseUpdates)
+          : teacher.coef
+        : 0;
       const coefs: LossCoefs = {
         policy: cloning ? 0 : 1,
         entropy: cloning ? 0 : config.entropyCoef,
@@ -278,9 +356,16 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         envs.rollout(followTeacher ? 'teacher' : rolloutPolicy, config.seed);
       } catch (e) {
         // the `plain` memory rule with several chunks can trap the pipeline in an episode (a documented choice)
-        const chunks = problemSet ? Math.max(...problemSet.map((p) => p.chunks)) : problem ? problem.chunks : (ranges!.chunks?.[1] ?? 1);
+        const chunks = problemSet
+          ? Math.max(...problemSet.map((p) => p.chunks))
+          : problem
+            ? problem.chunks
+            : (ranges!.chunks?.[1] ?? 1);
         if (e instanceof EnvError && /deadlock/.test(e.message) && config.memoryRule === 'plain' && chunks > 1)
-          throw new UserError(`memoryRule: 'plain' deadlocked during update ${update + 1} (${e.message.replace(/ \(memory rule.*\)$/, '')}); use 'reserve' or 'lowest', which cannot deadlock`);
+          throw new UserError(
+            `memoryRule: 'plain' deadlocked during update ${update + 1} ` +
+              `(${e.message.replace(/ \(memory rule.*\)$/, '')}); use 'reserve' or 'lowest', which cannot deadlock`,
+          );
         throw e;
       }
       // the teacher's rollouts carry no values, so the critic's are computed for their observations (before the
@@ -321,7 +406,17 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         values: value,
         ...(coefs.clone > 0 ? { teacher: buffers.teacher } : {}),
       });
-      const stats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, cloneLoss: 0, cloneAccuracy: 0, minibatches: 0 };
+      const stats = {
+        policyLoss: 0,
+        valueLoss: 0,
+        entropy: 0,
+        approxKl: 0,
+        clipFraction: 0,
+        gradNorm: 0,
+        cloneLoss: 0,
+        cloneAccuracy: 0,
+        minibatches: 0,
+      };
       const order = Int32Array.from({ length: batch }, (_, k) => k);
       let stopEarly = false;
       for (let epoch = 0; epoch < config.epochs && !stopEarly; epoch++) {
@@ -382,7 +477,11 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
         entry.eval = lastEval = evaluate();
         if (best === undefined || entry.eval.policy < best.policy) {
           const meta = { ...checkpointMeta(), evalMakespan: entry.eval.policy };
-          best = { update, policy: entry.eval.policy, checkpoint: savePolicyCheckpoint(dir, BEST, { meta, params: updater.flatParams() }) };
+          best = {
+            update,
+            policy: entry.eval.policy,
+            checkpoint: savePolicyCheckpoint(dir, BEST, { meta, params: updater.flatParams() }),
+          };
         }
       }
       withFileErrors(`cannot write ${logFile}`, () => appendFileSync(logFile, `${JSON.stringify(entry)}\n`));
@@ -390,7 +489,8 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
       opts.onUpdate?.(entry);
       // let signal handlers and progress output run between updates (an update itself is synchronous)
       await new Promise((resolve) => setImmediate(resolve));
-      const stop = (opts.stopAfter !== undefined && update - sessionStart >= opts.stopAfter) || (opts.shouldStop?.() ?? false);
+      const stop =
+        (opts.stopAfter !== undefined && update - sessionStart >= opts.stopAfter) || (opts.shouldStop?.() ?? false);
       if (last || stop || update % config.checkpointInterval === 0) lastCheckpoint = checkpoint();
       if (stop && !last) break;
     }
@@ -427,7 +527,12 @@ export async function train(input: TrainConfigInput | TrainConfig, opts: TrainOp
  * One evaluation vector per problem of a set, each with ceil(evalEpisodes / count) environments (one episode each)
  * and its problem's teacher as the plan.
  */
-async function problemSetEvalEnvs(problems: readonly Problem[], options: ReturnType<typeof envOptionsOf>, evalEpisodes: number, teachers: readonly Schedule[] | undefined): Promise<WasmEnv[]> {
+async function problemSetEvalEnvs(
+  problems: readonly Problem[],
+  options: ReturnType<typeof envOptionsOf>,
+  evalEpisodes: number,
+  teachers: readonly Schedule[] | undefined,
+): Promise<WasmEnv[]> {
   const perProblem = Math.ceil(evalEpisodes / problems.length);
   const maxChunks = Math.max(...problems.map((p) => p.chunks));
   const out: WasmEnv[] = [];

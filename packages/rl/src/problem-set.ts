@@ -37,7 +37,12 @@ export const problemSetSchema = z.strictObject({
   /** Noise cv of compute and transfers. */
   cv: interval(0, 3).default([0, 0.3]),
   /** Problem k's noise seed is noiseSeed + k (keep it away from 0, the seed `pprl evaluate` holds out). */
-  noiseSeed: z.number().int().min(0).max(0xffffffff - 1024).default(1000),
+  noiseSeed: z
+    .number()
+    .int()
+    .min(0)
+    .max(0xffffffff - 1024)
+    .default(1000),
 });
 
 export type ProblemSetConfig = z.output<typeof problemSetSchema>;
@@ -50,7 +55,17 @@ const ACTIVATION = 1 << 20;
 /** One problem of a set, with what it was drawn from (for reports). */
 export interface DrawnProblem {
   problem: Problem;
-  draw: { stages: number; chunks: number; microBatches: number; backwardRatio: number; weightRatio: number; commRatio: number; weightMemoryShare: number; memoryFactor: number; cv: number };
+  draw: {
+    stages: number;
+    chunks: number;
+    microBatches: number;
+    backwardRatio: number;
+    weightRatio: number;
+    commRatio: number;
+    weightMemoryShare: number;
+    memoryFactor: number;
+    cv: number;
+  };
 }
 
 /** The problems of a set, in order (the same set for the same config, on every machine). */
@@ -84,7 +99,12 @@ export function drawProblemSet(set: ProblemSetConfig): DrawnProblem[] {
       microBatches: M,
       cost: { F: [FORWARD_TIME], B: [FORWARD_TIME * draw.backwardRatio], W: [FORWARD_TIME * draw.weightRatio] },
       comm: { time: [FORWARD_TIME * draw.commRatio] },
-      memory: { F: [ACTIVATION], B: [-(ACTIVATION - freedByW)], W: [-freedByW], limit: Math.max(1, Math.round(draw.memoryFactor * P)) * ACTIVATION },
+      memory: {
+        F: [ACTIVATION],
+        B: [-(ACTIVATION - freedByW)],
+        W: [-freedByW],
+        limit: Math.max(1, Math.round(draw.memoryFactor * P)) * ACTIVATION,
+      },
       noise: { cv: draw.cv, seed: set.noiseSeed + k },
     });
     out.push({ problem: chunks > 1 ? splitIntoChunks(model, chunks, 'v') : model, draw });

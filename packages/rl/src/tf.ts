@@ -63,11 +63,20 @@ function unbroadcast(dy: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 const GRADIENTS: Record<string, { grad: Grad; inputsToSave?: string[]; outputsToSave?: boolean[] }> = {
-  [tf.Add]: { inputsToSave: ['a', 'b'], grad: (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => unbroadcast(dy, b!.shape) }) },
-  [tf.Sub]: { inputsToSave: ['a', 'b'], grad: (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => unbroadcast(tf.neg(dy), b!.shape) }) },
+  [tf.Add]: {
+    inputsToSave: ['a', 'b'],
+    grad: (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => unbroadcast(dy, b!.shape) }),
+  },
+  [tf.Sub]: {
+    inputsToSave: ['a', 'b'],
+    grad: (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => unbroadcast(tf.neg(dy), b!.shape) }),
+  },
   [tf.Multiply]: {
     inputsToSave: ['a', 'b'],
-    grad: (dy, [a, b]) => ({ a: () => unbroadcast(tf.mul(dy, b!), a!.shape), b: () => unbroadcast(tf.mul(dy, a!), b!.shape) }),
+    grad: (dy, [a, b]) => ({
+      a: () => unbroadcast(tf.mul(dy, b!), a!.shape),
+      b: () => unbroadcast(tf.mul(dy, a!), b!.shape),
+    }),
   },
   [tf.RealDiv]: {
     inputsToSave: ['a', 'b'],
@@ -100,26 +109,39 @@ const GRADIENTS: Record<string, { grad: Grad; inputsToSave?: string[]; outputsTo
   [tf.ClipByValue]: {
     inputsToSave: ['x'],
     grad: (dy, [x], attrs) => ({
-      x: () => tf.where(tf.logicalAnd(tf.greaterEqual(x!, attrs.clipValueMin as number), tf.lessEqual(x!, attrs.clipValueMax as number)), dy, tf.zerosLike(dy)),
+      x: () =>
+        tf.where(
+          tf.logicalAnd(
+            tf.greaterEqual(x!, attrs.clipValueMin as number),
+            tf.lessEqual(x!, attrs.clipValueMax as number),
+          ),
+          dy,
+          tf.zerosLike(dy),
+        ),
     }),
   },
   [tf.Sum]: {
     inputsToSave: ['x'],
-    grad: (dy, [x], attrs) => ({ x: () => tf.mul(keptDims(dy, x!.shape, attrs.axis as number | number[]), tf.onesLike(x!)) }),
+    grad: (dy, [x], attrs) => ({
+      x: () => tf.mul(keptDims(dy, x!.shape, attrs.axis as number | number[]), tf.onesLike(x!)),
+    }),
   },
   [tf.Mean]: {
     inputsToSave: ['x'],
     grad: (dy, [x], attrs) => {
       const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x!.shape);
       const count = axes.reduce((n, a) => n * x!.shape[a]!, 1);
-      return { x: () => tf.div(tf.mul(keptDims(dy, x!.shape, attrs.axis as number | number[]), tf.onesLike(x!)), count) };
+      return {
+        x: () => tf.div(tf.mul(keptDims(dy, x!.shape, attrs.axis as number | number[]), tf.onesLike(x!)), count),
+      };
     },
   },
   [tf.Reshape]: { inputsToSave: ['x'], grad: (dy, [x]) => ({ x: () => tf.reshape(dy, x!.shape) }) },
   [tf.BatchMatMul]: {
     inputsToSave: ['a', 'b'],
     grad: (dy, [a, b], attrs) => {
-      if (attrs.transposeA || attrs.transposeB || a!.rank !== 2 || b!.rank !== 2) throw new Error('BatchMatMul gradient: only plain 2-D products are registered');
+      if (attrs.transposeA || attrs.transposeB || a!.rank !== 2 || b!.rank !== 2)
+        throw new Error('BatchMatMul gradient: only plain 2-D products are registered');
       return { a: () => tf.matMul(dy, b!, false, true), b: () => tf.matMul(a!, dy, true, false) };
     },
   },

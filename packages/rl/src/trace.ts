@@ -8,7 +8,12 @@ import { checkPlan, chunksOfLayout, policyEnvOptions, type PolicyLike } from './
  * The greedy policy's per-device op orders in episodes start .. start + count - 1 of `problem`, stepped in the
  * TypeScript reference environment with the WebAssembly forward (the same decisions as `runEpisodes`).
  */
-export async function policySchedules(policy: PolicyLike, problem: Problem, count: number, start = 0): Promise<Schedule[]> {
+export async function policySchedules(
+  policy: PolicyLike,
+  problem: Problem,
+  count: number,
+  start = 0,
+): Promise<Schedule[]> {
   checkPlan(policy, problem);
   const env = new ReferenceEnv({
     ...policyEnvOptions(policy),
@@ -28,7 +33,14 @@ export async function policySchedules(policy: PolicyLike, problem: Problem, coun
       env.observe(obs, mask);
       const { logits } = mlp.forward(obs);
       if (env.step(mlp.argmax(logits, mask)).done)
-        schedules.push({ stages: problem.stages, chunksPerDevice: problem.chunks, placement: problem.placement, microBatches: problem.microBatches, devices: env.finishedEpisodeOrder, name: 'ppo' });
+        schedules.push({
+          stages: problem.stages,
+          chunksPerDevice: problem.chunks,
+          placement: problem.placement,
+          microBatches: problem.microBatches,
+          devices: env.finishedEpisodeOrder,
+          name: 'ppo',
+        });
     }
   } finally {
     mlp.dispose();

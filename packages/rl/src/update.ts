@@ -98,7 +98,8 @@ export async function createTfUpdater(layout: MlpLayout, params: Float32Array): 
         value: tf.tensor1d(batch.values),
       };
       // one-hot of -1 is a row of zeros: unlabelled rows drop out of the cloning loss
-      if (batch.teacher) held.teacher = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(batch.teacher!, 'int32'), A), 'float32'));
+      if (batch.teacher)
+        held.teacher = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(batch.teacher!, 'int32'), A), 'float32'));
     },
     step(rows, c, lr) {
       if (!held) throw new Error('PolicyUpdater.step before load');
@@ -112,7 +113,9 @@ export async function createTfUpdater(layout: MlpLayout, params: Float32Array): 
           maskOne: tf.gather(b.maskOne!, idx),
           actions: tf.gather(b.actions!, idx),
           logProb: tf.gather(b.logProb!, idx),
-          adv: c.normalizeAdvantages ? normalizeAdvantages(tf.gather(b.adv!, idx) as TF.Tensor1D) : tf.gather(b.adv!, idx),
+          adv: c.normalizeAdvantages
+            ? normalizeAdvantages(tf.gather(b.adv!, idx) as TF.Tensor1D)
+            : tf.gather(b.adv!, idx),
           returns: tf.gather(b.returns!, idx),
           value: tf.gather(b.value!, idx),
           teacher: clone ? tf.gather(b.teacher!, idx) : undefined,
@@ -132,7 +135,20 @@ export async function createTfUpdater(layout: MlpLayout, params: Float32Array): 
           // value loss, clipped around the rollout's values as in CleanRL
           const unclipped = tf.square(tf.sub(out.value, mb.returns));
           const valueLoss = c.clipValueLoss
-            ? tf.mul(tf.mean(tf.maximum(unclipped, tf.square(tf.sub(tf.add(mb.value, tf.clipByValue(tf.sub(out.value, mb.value), -c.clip, c.clip)), mb.returns)))), 0.5)
+            ? tf.mul(
+                tf.mean(
+                  tf.maximum(
+                    unclipped,
+                    tf.square(
+                      tf.sub(
+                        tf.add(mb.value, tf.clipByValue(tf.sub(out.value, mb.value), -c.clip, c.clip)),
+                        mb.returns,
+                      ),
+                    ),
+                  ),
+                ),
+                0.5,
+              )
             : tf.mul(tf.mean(unclipped), 0.5);
           // diagnostics (not differentiated): approx KL (http://joschu.net/blog/kl-approx.html), clip fraction
           metrics.push(
@@ -142,7 +158,10 @@ export async function createTfUpdater(layout: MlpLayout, params: Float32Array): 
             tf.keep(tf.mean(tf.sub(tf.sub(ratio, 1), logRatio))),
             tf.keep(tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clip), 'float32'))),
           );
-          let total = tf.add(tf.sub(tf.mul(policyLoss, c.policy), tf.mul(entropy, c.entropy)), tf.mul(valueLoss, c.value));
+          let total = tf.add(
+            tf.sub(tf.mul(policyLoss, c.policy), tf.mul(entropy, c.entropy)),
+            tf.mul(valueLoss, c.value),
+          );
           if (clone) {
             // cross-entropy to the teacher's action, averaged over the labelled rows
             const labelled = tf.maximum(tf.sum(mb.teacher!), 1);
@@ -154,7 +173,10 @@ export async function createTfUpdater(layout: MlpLayout, params: Float32Array): 
           return total as TF.Scalar;
         }, policy.variables);
         loss.dispose();
-        const { clipped, norm } = clipByGlobalNorm(policy.variables.map((v) => grads[v.name]!), c.maxGradNorm);
+        const { clipped, norm } = clipByGlobalNorm(
+          policy.variables.map((v) => grads[v.name]!),
+          c.maxGradNorm,
+        );
         adam.apply(clipped, lr);
         // norm goes sixth, the cloning metrics (when present) after it
         metrics.splice(5, 0, norm);

@@ -1,7 +1,7 @@
-// The training environments: one WebAssembly environment vector per noise level or per problem of a problem set
-// (one vector when the config gives neither), rolled out with the same policy and presented as a single [T][N] rollout, environment i of the whole batch
-// being environment i mod n of vector floor(i / n) of each row. With one vector the rollout fields are the
-// module's own views (no copies); with several, each row's slices are copied side by side.
+// The training environments: one WebAssembly environment vector per noise level or per problem of a problem set (one
+// vector when the config gives neither), rolled out with the same policy and presented as a single [T][N] rollout,
+// environment i of the whole batch being environment i mod n of vector floor(i / n) of each row. With one vector the
+// rollout fields are the module's own views (no copies); with several, each row's slices are copied side by side.
 import {
   ConfigError,
   WasmEnv,
@@ -73,25 +73,38 @@ export class TrainingEnvs {
   static async create(
     numEnvs: number,
     steps: number,
-    source: { problem: Problem; noiseLevels?: readonly number[] } | { ranges: ProblemRanges } | { problems: readonly Problem[] },
+    source:
+      | { problem: Problem; noiseLevels?: readonly number[] }
+      | { ranges: ProblemRanges }
+      | { problems: readonly Problem[] },
     options: TrainingEnvOptions = {},
   ): Promise<TrainingEnvs> {
     let vectors: WasmEnv[];
     if ('ranges' in source) vectors = [await WasmEnv.create({ ...options, numEnvs, ranges: source.ranges })];
     else if ('problems' in source) {
       const n = numEnvs / source.problems.length;
-      if (!Number.isInteger(n)) throw new ConfigError('envs', `${numEnvs} environments cannot be split evenly among ${source.problems.length} problems`);
+      if (!Number.isInteger(n))
+        throw new ConfigError(
+          'envs',
+          `${numEnvs} environments cannot be split evenly among ${source.problems.length} problems`,
+        );
       const maxChunks = Math.max(...source.problems.map((p) => p.chunks));
       // each problem has its own noise seed, so every vector can start at episode 0
       vectors = [];
-      for (const problem of source.problems) vectors.push(await WasmEnv.create({ ...options, numEnvs: n, problem, maxChunks }));
+      for (const problem of source.problems)
+        vectors.push(await WasmEnv.create({ ...options, numEnvs: n, problem, maxChunks }));
     } else {
       const levels = source.noiseLevels;
-      if (!levels || levels.length === 0) vectors = [await WasmEnv.create({ ...options, numEnvs, problem: source.problem })];
+      if (!levels || levels.length === 0)
+        vectors = [await WasmEnv.create({ ...options, numEnvs, problem: source.problem })];
       else {
         const n = numEnvs / levels.length;
         // disjoint episode indices per vector: every level meets its own noise draws
-        vectors = await Promise.all(levels.map((cv, g) => WasmEnv.create({ ...options, numEnvs: n, problem: withNoise(source.problem, cv), episodeStart: g * n })));
+        vectors = await Promise.all(
+          levels.map((cv, g) =>
+            WasmEnv.create({ ...options, numEnvs: n, problem: withNoise(source.problem, cv), episodeStart: g * n }),
+          ),
+        );
       }
     }
     return new TrainingEnvs(vectors, numEnvs, steps);
@@ -104,7 +117,11 @@ export class TrainingEnvs {
 
   /** One teacher per vector (a problem set: each problem's schedule, in the order of the problems). */
   setTeachers(schedules: readonly Schedule[]): void {
-    if (schedules.length !== this.vectors.length) throw new ConfigError('teachers', `expected ${this.vectors.length} schedules (one per vector), got ${schedules.length}`);
+    if (schedules.length !== this.vectors.length)
+      throw new ConfigError(
+        'teachers',
+        `expected ${this.vectors.length} schedules (one per vector), got ${schedules.length}`,
+      );
     this.teachers = [...schedules];
     this.vectors.forEach((v, g) => v.setReplaySchedule(schedules[g]!));
   }
@@ -119,7 +136,9 @@ export class TrainingEnvs {
    * rollout (with the teacher's labels when one is set).
    */
   rollout(policy: WasmMlp | 'teacher', seed: number): void {
-    this.vectors.forEach((v, g) => v.rollout(policy === 'teacher' ? 'teacher' : { mlp: policy, seed }, this.steps, this.buffers[g]!));
+    this.vectors.forEach((v, g) =>
+      v.rollout(policy === 'teacher' ? 'teacher' : { mlp: policy, seed }, this.steps, this.buffers[g]!),
+    );
     if (!this.combined) return;
     const { obsDim: D, numActions: A, steps: T } = this;
     const c = this.combined;
@@ -127,7 +146,16 @@ export class TrainingEnvs {
     this.vectors.forEach((v, g) => {
       const b = this.buffers[g]!;
       const n = v.numEnvs;
-      const [obs, mask, actions, logProb, value, reward, done, teacher] = [b.obs, b.mask, b.actions, b.logProb, b.value, b.reward, b.done, b.teacher];
+      const [obs, mask, actions, logProb, value, reward, done, teacher] = [
+        b.obs,
+        b.mask,
+        b.actions,
+        b.logProb,
+        b.value,
+        b.reward,
+        b.done,
+        b.teacher,
+      ];
       for (let t = 0; t < T; t++) {
         const from = t * n;
         const to = t * this.numEnvs + at;
@@ -150,7 +178,18 @@ export class TrainingEnvs {
   fields(): RolloutFields {
     if (this.combined) return this.combined;
     const b = this.buffers[0]!;
-    return { obs: b.obs, mask: b.mask, actions: b.actions, logProb: b.logProb, value: b.value, reward: b.reward, done: b.done, teacher: b.teacher, finalObs: b.finalObs, finalValue: b.finalValue };
+    return {
+      obs: b.obs,
+      mask: b.mask,
+      actions: b.actions,
+      logProb: b.logProb,
+      value: b.value,
+      reward: b.reward,
+      done: b.done,
+      teacher: b.teacher,
+      finalObs: b.finalObs,
+      finalValue: b.finalValue,
+    };
   }
 
   /** Episodes finished since the last call, over all vectors. */
@@ -187,7 +226,8 @@ export class TrainingEnvs {
       v.restoreState(state.subarray(at, at + v.stateBytes));
       at += v.stateBytes;
     }
-    if (at !== state.length) throw new ConfigError('state', `holds ${state.length} bytes; these environments have ${at}`);
+    if (at !== state.length)
+      throw new ConfigError('state', `holds ${state.length} bytes; these environments have ${at}`);
     // restoring unloads a vector's schedule (its memory is not part of the state): load the teacher again
     if (this.teachers) this.setTeachers(this.teachers);
   }

@@ -1,6 +1,15 @@
 // Training runs end to end on a tiny problem: determinism, exact resume, checkpoints, config errors, evaluation.
 import { ConfigError, resolveProblem, UserError, WasmEnv } from '@pprl/core-wasm';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +24,13 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'pprl-ppo-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const tiny: TrainConfigInput = {
-  problem: { stages: 3, microBatches: 6, cost: { F: 1, B: 1.2, W: 0.8 }, comm: { time: 0.05 }, noise: { cv: 0.2, seed: 7 } },
+  problem: {
+    stages: 3,
+    microBatches: 6,
+    cost: { F: 1, B: 1.2, W: 0.8 },
+    comm: { time: 0.05 },
+    noise: { cv: 0.2, seed: 7 },
+  },
   envs: 8,
   stepsPerRollout: 16,
   totalSteps: 8 * 16 * 6,
@@ -38,7 +53,10 @@ function learned(line: UpdateLog) {
 }
 
 function logOf(dir: string): UpdateLog[] {
-  return readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as UpdateLog);
+  return readFileSync(path.join(dir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as UpdateLog);
 }
 
 function finalParams(dir: string): number[] {
@@ -117,24 +135,38 @@ describe('train', async () => {
     expect(finalParams(whole)).not.toEqual(finalParams(reference));
   });
 
-  it('trains on a problem set (one vector per problem, scored against greedy-zb without a teacher), resumably', async () => {
-    const { problem: _, ...rest } = tiny;
-    void _;
-    const set = { ...rest, problemSet: { count: 4, seed: 5, stages: [2, 3] as [number, number], microBatchesPerStage: [2, 3] as [number, number] }, memoryRule: 'lowest' as const };
-    const whole = path.join(root, 'set-whole');
-    const split = path.join(root, 'set-split');
-    const a = await train(set, { outDir: whole });
-    await train(set, { outDir: split, stopAfter: 3 });
-    await train(set, { outDir: split, resume: true });
-    expect(finalParams(split)).toEqual(finalParams(whole));
-    expect(logOf(split).map(learned)).toEqual(logOf(whole).map(learned));
-    // relative scores: greedy-zb is the reference (1), 6 episodes per problem (ceil(24 / 4))
-    expect(a.eval!.baselines).toEqual({ 'greedy-zb': 1 });
-    expect(a.eval!.episodes).toBe(24);
-    expect(a.eval!.policy).toBeGreaterThan(0.5);
-    // a teacher needs one schedule per problem of the set
-    await expect(train({ ...set, teacher: { schedule: 'zb-h1', cloneSteps: 128 } }, { outDir: path.join(root, 'set-teacher') })).rejects.toThrow(/needs one schedule per problem of the set/);
-  });
+  it(
+    'trains on a problem set ' + '(one vector per problem, scored against greedy-zb without a teacher), resumably',
+    async () => {
+      const { problem: _, ...rest } = tiny;
+      void _;
+      const set = {
+        ...rest,
+        problemSet: {
+          count: 4,
+          seed: 5,
+          stages: [2, 3] as [number, number],
+          microBatchesPerStage: [2, 3] as [number, number],
+        },
+        memoryRule: 'lowest' as const,
+      };
+      const whole = path.join(root, 'set-whole');
+      const split = path.join(root, 'set-split');
+      const a = await train(set, { outDir: whole });
+      await train(set, { outDir: split, stopAfter: 3 });
+      await train(set, { outDir: split, resume: true });
+      expect(finalParams(split)).toEqual(finalParams(whole));
+      expect(logOf(split).map(learned)).toEqual(logOf(whole).map(learned));
+      // relative scores: greedy-zb is the reference (1), 6 episodes per problem (ceil(24 / 4))
+      expect(a.eval!.baselines).toEqual({ 'greedy-zb': 1 });
+      expect(a.eval!.episodes).toBe(24);
+      expect(a.eval!.policy).toBeGreaterThan(0.5);
+      // a teacher needs one schedule per problem of the set
+      await expect(
+        train({ ...set, teacher: { schedule: 'zb-h1', cloneSteps: 128 } }, { outDir: path.join(root, 'set-teacher') }),
+      ).rejects.toThrow(/needs one schedule per problem of the set/);
+    },
+  );
 
   it('refuses to overwrite a run, and to resume with another config', async () => {
     await expect(train(tiny, { outDir: reference })).rejects.toThrow(UserError);
@@ -144,8 +176,15 @@ describe('train', async () => {
   it('loads a policy and evaluates it paired against baselines', async () => {
     const policy = loadPolicy(reference);
     expect(policy.meta.iteration).toBe(6);
-    const problem = resolveProblem({ ...policy.problem!.config, noise: { ...policy.problem!.config.noise, cv: 0.3, seed: 0 } });
-    const report = await evaluatePolicy(policy, { problem, episodes: 50, baselines: { 'greedy-zb': 'greedy-zb', 'greedy-ffirst': 'greedy-ffirst' } });
+    const problem = resolveProblem({
+      ...policy.problem!.config,
+      noise: { ...policy.problem!.config.noise, cv: 0.3, seed: 0 },
+    });
+    const report = await evaluatePolicy(policy, {
+      problem,
+      episodes: 50,
+      baselines: { 'greedy-zb': 'greedy-zb', 'greedy-ffirst': 'greedy-ffirst' },
+    });
     expect(report.episodes).toBe(50);
     expect(report.noise).toBe(0.3);
     const d = report.baselines['greedy-zb']!;
@@ -162,18 +201,28 @@ describe('config and checkpoint errors', () => {
     expect(() => parseTrainConfig({ ...tiny, learningRat: 0.1 })).toThrow(/learningRat/);
     expect(() => parseTrainConfig({ ...tiny, gamma: 1.5 })).toThrow(/^gamma: /);
     expect(() => parseTrainConfig({ ...tiny, network: { hidden: [0] } })).toThrow(/^network\.hidden\[0\]: /);
-    expect(() => parseTrainConfig({ ...tiny, problem: undefined })).toThrow(/^problem: give exactly one of problem, ranges and problemSet/);
-    expect(() => parseTrainConfig({ ...tiny, problem: { ...(tiny.problem as object), stages: 0 } })).toThrow(ConfigError);
+    expect(() => parseTrainConfig({ ...tiny, problem: undefined })).toThrow(
+      /^problem: give exactly one of problem, ranges and problemSet/,
+    );
+    expect(() => parseTrainConfig({ ...tiny, problem: { ...(tiny.problem as object), stages: 0 } })).toThrow(
+      ConfigError,
+    );
     expect(() => parseTrainConfig({ ...tiny, minibatches: 1000 })).toThrow(/^minibatches: must not exceed the batch/);
-    expect(() => parseTrainConfig({ ...tiny, noiseLevels: [0, 0.1, 0.2] })).toThrow(/^noiseLevels: envs \(8\) must be a multiple/);
+    expect(() => parseTrainConfig({ ...tiny, noiseLevels: [0, 0.1, 0.2] })).toThrow(
+      /^noiseLevels: envs \(8\) must be a multiple/,
+    );
     expect(() => parseTrainConfig({ ...tiny, noiseLevels: [4] })).toThrow(/^noiseLevels\[0\]: /);
   });
 
   it('refuses a problem with more chunks per device than the network reads (fuzz case of seed 99)', () => {
     const policy = loadPolicy(bundledPolicyDir('h200-6.2b-p4-m16-v1'));
     expect(chunksOfLayout(policy.layout)).toBe(1);
-    expect(() => checkPlan(policy, { chunks: 3 })).toThrow(/reads observations of at most 1 chunk per device .*; the problem has 3 \(--chunks\)/);
-    expect(() => checkPlan(policy, { chunks: 1 })).toThrow(/observes the plan of its teacher zb-h1: give that schedule/);
+    expect(() => checkPlan(policy, { chunks: 3 })).toThrow(
+      /reads observations of at most 1 chunk per device .*; the problem has 3 \(--chunks\)/,
+    );
+    expect(() => checkPlan(policy, { chunks: 1 })).toThrow(
+      /observes the plan of its teacher zb-h1: give that schedule/,
+    );
   });
 
   it('says what is wrong with a missing or corrupt checkpoint', () => {
@@ -196,19 +245,27 @@ describe('config and checkpoint errors', () => {
 });
 
 describe('bundled policies', () => {
-  it.each(BUNDLED_POLICIES)('%s: loads, fits the current environment, and is the best evaluation of its run', async (name) => {
-    const dir = bundledPolicyDir(name);
-    const policy = loadPolicy(dir);
-    const result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
-    expect(result.finished).toBe(true);
-    expect(policy.meta.evalMakespan).toBe(result.best.policy);
-    expect(policy.meta.iteration).toBe(result.best.update);
-    // the observation layout of today's environment, with the options it was trained with
-    // (a generalist has no problem of its own: the first of its set)
-    const problem = policy.problem ?? configProblemSet(policy.config)![0]!.problem;
-    const env = await WasmEnv.create({ ...envOptionsOf(policy.config), numEnvs: 1, problem, maxChunks: chunksOfLayout(policy.layout) });
-    expect(env.obsDim).toBe(policy.layout.obsDim);
-    expect(env.numActions).toBe(policy.layout.actions);
-    env.dispose();
-  });
+  it.each(BUNDLED_POLICIES)(
+    '%s: loads, fits the current environment, and is the best evaluation of its run',
+    async (name) => {
+      const dir = bundledPolicyDir(name);
+      const policy = loadPolicy(dir);
+      const result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
+      expect(result.finished).toBe(true);
+      expect(policy.meta.evalMakespan).toBe(result.best.policy);
+      expect(policy.meta.iteration).toBe(result.best.update);
+      // the observation layout of today's environment, with the options it was trained with
+      // (a generalist has no problem of its own: the first of its set)
+      const problem = policy.problem ?? configProblemSet(policy.config)![0]!.problem;
+      const env = await WasmEnv.create({
+        ...envOptionsOf(policy.config),
+        numEnvs: 1,
+        problem,
+        maxChunks: chunksOfLayout(policy.layout),
+      });
+      expect(env.obsDim).toBe(policy.layout.obsDim);
+      expect(env.numActions).toBe(policy.layout.actions);
+      env.dispose();
+    },
+  );
 });

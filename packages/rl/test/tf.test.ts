@@ -49,13 +49,19 @@ describe('registered gradients', () => {
     ['tanh', (x) => tf.sum(tf.mul(tf.tanh(x), other))],
     ['relu', (x) => tf.sum(tf.mul(tf.relu(tf.add(x, 0.05)), other))],
     // piecewise: x0 stays at least 0.02 from every kink (other, and the clip bounds), further than the step h
-    ['maximum, minimum', (x) => tf.sum(tf.add(tf.maximum(tf.mul(x, 0.9), other), tf.mul(tf.minimum(tf.mul(x, 0.9), other), 2)))],
+    [
+      'maximum, minimum',
+      (x) => tf.sum(tf.add(tf.maximum(tf.mul(x, 0.9), other), tf.mul(tf.minimum(tf.mul(x, 0.9), other), 2))),
+    ],
     ['clipByValue', (x) => tf.sum(tf.mul(tf.clipByValue(x, -0.55, 0.45), other))],
     ['sum over an axis', (x) => tf.sum(tf.square(tf.sum(x, 1)))],
     ['mean', (x) => tf.mean(tf.square(tf.mean(x, 0)))],
     ['reshape', (x) => tf.sum(tf.mul(tf.reshape(x, [12]), tf.reshape(other, [12])))],
     ['matMul, both sides', (x) => tf.sum(tf.square(tf.matMul(tf.matMul(x, tf.reshape(other, [4, 3])), x)))],
-    ['logSoftmax with a masked entry', (x) => tf.sum(tf.mul(tf.logSoftmax(tf.add(x, tf.tensor([0, 0, -1e9, 0], [4]))), tf.tensor([1, 0, 0, 0], [4])))],
+    [
+      'logSoftmax with a masked entry',
+      (x) => tf.sum(tf.mul(tf.logSoftmax(tf.add(x, tf.tensor([0, 0, -1e9, 0], [4]))), tf.tensor([1, 0, 0, 0], [4]))),
+    ],
   ];
   it('the piecewise cases keep their inputs away from the kinks', () => {
     const o = other.dataSync();
@@ -73,24 +79,27 @@ describe('registered gradients', () => {
 
 describe('TfPolicy', () => {
   for (const shared of [false, true]) {
-    it(`matches the WebAssembly forward of the same weights (${shared ? 'shared trunk' : 'separate networks'})`, async () => {
-      const layout: MlpLayout = { obsDim: 33, hidden: [32, 16], actions: 4, activation: 'tanh', shared };
-      const params = orthogonalInit(layout, 5);
-      for (let k = 0; k < params.length; k++) params[k] = params[k]! + 0.05 * values(1, k + 1)[0]!;
-      const policy = new TfPolicy(layout, params);
-      const mlp = await WasmMlp.create(layout, params);
-      const obs = values(8 * 33, 9);
-      const { logits, value } = tf.tidy(() => policy.forward(tf.tensor2d(obs, [8, 33])));
-      const wasm = mlp.forwardMany(obs, 8);
-      const tfLogits = logits.dataSync();
-      const tfValue = value.dataSync();
-      for (let k = 0; k < 8 * 4; k++) expect(Math.abs(tfLogits[k]! - wasm.logits[k]!)).toBeLessThan(1e-5);
-      for (let k = 0; k < 8; k++) expect(Math.abs(tfValue[k]! - wasm.values[k]!)).toBeLessThan(1e-5);
-      expect(Array.from(policy.flatParams())).toEqual(Array.from(params));
-      tf.dispose([logits, value]);
-      policy.dispose();
-      mlp.dispose();
-    });
+    it(
+      'matches the WebAssembly forward of the same weights ' + `(${shared ? 'shared trunk' : 'separate networks'})`,
+      async () => {
+        const layout: MlpLayout = { obsDim: 33, hidden: [32, 16], actions: 4, activation: 'tanh', shared };
+        const params = orthogonalInit(layout, 5);
+        for (let k = 0; k < params.length; k++) params[k] = params[k]! + 0.05 * values(1, k + 1)[0]!;
+        const policy = new TfPolicy(layout, params);
+        const mlp = await WasmMlp.create(layout, params);
+        const obs = values(8 * 33, 9);
+        const { logits, value } = tf.tidy(() => policy.forward(tf.tensor2d(obs, [8, 33])));
+        const wasm = mlp.forwardMany(obs, 8);
+        const tfLogits = logits.dataSync();
+        const tfValue = value.dataSync();
+        for (let k = 0; k < 8 * 4; k++) expect(Math.abs(tfLogits[k]! - wasm.logits[k]!)).toBeLessThan(1e-5);
+        for (let k = 0; k < 8; k++) expect(Math.abs(tfValue[k]! - wasm.values[k]!)).toBeLessThan(1e-5);
+        expect(Array.from(policy.flatParams())).toEqual(Array.from(params));
+        tf.dispose([logits, value]);
+        policy.dispose();
+        mlp.dispose();
+      },
+    );
   }
 });
 

@@ -1,7 +1,22 @@
 // Dynamic heuristics: priority rules over the eligible op classes of an idle device (docs/SEMANTICS.md section 4).
 // They run in the dynamic executor of @pprl/core-wasm and become built-in policies of the RL environment, so each
 // rule is stated exactly. None of them ever waits, so their realized orders replay statically to the same times.
-import { envRemainingPath, runDynamic, UserError, type DynamicOptions, type DynamicPolicy, type DynamicResult, type Problem } from '@pprl/core-wasm';
+// runHeuristic (the TypeScript executor) is the oracle and gives orders and timelines; heuristicEpisodes runs many
+// episodes in the environment's built-in copies of the rules, with the same results bit for bit.
+import {
+  ConfigError,
+  EnvError,
+  envRemainingPath,
+  runDynamic,
+  UserError,
+  WasmEnv,
+  type BuiltinPolicy,
+  type DynamicOptions,
+  type DynamicPolicy,
+  type DynamicResult,
+  type MemoryRule,
+  type Problem,
+} from '@pprl/core-wasm';
 
 const KIND_F = 0;
 const KIND_B = 1;
@@ -94,9 +109,95 @@ export const HEURISTICS: readonly Heuristic[] = [
   },
 ];
 
+function findHeuristic(name: string): Heuristic {
+  const heuristic = HEURISTICS.find((h) => h.name === name);
+  if (!heuristic)
+    throw new UserError(`unknown heuristic "${name}" (known: ${HEURISTICS.map((h) => h.name).join(', ')})`);
+  return heuristic;
+}
+
 /** Runs the named heuristic on one episode of the problem; throws a UserError for an unknown name. */
 export function runHeuristic(problem: Problem, name: string, opts: DynamicOptions = {}): DynamicResult {
-  const heuristic = HEURISTICS.find((h) => h.name === name);
-  if (!heuristic) throw new UserError(`unknown heuristic "${name}" (known: ${HEURISTICS.map((h) => h.name).join(', ')})`);
-  return runDynamic(problem, heuristic.policy(problem), { name, ...opts });
+  return runDynamic(problem, findHeuristic(name).policy(problem), { name, ...opts });
+}
+
+export interface HeuristicEpisodesOptions {
+  /** K: episodes episodeStart .. episodeStart + K - 1. */
+  episodes: number;
+  /** Default 0. */
+  episodeStart?: number;
+  /** Default `reserve`, as runHeuristic's. */
+  memoryRule?: MemoryRule;
+}
+
+/** Per-episode results of a heuristic (docs/SEMANTICS.md section 3); entry j is episode episodeStart + j. */
+export interface HeuristicEpisodes {
+  makespan: Float64Array;
+  span: Float64Array;
+  /** Busy time: the realized op durations summed per device, then over the devices. */
+  busy: Float64Array;
+  /** Per device: the largest memory level over the episodes. */
+  peakMemory: number[];
+}
+
+/**
+ * Runs the named heuristic on K consecutive episodes in the WebAssembly environment's built-in copy of its rule
+ * (WasmEnv.runEpisodeStats): per episode exactly the makespan, span and busy time (summed over the devices in device
+ * order) that runHeuristic gives, and the per-device peak memory over the episodes. An episode that deadlocks is
+ * run again in runHeuristic, whose DeadlockError names the blocked ops; the episodes run in index order, so the
+ * error is the first deadlock's, as with a loop over runHeuristic. A problem the environment does not take runs
+ * in runHeuristic altogether. Throws a UserError for an unknown name.
+ */
+export async function heuristicEpisodes(
+  problem: Problem,
+  name: string,
+  opts: HeuristicEpisodesOptions,
+): Promise<HeuristicEpisodes> {
+  findHeuristic(name);
+  const { episodes, episodeStart = 0, memoryRule } = opts;
+  if (!(Number.isInteger(episodes) && episodes >= 0))
+    throw new RangeError(`episodes must be a non-negative integer (got ${episodes})`);
+  const P = problem.stages;
+  const out: HeuristicEpisodes = {
+    makespan: new Float64Array(episodes),
+    span: new Float64Array(episodes),
+    busy: new Float64Array(episodes),
+    peakMemory: new Array<number>(P).fill(0),
+  };
+  if (episodes === 0) return out;
+  const dynamic: DynamicOptions = memoryRule === undefined ? {} : { memoryRule };
+  // one environment: its evaluation block runs the episodes in index order
+  let env: WasmEnv;
+  try {
+    env = await WasmEnv.create({ problem, numEnvs: 1, episodeStart, ...dynamic });
+  } catch (e) {
+    // refused (more chunks than the environment holds, too large, a deadlock before the stepped environment's
+    // first decision): the TypeScript executor runs every episode, and raises what it raises
+    if (!(e instanceof ConfigError || e instanceof EnvError)) throw e;
+    for (let j = 0; j < episodes; j++)
+      record(out, j, runHeuristic(problem, name, { ...dynamic, episode: episodeStart + j }));
+    return out;
+  }
+  try {
+    const stats = env.runEpisodeStats(name as BuiltinPolicy, episodes, episodeStart);
+    out.makespan.set(stats.makespan);
+    out.span.set(stats.span);
+    out.busy.set(stats.busy);
+    for (let d = 0; d < P; d++) out.peakMemory[d] = stats.peakMemory[d]!;
+    // the TypeScript executor diagnoses a deadlock (a DeadlockError listing the blocked ops); should it finish the
+    // episode, its results stand
+    for (const episode of stats.deadlocked)
+      record(out, episode - episodeStart, runHeuristic(problem, name, { ...dynamic, episode }));
+  } finally {
+    env.dispose();
+  }
+  return out;
+}
+
+/** Episode j of `out` from a runHeuristic result (busy summed as the callers of runHeuristic sum it). */
+function record(out: HeuristicEpisodes, j: number, r: DynamicResult): void {
+  out.makespan[j] = r.makespan;
+  out.span[j] = r.span;
+  out.busy[j] = r.busy.reduce((a, b) => a + b, 0);
+  r.peakMemory.forEach((x, d) => (out.peakMemory[d] = Math.max(out.peakMemory[d]!, x)));
 }

@@ -28,6 +28,7 @@ export function checkMemoryLimit(problem: Problem, schedule: Schedule, what: str
   const d = peak.findIndex((p) => p > limit * (1 + 1e-9));
   if (d >= 0)
     throw new ScheduleError(
-      `${what} needs ${peak[d]} memory on device ${d} but the limit is ${limit} (over by ${peak[d]! - limit}); raise the limit or choose a schedule that holds fewer activations`,
+      `${what} needs ${peak[d]} memory on device ${d} but the limit is ${limit} (over by ${peak[d]! - limit}); ` +
+        'raise the limit or choose a schedule that holds fewer activations',
     );
 }

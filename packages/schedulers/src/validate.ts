@@ -41,7 +41,15 @@ function noiseless(problem: Problem): Problem {
 
 function check(problem: Problem, schedule: Schedule): Checked {
   const errors: ScheduleError[] = [];
-  const report: ValidationReport = { ok: false, errors: [], peakMemory: [], memoryViolations: [], deadlock: null, makespan: null, span: null };
+  const report: ValidationReport = {
+    ok: false,
+    errors: [],
+    peakMemory: [],
+    memoryViolations: [],
+    deadlock: null,
+    makespan: null,
+    span: null,
+  };
   const done = (): Checked => {
     report.errors = errors.map((e) => e.message);
     report.ok = errors.length === 0;
@@ -81,7 +89,9 @@ function check(problem: Problem, schedule: Schedule): Checked {
     report.deadlock = e.blocked;
   }
   for (const v of report.memoryViolations)
-    errors.push(new ScheduleError(`device ${v.device} needs ${v.peak} memory but the limit is ${v.limit} (over by ${v.excess})`));
+    errors.push(
+      new ScheduleError(`device ${v.device} needs ${v.peak} memory but the limit is ${v.limit} (over by ${v.excess})`),
+    );
   return done();
 }
 

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { createSimulator, formatAction, resolveProblem, ScheduleError, type Problem, type ProblemConfig, type Schedule } from '@pprl/core-wasm';
+import {
+  createSimulator,
+  formatAction,
+  resolveProblem,
+  ScheduleError,
+  type Problem,
+  type ProblemConfig,
+  type Schedule,
+} from '@pprl/core-wasm';
 import { gpipe, interleaved1F1B, loopedBfs, oneFOneB } from '../src/generators/classic.js';
 import { zbH1, zbH2 } from '../src/generators/zb-handcrafted.js';
 import { peakMemory } from '../src/memory.js';
@@ -12,7 +20,15 @@ function replay(problem: Problem, schedule: Schedule): { makespan: number; span:
   return { makespan: r.makespan[0]!, span: r.span[0]! };
 }
 
-function problemOf(P: number, M: number, F: number, B: number, W: number, comm = 0, extra: Partial<ProblemConfig> = {}): Problem {
+function problemOf(
+  P: number,
+  M: number,
+  F: number,
+  B: number,
+  W: number,
+  comm = 0,
+  extra: Partial<ProblemConfig> = {},
+): Problem {
   return resolveProblem({ stages: P, microBatches: M, cost: { F, B, W }, comm: { time: comm }, ...extra });
 }
 
@@ -63,7 +79,13 @@ describe('fused-backward schedules, zero comm: makespan = (M + P - 1)(F + B + W)
 
 describe('ZB-H1, zero comm: makespan = M(F+B+W) + (P-1)(F+B-W) when W <= min(F, B) and M >= P', () => {
   // Costs satisfy W <= F and W <= B: over 2400 random draws the formula held exactly when (and only when) they do.
-  const valid = [[1, 1, 1], [2, 3, 1], [3, 1, 1], [2, 2, 1.5], [1.25, 3.5, 0.5]] as const;
+  const valid = [
+    [1, 1, 1],
+    [2, 3, 1],
+    [3, 1, 1],
+    [2, 2, 1.5],
+    [1.25, 3.5, 0.5],
+  ] as const;
   for (const [F, B, W] of valid)
     for (const P of [1, 2, 4, 6])
       for (const M of [P, P + 1, 2 * P, 3 * P + 2]) {
@@ -85,27 +107,42 @@ describe('ZB-H1, zero comm: makespan = M(F+B+W) + (P-1)(F+B-W) when W <= min(F, 
   });
 });
 
-describe('ZB-H2 with comm c: span = M(F+B+W) + (P-1)(F+B+2c-2W) when W <= F, 2W <= F+B+2c, 2c <= F+B, M >= 2P-1', () => {
-  // The formula is for the span (max over devices of last end - first start), the metric upstream uses for H2:
-  // the last device starts (P-1)(F+c) late, so the makespan is longer (27 vs 24 at unit costs, P=4, M=8).
-  // The cost conditions held the formula in every random draw we tried (necessary too for P >= 3).
-  const valid = [[1, 1, 1, 0], [1, 1, 1, 0.5], [2, 3, 1, 0.25], [3, 2, 2, 1], [2, 2, 2, 1], [3, 1, 1, 2], [2.5, 1.5, 0.5, 0.75]] as const;
-  for (const [F, B, W, c] of valid)
-    for (const P of [2, 3, 4, 6])
-      for (const M of [2 * P - 1, 2 * P, 3 * P + 1]) {
-        const expected = M * (F + B + W) + (P - 1) * (F + B + 2 * c - 2 * W);
-        it(`F=${F} B=${B} W=${W} c=${c} P=${P} M=${M}: ${expected}`, () => {
-          const problem = problemOf(P, M, F, B, W, c);
-          const r = replay(problem, zbH2(problem));
-          expect(r.span).toBeCloseTo(expected, 9);
-          expect(r.makespan).toBeGreaterThanOrEqual(r.span);
-        });
-      }
-});
+describe(
+  'ZB-H2 with comm c: span = M(F+B+W) + (P-1)(F+B+2c-2W) ' + 'when W <= F, 2W <= F+B+2c, 2c <= F+B, M >= 2P-1',
+  () => {
+    // The formula is for the span (max over devices of last end - first start), the metric upstream uses for H2:
+    // the last device starts (P-1)(F+c) late, so the makespan is longer (27 vs 24 at unit costs, P=4, M=8).
+    // The cost conditions held the formula in every random draw we tried (necessary too for P >= 3).
+    const valid = [
+      [1, 1, 1, 0],
+      [1, 1, 1, 0.5],
+      [2, 3, 1, 0.25],
+      [3, 2, 2, 1],
+      [2, 2, 2, 1],
+      [3, 1, 1, 2],
+      [2.5, 1.5, 0.5, 0.75],
+    ] as const;
+    for (const [F, B, W, c] of valid)
+      for (const P of [2, 3, 4, 6])
+        for (const M of [2 * P - 1, 2 * P, 3 * P + 1]) {
+          const expected = M * (F + B + W) + (P - 1) * (F + B + 2 * c - 2 * W);
+          it(`F=${F} B=${B} W=${W} c=${c} P=${P} M=${M}: ${expected}`, () => {
+            const problem = problemOf(P, M, F, B, W, c);
+            const r = replay(problem, zbH2(problem));
+            expect(r.span).toBeCloseTo(expected, 9);
+            expect(r.makespan).toBeGreaterThanOrEqual(r.span);
+          });
+        }
+  },
+);
 
 describe('interleaved 1F1B, zero comm', () => {
   it('makespan = V M (f+b) + (P-1)(f+b) per chunk costs when M >= P; (V-1)(P-M)(f+b) more when M < P', () => {
-    for (const [f, b] of [[1, 2], [2, 3], [3, 1]] as const)
+    for (const [f, b] of [
+      [1, 2],
+      [2, 3],
+      [3, 1],
+    ] as const)
       for (let P = 1; P <= 5; P++)
         for (const V of [2, 3])
           for (let M = 1; M <= 3 * P + 2; M++) {
@@ -113,7 +150,9 @@ describe('interleaved 1F1B, zero comm', () => {
             if (M % rounds !== 0) continue;
             const problem = resolveProblem({ stages: P, chunks: V, microBatches: M, cost: { F: f, B: b, W: 0 } });
             const extra = M < P ? (V - 1) * (P - M) * (f + b) : 0;
-            expect(replay(problem, interleaved1F1B(problem)).makespan).toBe(V * M * (f + b) + (P - 1) * (f + b) + extra);
+            expect(replay(problem, interleaved1F1B(problem)).makespan).toBe(
+              V * M * (f + b) + (P - 1) * (f + b) + extra,
+            );
           }
   });
 });
@@ -130,7 +169,7 @@ describe('figures of notes/schedules.md at unit costs (zero comm)', () => {
     expect(rate(33, 8)).toBeCloseTo(0.2727, 4);
     expect(rate(27, 8)).toBeCloseTo(0.1111, 4);
   });
-  it('P=8, M=24: 1F1B 0.2258, ZB-H1 0.0886 (= the table\'s ZB-1p), ZB-H2 0 (= ZB-2p)', () => {
+  it("P=8, M=24: 1F1B 0.2258, ZB-H1 0.0886 (= the table's ZB-1p), ZB-H2 0 (= ZB-2p)", () => {
     const problem = problemOf(8, 24, 1, 1, 1);
     expect(rate(replay(problem, oneFOneB(problem)).makespan, 24)).toBeCloseTo(0.2258, 4);
     expect(rate(replay(problem, zbH1(problem)).makespan, 24)).toBeCloseTo(0.0886, 4);
@@ -158,7 +197,9 @@ describe('memory', () => {
     expect(() => gpipe(limited(7.5))).toThrow(/gpipe needs 8 memory on device 0 .*over by 0\.5/);
     expect(() => zbH1(limited(4))).not.toThrow();
     const v = resolveProblem({ stages: 4, chunks: 2, microBatches: 8, memory: { F: 1, B: 0, W: -1, limit: 8 } });
-    expect(Math.max(...peakMemory(v, interleaved1F1B(resolveProblem({ stages: 4, chunks: 2, microBatches: 8 }))))).toBe(11);
+    expect(Math.max(...peakMemory(v, interleaved1F1B(resolveProblem({ stages: 4, chunks: 2, microBatches: 8 }))))).toBe(
+      11,
+    );
     expect(() => interleaved1F1B(v)).toThrow(/interleaved-1f1b needs 11 memory on device 0 .*over by 3/);
     expect(() => loopedBfs(v)).toThrow(/looped-bfs needs 16 memory on device 0 .*over by 8/);
   });
@@ -177,7 +218,9 @@ describe('errors', () => {
     const v = resolveProblem({ stages: 4, chunks: 2, placement: 'v', microBatches: 8 });
     expect(() => interleaved1F1B(v)).toThrow(/loop placement.*placement = v/);
     expect(() => loopedBfs(v)).toThrow(/loop placement/);
-    expect(() => interleaved1F1B(resolveProblem({ stages: 4, chunks: 2, microBatches: 9 }))).toThrow(/2 rounds, which must divide M.*e\.g\. 12/);
+    expect(() => interleaved1F1B(resolveProblem({ stages: 4, chunks: 2, microBatches: 9 }))).toThrow(
+      /2 rounds, which must divide M.*e\.g\. 12/,
+    );
   });
   it('ZB-H2 says how many micro-batches it needs', () => {
     expect(() => zbH2(problemOf(4, 6, 1, 1, 1))).toThrow(/zb-h2 needs microBatches >= 2P-1 = 7 for 4 stages \(got 6\)/);

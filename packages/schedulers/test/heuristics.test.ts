@@ -1,4 +1,11 @@
-import { compileSchedule, deviceOfStage, referenceReplay, resolveProblem, UserError, type ProblemConfig } from '@pprl/core-wasm';
+import {
+  compileSchedule,
+  deviceOfStage,
+  referenceReplay,
+  resolveProblem,
+  UserError,
+  type ProblemConfig,
+} from '@pprl/core-wasm';
 import { describe, expect, it } from 'vitest';
 import { rng } from './helpers.js';
 import { HEURISTICS, remainingPath, runHeuristic } from '../src/heuristics.js';
@@ -16,7 +23,9 @@ describe('unit costs, zero comm, no noise, P = 4, M = 8', () => {
     // Device 0 ends last: 8 F's, idle [8, 14], 8 B's, 8 W's: 30.
     const run = runHeuristic(problem, 'greedy-ffirst');
     expect(run.makespan).toBe(30);
-    expect(order(run.schedule.devices[0]!)).toBe('F0 F1 F2 F3 F4 F5 F6 F7 B0 B1 B2 B3 B4 B5 B6 B7 W0 W1 W2 W3 W4 W5 W6 W7');
+    expect(order(run.schedule.devices[0]!)).toBe(
+      'F0 F1 F2 F3 F4 F5 F6 F7 B0 B1 B2 B3 B4 B5 B6 B7 W0 W1 W2 W3 W4 W5 W6 W7',
+    );
     expect(Array.from(run.peakMemory)).toEqual([8, 8, 8, 8]);
   });
 
@@ -26,7 +35,9 @@ describe('unit costs, zero comm, no noise, P = 4, M = 8', () => {
     // W's, which never win against an F or a B: 3 + 24 = 27. The other devices end earlier (device 0 at 24).
     const run = runHeuristic(problem, 'greedy-zb');
     expect(run.makespan).toBe(27);
-    expect(order(run.schedule.devices[3]!)).toBe('F0 B0 F1 B1 F2 B2 F3 B3 F4 B4 F5 B5 F6 B6 F7 B7 W0 W1 W2 W3 W4 W5 W6 W7');
+    expect(order(run.schedule.devices[3]!)).toBe(
+      'F0 B0 F1 B1 F2 B2 F3 B3 F4 B4 F5 B5 F6 B6 F7 B7 W0 W1 W2 W3 W4 W5 W6 W7',
+    );
     expect(run.span).toBe(24); // the last device runs 24 unit ops without a gap
   });
 
@@ -70,11 +81,19 @@ describe('all heuristics on random problems', () => {
     const full = new Array<number>(P).fill(0);
     F.forEach((f, s) => (full[deviceOfStage(s, P, placement)]! += f));
     return {
-      stages: P, chunks: V, placement, microBatches: 1 + Math.floor(random() * 16),
+      stages: P,
+      chunks: V,
+      placement,
+      microBatches: 1 + Math.floor(random() * 16),
       cost: { F: list(0.3, 2), B: list(0.3, 3), W: list(0.2, 2) },
       comm: { time: list(0, 0.5) },
       // at least one micro-batch's forwards per device, so the reserve rule cannot deadlock
-      memory: { F, B, W: F.map((f, s) => -f - B[s]!), limit: limited ? Math.max(...full) + Math.floor(random() * 2 * P) : null },
+      memory: {
+        F,
+        B,
+        W: F.map((f, s) => -f - B[s]!),
+        limit: limited ? Math.max(...full) + Math.floor(random() * 2 * P) : null,
+      },
       noise: { cv: 0.2, seed: Math.floor(random() * 2 ** 32) },
     };
   }
@@ -107,7 +126,9 @@ describe('registry', () => {
     expect(NAMES).toEqual(['greedy-zb', 'greedy-ffirst', 'greedy-cp']);
     const problem = resolveProblem({ stages: 2, microBatches: 2 });
     expect(() => runHeuristic(problem, 'greedy-nope')).toThrow(UserError);
-    expect(() => runHeuristic(problem, 'greedy-nope')).toThrow(/unknown heuristic "greedy-nope" \(known: greedy-zb, greedy-ffirst, greedy-cp\)/);
+    expect(() => runHeuristic(problem, 'greedy-nope')).toThrow(
+      /unknown heuristic "greedy-nope" \(known: greedy-zb, greedy-ffirst, greedy-cp\)/,
+    );
   });
 
   it('remaining paths by hand: P = 2, F = 1, B = 2, W = 1, comm 0.5', () => {
@@ -120,7 +141,10 @@ describe('registry', () => {
     // one device holding stages 0 and 1, W(1) = 10: at t=3 both B(0,0) (path B + W = 2) and W(0,1) (path 10) are
     // eligible; greedy-cp takes W(0,1), greedy-zb and greedy-ffirst take B(0,0)
     const problem = resolveProblem({ stages: 1, chunks: 2, microBatches: 1, cost: { F: 1, B: 1, W: [1, 10] } });
-    const text = (name: string) => runHeuristic(problem, name).schedule.devices[0]!.map((op) => `${op.stage}${op.kind}${op.mb}`).join(' ');
+    const text = (name: string) =>
+      runHeuristic(problem, name)
+        .schedule.devices[0]!.map((op) => `${op.stage}${op.kind}${op.mb}`)
+        .join(' ');
     expect(text('greedy-cp')).toBe('0F0 1F0 1B0 1W0 0B0 0W0');
     expect(text('greedy-zb')).toBe('0F0 1F0 1B0 0B0 0W0 1W0');
     expect(text('greedy-ffirst')).toBe('0F0 1F0 1B0 0B0 0W0 1W0');

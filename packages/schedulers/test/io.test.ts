@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { rng } from './helpers.js';
-import { oneFOneB as oneFOneBFused, oneFOneBSplit } from '../src/generators/classic.js';
-import { createSimulator, resolveProblem, ScheduleError, type Op, type Problem, type Schedule, type Timeline } from '@pprl/core-wasm';
+import { oneFOneB, rng, scheduleErrorOf } from './helpers.js';
+import { createSimulator, resolveProblem, type Op, type Problem, type Schedule, type Timeline } from '@pprl/core-wasm';
 import { scheduleFromJson, scheduleToJson } from '../src/io/json.js';
 import { scheduleFromTorchCsv, scheduleToTorchCsv } from '../src/io/torch-csv.js';
 import { timelineToChromeTrace, type TraceEvent } from '../src/io/chrome-trace.js';
 import { escapeXml, timelineToSvg } from '../src/io/svg.js';
 
 const sim = await createSimulator();
-
-/** 1F1B (V = 1), fused or with each W right after its B. */
-function oneFOneB(P: number, M: number, split = false): Schedule {
-  const problem = resolveProblem({ stages: P, microBatches: M });
-  return split ? oneFOneBSplit(problem) : oneFOneBFused(problem);
-}
 
 /** A random runnable schedule: a random topological order of all ops (backward fused or split at random) per device. */
 function randomSchedule(problem: Problem, random: () => number): Schedule {
@@ -26,7 +19,8 @@ function randomSchedule(problem: Problem, random: () => number): Schedule {
   while (ready.length) {
     const op = ready.splice(Math.floor(random() * ready.length), 1)[0]!;
     devices[stageDevice[op.stage]!]!.push(op);
-    if (op.kind === 'F') ready.push(op.stage + 1 < S ? { kind: 'F', mb: op.mb, stage: op.stage + 1 } : backward(op.stage, op.mb));
+    if (op.kind === 'F')
+      ready.push(op.stage + 1 < S ? { kind: 'F', mb: op.mb, stage: op.stage + 1 } : backward(op.stage, op.mb));
     else if (op.kind !== 'W') {
       if (op.kind === 'B') ready.push({ kind: 'W', mb: op.mb, stage: op.stage });
       if (op.stage > 0) ready.push(backward(op.stage - 1, op.mb));
@@ -35,16 +29,18 @@ function randomSchedule(problem: Problem, random: () => number): Schedule {
   return { stages: P, chunksPerDevice: problem.chunks, placement: problem.placement, microBatches: M, devices };
 }
 
-const torchCases = JSON.parse(readFileSync(new URL('./fixtures/torch-schedules-pp4.json', import.meta.url), 'utf8')).cases as Record<
-  string,
-  { order: (string | null)[][] }
->;
-const torchCsv = (name: string) => torchCases[name]!.order.map((row) => row.map((c) => c ?? '').join(',')).join('\n') + '\n';
+const torchCases = JSON.parse(readFileSync(new URL('./fixtures/torch-schedules-pp4.json', import.meta.url), 'utf8'))
+  .cases as Record<string, { order: (string | null)[][] }>;
+const torchCsv = (name: string) =>
+  torchCases[name]!.order.map((row) => row.map((c) => c ?? '').join(',')).join('\n') + '\n';
 
 const interleaved = scheduleFromTorchCsv(torchCsv('InterleavedZeroBubble/pp4/mb8/spr2'));
 const dualPipeV = scheduleFromTorchCsv(torchCsv('DualPipeV/pp4/mb8/spr2'));
 const randomV = randomSchedule(resolveProblem({ stages: 3, chunks: 2, placement: 'v', microBatches: 5 }), rng(7));
-const randomLoop3 = randomSchedule(resolveProblem({ stages: 2, chunks: 3, placement: 'loop', microBatches: 4 }), rng(11));
+const randomLoop3 = randomSchedule(
+  resolveProblem({ stages: 2, chunks: 3, placement: 'loop', microBatches: 4 }),
+  rng(11),
+);
 
 const samples: [string, Schedule][] = [
   ['1F1B fused', oneFOneB(4, 8)],
@@ -55,16 +51,6 @@ const samples: [string, Schedule][] = [
   ['random v, V=2', randomV],
   ['random loop, V=3', randomLoop3],
 ];
-
-function thrown(f: () => unknown): ScheduleError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScheduleError);
-    return e as ScheduleError;
-  }
-  throw new Error('expected a ScheduleError');
-}
 
 describe('JSON', () => {
   it('writes one line per device in torch text form', () => {
@@ -102,11 +88,26 @@ describe('JSON', () => {
       chunksPerDevice: 1,
       placement: 'loop',
       microBatches: 1,
-      devices: [[{ kind: 'F', mb: 0, stage: 0 }, { kind: 'B', mb: 0, stage: 0 }, { kind: 'W', mb: 0, stage: 0 }]],
+      devices: [
+        [
+          { kind: 'F', mb: 0, stage: 0 },
+          { kind: 'B', mb: 0, stage: 0 },
+          { kind: 'W', mb: 0, stage: 0 },
+        ],
+      ],
     });
   });
 
-  const base = { stages: 2, chunksPerDevice: 1, placement: 'loop', microBatches: 2, devices: [['0F0', '0F1'], ['1F0', '1F1']] };
+  const base = {
+    stages: 2,
+    chunksPerDevice: 1,
+    placement: 'loop',
+    microBatches: 2,
+    devices: [
+      ['0F0', '0F1'],
+      ['1F0', '1F1'],
+    ],
+  };
   it.each<[string, unknown, RegExp]>([
     ['not JSON', '{', /not valid JSON/],
     ['not an object', [1], /expected an object/],
@@ -117,26 +118,48 @@ describe('JSON', () => {
     ['a device count mismatch', { ...base, devices: [['0F0']] }, /lists 1 devices but "stages" is 2/],
     ['a device that is not a list', { ...base, devices: [['0F0'], '1F0'] }, /device 1: expected a list of ops/],
     ['a bad action string', { ...base, devices: [['0F0'], ['1F0', '1X1']] }, /device 1, op 1: not an action: "1X1"/],
-    ['a bad kind', { ...base, devices: [[{ kind: 'Q', mb: 0, stage: 0 }], []] }, /device 0, op 0: kind must be F, B, W or BW/],
-    ['a negative micro-batch', { ...base, devices: [[], [{ kind: 'F', mb: -1, stage: 1 }]] }, /device 1, op 0: mb must be an integer >= 0/],
-    ['an extra op field', { ...base, devices: [[{ kind: 'F', mb: 0, stage: 0, t: 1 }], []] }, /device 0, op 0: unknown field "t"/],
+    [
+      'a bad kind',
+      { ...base, devices: [[{ kind: 'Q', mb: 0, stage: 0 }], []] },
+      /device 0, op 0: kind must be F, B, W or BW/,
+    ],
+    [
+      'a negative micro-batch',
+      { ...base, devices: [[], [{ kind: 'F', mb: -1, stage: 1 }]] },
+      /device 1, op 0: mb must be an integer >= 0/,
+    ],
+    [
+      'an extra op field',
+      { ...base, devices: [[{ kind: 'F', mb: 0, stage: 0, t: 1 }], []] },
+      /device 0, op 0: unknown field "t"/,
+    ],
     ['a stage out of range', { ...base, devices: [['0F0', '2F0'], []] }, /device 0, op 1 \(2F0\): stage must be < 2/],
-    ['a micro-batch out of range', { ...base, devices: [['0F2'], []] }, /device 0, op 0 \(0F2\): micro-batch must be < 2/],
+    [
+      'a micro-batch out of range',
+      { ...base, devices: [['0F2'], []] },
+      /device 0, op 0 \(0F2\): micro-batch must be < 2/,
+    ],
   ])('rejects %s', (_, value, message) => {
-    const e = thrown(() => scheduleFromJson(typeof value === 'string' ? value : JSON.stringify(value)));
+    const e = scheduleErrorOf(() => scheduleFromJson(typeof value === 'string' ? value : JSON.stringify(value)));
     expect(e.message).toMatch(message);
     expect(e.message).not.toContain('\n');
   });
 
   it('quotes bad values short and escaped, however long or deep', () => {
-    const action = thrown(() => scheduleFromJson(JSON.stringify({ ...base, devices: [['\u001b[2J0F0' + 'y'.repeat(1000)], []] })));
+    const action = scheduleErrorOf(() =>
+      scheduleFromJson(JSON.stringify({ ...base, devices: [['\u001b[2J0F0' + 'y'.repeat(1000)], []] })),
+    );
     expect(action.message).toMatch(/device 0, op 0: not an action: "\\u001b\[2J0F0y{73}"\.\.\. \(1007 characters\)/);
     expect(action.message).not.toMatch(/[\u0000-\u001f]/);
     // a value nested 100,000 levels deep: JSON.stringify of it would overflow the stack
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const nested = thrown(() => scheduleFromJson(`{"stages":1,"microBatches":1,"devices":[${deep}]}`));
-    expect(nested.message).toBe('schedule JSON: device 0, op 0: expected an action string such as "3F0" or {kind, mb, stage} (got [[[[...]]]])');
-    const name = thrown(() => scheduleFromJson(JSON.stringify({ ...base, name: Array.from({ length: 10_000 }, (_, i) => i) })));
+    const nested = scheduleErrorOf(() => scheduleFromJson(`{"stages":1,"microBatches":1,"devices":[${deep}]}`));
+    expect(nested.message).toBe(
+      'schedule JSON: device 0, op 0: expected an action string such as "3F0" or {kind, mb, stage} (got [[[[...]]]])',
+    );
+    const name = scheduleErrorOf(() =>
+      scheduleFromJson(JSON.stringify({ ...base, name: Array.from({ length: 10_000 }, (_, i) => i) })),
+    );
     expect(name.message.length).toBeLessThan(160);
   });
 });
@@ -148,7 +171,10 @@ describe('torch compute-only CSV', () => {
   });
 
   it.each(samples)('round-trips %s', (_, schedule) => {
-    const back = scheduleFromTorchCsv(scheduleToTorchCsv(schedule), schedule.name !== undefined ? { name: schedule.name } : {});
+    const back = scheduleFromTorchCsv(
+      scheduleToTorchCsv(schedule),
+      schedule.name !== undefined ? { name: schedule.name } : {},
+    );
     expect(back).toEqual(schedule);
   });
 
@@ -158,7 +184,10 @@ describe('torch compute-only CSV', () => {
       const P = 1 + Math.floor(random() * 4);
       const V = 1 + Math.floor(random() * 3);
       const placement = V > 1 && random() < 0.5 ? 'v' : 'loop';
-      const schedule = randomSchedule(resolveProblem({ stages: P, chunks: V, placement, microBatches: 1 + Math.floor(random() * 6) }), random);
+      const schedule = randomSchedule(
+        resolveProblem({ stages: P, chunks: V, placement, microBatches: 1 + Math.floor(random() * 6) }),
+        random,
+      );
       // with V = 1 (or P = 1) both placements coincide and import names it loop
       if (V === 1 || P === 1) schedule.placement = 'loop';
       expect(scheduleFromTorchCsv(scheduleToTorchCsv(schedule))).toEqual(schedule);
@@ -173,8 +202,18 @@ describe('torch compute-only CSV', () => {
       placement: 'loop',
       microBatches: 2,
       devices: [
-        [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }, { kind: 'BW', mb: 1, stage: 0 }],
-        [{ kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }, { kind: 'F', mb: 1, stage: 1 }, { kind: 'BW', mb: 1, stage: 1 }],
+        [
+          { kind: 'F', mb: 0, stage: 0 },
+          { kind: 'F', mb: 1, stage: 0 },
+          { kind: 'BW', mb: 0, stage: 0 },
+          { kind: 'BW', mb: 1, stage: 0 },
+        ],
+        [
+          { kind: 'F', mb: 0, stage: 1 },
+          { kind: 'BW', mb: 0, stage: 1 },
+          { kind: 'F', mb: 1, stage: 1 },
+          { kind: 'BW', mb: 1, stage: 1 },
+        ],
       ],
     });
   });
@@ -188,17 +227,27 @@ describe('torch compute-only CSV', () => {
 
   it('lets options override the inference, and checks them', () => {
     const text = '0F0,0F1\n1F0,1F1\n';
-    expect(scheduleFromTorchCsv(text, { microBatches: 4, chunksPerDevice: 1, stages: 2, placement: 'v', name: 'x' })).toMatchObject({
+    expect(
+      scheduleFromTorchCsv(text, { microBatches: 4, chunksPerDevice: 1, stages: 2, placement: 'v', name: 'x' }),
+    ).toMatchObject({
       microBatches: 4,
       placement: 'v',
       name: 'x',
     });
     // stage 2 alone on row 1 of 2: S = 3 is not a multiple of P, unless V is given
-    expect(scheduleFromTorchCsv('0F0\n2F0\n', { chunksPerDevice: 2 })).toMatchObject({ chunksPerDevice: 2, placement: 'v' });
+    expect(scheduleFromTorchCsv('0F0\n2F0\n', { chunksPerDevice: 2 })).toMatchObject({
+      chunksPerDevice: 2,
+      placement: 'v',
+    });
   });
 
   it.each<[string, string, object, RegExp]>([
-    ['a malformed cell', '0F0,0F1\n1F0,1Q1\n', {}, /row 2, column 2 \(1-based; row r is rank r-1\): "1Q1" is not an action/],
+    [
+      'a malformed cell',
+      '0F0,0F1\n1F0,1Q1\n',
+      {},
+      /row 2, column 2 \(1-based; row r is rank r-1\): "1Q1" is not an action/,
+    ],
     ['a communication action', '0F0,0SEND_F0\n', {}, /row 1, column 2 .*communication or sharding action/],
     ['a quoted cell', '"0F0"\n', {}, /row 1, column 1 .*quoted cells are not supported/],
     ['a broken pair', '(0F0;1B0\n', {}, /row 1, column 1 .*not an overlapped pair/],
@@ -206,25 +255,60 @@ describe('torch compute-only CSV', () => {
     ['an empty file', '', {}, /empty/],
     ['no actions', ',,\n', {}, /holds no actions/],
     ['stages not a multiple of rows', '0F0\n1F0\n2F0,4F0\n', {}, /5 stages .* not a multiple of its 3 rows/],
-    ['a placement neither loop nor v', '0F0,1F0\n2F0,3F0\n', {}, /fits neither loop nor v placement: 1F0 is on row 1 \(rank 0\) but stage 1 belongs to rank 1 \(loop\)/],
-    ['a placement option that does not fit', '0F0,3F0\n1F0,2F0\n', { placement: 'loop' }, /3F0 is on row 1 .* which loop placement does not allow/],
+    [
+      'a placement neither loop nor v',
+      '0F0,1F0\n2F0,3F0\n',
+      {},
+      /fits neither loop nor v placement: 1F0 is on row 1 \(rank 0\) but stage 1 belongs to rank 1 \(loop\)/,
+    ],
+    [
+      'a placement option that does not fit',
+      '0F0,3F0\n1F0,2F0\n',
+      { placement: 'loop' },
+      /3F0 is on row 1 .* which loop placement does not allow/,
+    ],
     ['too few micro-batches', '0F3\n', { microBatches: 2 }, /uses micro-batch 3 but 2 micro-batches/],
     ['a rank count mismatch', '0F0\n', { stages: 2 }, /has 1 rows .* but 2 stages/],
-    ['too few chunks', '0F0\n2F0\n', { chunksPerDevice: 1 }, /uses stage 2 but 2 ranks with 1 chunks each have stages 0..1/],
+    [
+      'too few chunks',
+      '0F0\n2F0\n',
+      { chunksPerDevice: 1 },
+      /uses stage 2 but 2 ranks with 1 chunks each have stages 0..1/,
+    ],
   ])('rejects %s', (_, text, opts, message) => {
-    const e = thrown(() => scheduleFromTorchCsv(text, opts));
+    const e = scheduleErrorOf(() => scheduleFromTorchCsv(text, opts));
     expect(e.message).toMatch(message);
     expect(e.message).not.toContain('\n');
   });
 
   it.each<[string, string, RegExp]>([
-    ['ESC and CR in a cell', '0F0,\u001b[2J\u001b[31mRED\rok\n', /column 2 .*: "\\u001b\[2J\\u001b\[31mRED\\rok" is not an action/],
-    ['NUL, DEL and a C1 CSI in a cell', '0F0,a\u0000b\u007fc\u009bd\n', /column 2 .*: "a\\u0000b\\u007fc\\u009bd" is not an action/],
-    ['a bidirectional override in a pair', '(0F0;\u202e1B0)OVERLAP_F_B\n', /column 1 .*: "\\u202e1B0" is not an action/],
-    ['a quoted cell with ESC', '"\u001b]0;title\u0007"\n', /quoted cells are not supported \(got "\\"\\u001b\]0;title\\u0007\\""\)/],
-    ['a long cell', `0F0,${'9'.repeat(100_000)}X\n`, /column 2 .*: "9{80}"\.\.\. \(100001 characters\) is not an action/],
+    [
+      'ESC and CR in a cell',
+      '0F0,\u001b[2J\u001b[31mRED\rok\n',
+      /column 2 .*: "\\u001b\[2J\\u001b\[31mRED\\rok" is not an action/,
+    ],
+    [
+      'NUL, DEL and a C1 CSI in a cell',
+      '0F0,a\u0000b\u007fc\u009bd\n',
+      /column 2 .*: "a\\u0000b\\u007fc\\u009bd" is not an action/,
+    ],
+    [
+      'a bidirectional override in a pair',
+      '(0F0;\u202e1B0)OVERLAP_F_B\n',
+      /column 1 .*: "\\u202e1B0" is not an action/,
+    ],
+    [
+      'a quoted cell with ESC',
+      '"\u001b]0;title\u0007"\n',
+      /quoted cells are not supported \(got "\\"\\u001b\]0;title\\u0007\\""\)/,
+    ],
+    [
+      'a long cell',
+      `0F0,${'9'.repeat(100_000)}X\n`,
+      /column 2 .*: "9{80}"\.\.\. \(100001 characters\) is not an action/,
+    ],
   ])('quotes %s escaped and short', (_, text, message) => {
-    const e = thrown(() => scheduleFromTorchCsv(text));
+    const e = scheduleErrorOf(() => scheduleFromTorchCsv(text));
     expect(e.message).toMatch(message);
     expect(e.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     expect(e.message.length).toBeLessThan(300);
@@ -284,14 +368,19 @@ describe('Chrome trace', async () => {
     for (const e of commEvents) threads.set(`${e.pid}:${e.tid}`, [...(threads.get(`${e.pid}:${e.tid}`) ?? []), e]);
     for (const events of threads.values()) {
       events.sort((a, b) => a.ts! - b.ts!);
-      for (let i = 1; i < events.length; i++) expect(events[i]!.ts!).toBeGreaterThanOrEqual(events[i - 1]!.ts! + events[i - 1]!.dur! - 1e-9);
+      for (let i = 1; i < events.length; i++)
+        expect(events[i]!.ts!).toBeGreaterThanOrEqual(events[i - 1]!.ts! + events[i - 1]!.dur! - 1e-9);
     }
   });
 
   it('names every device process and every thread', () => {
-    const names = parsed.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => [e.pid, e.args!.name]);
+    const names = parsed.traceEvents
+      .filter((e) => e.ph === 'M' && e.name === 'process_name')
+      .map((e) => [e.pid, e.args!.name]);
     expect(names).toEqual([0, 1, 2, 3].map((d) => [d, `device ${d}`]));
-    const threads = new Set(parsed.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => `${e.pid}:${e.tid}`));
+    const threads = new Set(
+      parsed.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => `${e.pid}:${e.tid}`),
+    );
     for (const e of [...opEvents, ...commEvents]) expect(threads.has(`${e.pid}:${e.tid}`)).toBe(true);
   });
 
@@ -332,7 +421,8 @@ function checkWellFormed(xml: string): string[] {
     for (const a of attrs!.matchAll(/([\w:-]+)="([^"]*)"/g)) {
       if (seen.has(a[1]!)) throw new Error(`duplicate attribute ${a[1]} on <${name}>`);
       seen.add(a[1]!);
-      if (a[2]!.includes('<') || a[2]!.replace(entity, '').includes('&')) throw new Error(`unescaped attribute ${a[1]}="${a[2]}"`);
+      if (a[2]!.includes('<') || a[2]!.replace(entity, '').includes('&'))
+        throw new Error(`unescaped attribute ${a[1]}="${a[2]}"`);
     }
     if (elements.length > 0 && stack.length === 0) throw new Error(`second root element <${name}>`);
     elements.push(name!);
@@ -368,7 +458,15 @@ describe('SVG Gantt', async () => {
   });
 
   it('has one rect per op, coloured by kind and chunk, each with a tooltip', () => {
-    const rects = [...svg.matchAll(/<rect class="op op-(\w+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*fill="(#[0-9a-f]{6})"[^>]*><title>([^<]*)<\/title><\/rect>/g)];
+    const rects = [
+      ...svg.matchAll(
+        new RegExp(
+          String.raw`<rect class="op op-(\w+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*fill="(#[0-9a-f]{6})"` +
+            String.raw`[^>]*><title>([^<]*)<\/title><\/rect>`,
+          'g',
+        ),
+      ),
+    ];
     expect(rects).toHaveLength(timeline.ops.length);
     const colours = new Map<string, Set<string>>();
     for (const r of rects) colours.set(r[1]!, (colours.get(r[1]!) ?? new Set()).add(r[4]!));
@@ -383,7 +481,9 @@ describe('SVG Gantt', async () => {
     expect(svg).toContain(`<title>${escapeXml(title)}</title>`);
     expect(escapeXml(title)).toBe('interleaved &lt;ZB&gt; &amp; &quot;friends&quot;');
     expect(svg).not.toContain('<ZB>');
-    expect(svg.match(/text-anchor="middle" fill="#[0-9a-f]{6}" pointer-events="none">\d+<\/text>/g)!.length).toBeGreaterThan(0);
+    expect(
+      svg.match(/text-anchor="middle" fill="#[0-9a-f]{6}" pointer-events="none">\d+<\/text>/g)!.length,
+    ).toBeGreaterThan(0);
     expect(svg).toContain('>time</text>');
     expect(svg).toContain('F forward');
     expect(svg).toContain('W weight-gradient backward');

@@ -49,11 +49,13 @@ const parse = (cell: string): Action => {
   return { stage: Number(m[1]), type: m[2]!, mb: Number(m[3]) };
 };
 /** Sub-actions of a cell: one, or the members of an overlapped pair. */
-const members = (cell: string): Action[] => (cell.startsWith('(') ? cell.slice(1, cell.indexOf(')')).split(';').map(parse) : [parse(cell)]);
+const members = (cell: string): Action[] =>
+  cell.startsWith('(') ? cell.slice(1, cell.indexOf(')')).split(';').map(parse) : [parse(cell)];
 const width = (cell: string | null) => (cell === null ? 1 : members(cell).reduce((t, a) => t + STEPS[a.type]!, 0));
 
 /** Length in steps of torch's spaced timeline: the largest row sum of cell widths. */
-const torchSteps = (spaced: (string | null)[][]) => Math.max(...spaced.map((row) => row.reduce((t, c) => t + width(c), 0)));
+const torchSteps = (spaced: (string | null)[][]) =>
+  Math.max(...spaced.map((row) => row.reduce((t, c) => t + width(c), 0)));
 
 const toCsv = (order: (string | null)[][]) => order.map((row) => row.map((c) => c ?? '').join(',')).join('\n') + '\n';
 
@@ -65,7 +67,11 @@ const toCsv = (order: (string | null)[][]) => order.map((row) => row.map((c) => 
  */
 function spacedLength(order: (string | null)[][], atomicPairs: boolean): number {
   const S = Math.max(...order.flat().flatMap((c) => (c ? members(c).map((a) => a.stage) : []))) + 1;
-  const queues = order.map((row) => row.filter((c): c is string => c !== null).flatMap((c) => (atomicPairs ? [members(c)] : members(c).map((a) => [a]))));
+  const queues = order.map((row) =>
+    row
+      .filter((c): c is string => c !== null)
+      .flatMap((c) => (atomicPairs ? [members(c)] : members(c).map((a) => [a]))),
+  );
   const doneAt = new Map<string, number>();
   const key = (stage: number, type: string, mb: number) => `${stage}${type}${mb}`;
   const isDone = (k: string, t: number) => (doneAt.get(k) ?? Infinity) <= t;
@@ -109,7 +115,12 @@ describe.each(cases)('%s', (name, c) => {
   });
 
   it('imports through the CSV path with the inferred shape and placement', () => {
-    expect(schedule).toMatchObject({ stages: 4, chunksPerDevice: 2, placement: PLACEMENT[kind], microBatches: c.n_microbatches });
+    expect(schedule).toMatchObject({
+      stages: 4,
+      chunksPerDevice: 2,
+      placement: PLACEMENT[kind],
+      microBatches: c.n_microbatches,
+    });
     // every action becomes one op, an overlapped pair two
     const actions = c.order.flat().reduce((n, cell) => n + (cell === null ? 0 : members(cell).length), 0);
     expect(schedule.devices.flat()).toHaveLength(actions);
@@ -129,7 +140,8 @@ describe.each(cases)('%s', (name, c) => {
     // the model of torch's rule reproduces torch's length, and with pairs split, ours
     expect(spacedLength(c.order, true)).toBe(torch);
     expect(spacedLength(c.order, false)).toBe(ours);
-    if (name === 'Interleaved1F1B/pp4/mb8/spr2') expect([Math.max(...c.spaced.map((r) => r.length)), torch]).toEqual([41, 57]);
+    if (name === 'Interleaved1F1B/pp4/mb8/spr2')
+      expect([Math.max(...c.spaced.map((r) => r.length)), torch]).toEqual([41, 57]);
   });
 });
 
@@ -143,7 +155,11 @@ it("records torch's row mix-up in the ZBVZeroBubble spaced timelines", () => {
       return JSON.stringify(a) === JSON.stringify(b);
     });
     expect(sameRows, name).toBe(c.schedule !== 'ZBVZeroBubble');
-    const all = (rows: (string | null)[][]) => rows.flat().filter((x) => x !== null).sort();
+    const all = (rows: (string | null)[][]) =>
+      rows
+        .flat()
+        .filter((x) => x !== null)
+        .sort();
     expect(all(c.spaced), name).toEqual(all(c.order));
   }
   const zbv = data.cases['ZBVZeroBubble/pp4/mb8/spr2']!;

@@ -14,14 +14,20 @@ interface UpstreamCase {
   upstreamBubbleRate: Record<string, number>;
 }
 
-const data = JSON.parse(readFileSync(new URL('./fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as { cases: UpstreamCase[] };
+const data = JSON.parse(readFileSync(new URL('./fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as {
+  cases: UpstreamCase[];
+};
 const sim = await createSimulator();
 
 /**
  * As-soon-as-possible end times of a fused-backward (F / BW) schedule, in plain TypeScript, with a hook that
  * may drop a dependency. Used only to show how upstream's interleaved timing differs from ours.
  */
-function asapMakespan(problem: Problem, schedule: Schedule, keep: (kind: 'F' | 'BW', mb: number, stage: number, dep: number) => boolean): number {
+function asapMakespan(
+  problem: Problem,
+  schedule: Schedule,
+  keep: (kind: 'F' | 'BW', mb: number, stage: number, dep: number) => boolean,
+): number {
   const { numStages: S, microBatches: M, stageDevice } = problem;
   const endF = new Float64Array(S * M).fill(NaN);
   const endB = new Float64Array(S * M).fill(NaN);
@@ -82,13 +88,23 @@ describe('zero-bubble reference bubble rates (profiled costs, comm per hop)', ()
     // so the other micro-batches cross from chunk to chunk for free. Same order, same costs: replaying it with
     // that dependency dropped reproduces upstream to 4 decimals, and with it kept reproduces our simulator.
     const V = c.model.layers / P;
-    const chunked = resolveProblem({ stages: P, chunks: V, microBatches: M, cost: { F: F / V, B: B / V, W: W / V }, comm: { time: comm } });
+    const chunked = resolveProblem({
+      stages: P,
+      chunks: V,
+      microBatches: M,
+      cost: { F: F / V, B: B / V, W: W / V },
+      comm: { time: comm },
+    });
     it(`${label}: interleaved 1F1B (V=${V}) vs upstream ${up['1F1B-interleaved(layers/p chunks)']}`, () => {
       const schedule = interleaved1F1B(chunked);
       const ours = sim.replay(chunked, schedule).makespan[0]!;
       expect(asapMakespan(chunked, schedule, () => true)).toBeCloseTo(ours, 3);
       const crossesChunk = (stage: number, dep: number) => Math.floor(stage / P) !== Math.floor(dep / P);
-      const lenient = asapMakespan(chunked, schedule, (_kind, mb, stage, dep) => !crossesChunk(stage, dep) || mb % P === 0);
+      const lenient = asapMakespan(
+        chunked,
+        schedule,
+        (_kind, mb, stage, dep) => !crossesChunk(stage, dep) || mb % P === 0,
+      );
       const upstream = up['1F1B-interleaved(layers/p chunks)']!;
       expect(Math.abs(rate(lenient) - upstream)).toBeLessThan(5e-5);
       expect(rate(ours) - upstream).toBeGreaterThan(5e-4);

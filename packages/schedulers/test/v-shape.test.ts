@@ -17,7 +17,9 @@ import {
 } from '@pprl/core-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dualPipeV } from '../src/generators/dualpipe-v.js';
-import { vHalf, vMin, zbV } from '../src/generators/v-shape.js';
+import { vHalf } from '../src/generators/v-shape/v-half.js';
+import { vMin } from '../src/generators/v-shape/v-min.js';
+import { zbV } from '../src/generators/v-shape/zb-v.js';
 import { peakMemory } from '../src/memory.js';
 import type { Generator } from '../src/types.js';
 
@@ -63,7 +65,13 @@ function torchOrder(key: string): string[][] {
   );
 }
 function torchSchedule(key: string, M: number): Schedule {
-  return { stages: 4, chunksPerDevice: 2, placement: 'v', microBatches: M, devices: torchOrder(key).map((r) => r.map(parseAction)) };
+  return {
+    stages: 4,
+    chunksPerDevice: 2,
+    placement: 'v',
+    microBatches: M,
+    devices: torchOrder(key).map((r) => r.map(parseAction)),
+  };
 }
 
 const generators: [string, Generator][] = [
@@ -93,8 +101,24 @@ describe('unit costs against the zero-bubble reference figures', () => {
   // devices start one slot apart (device P-1 last), so its makespan is the span plus P-1.
   type Row = [name: string, generator: Generator, makespan: number, span: number, reference: number];
   const figures: { P: number; M: number; rows: Row[] }[] = [
-    { P: 4, M: 8, rows: [['zb-v', zbV, 51, 48, 0], ['v-half', vHalf, 53, 53, 0.0943], ['v-min', vMin, 59, 59, 0.1864]] },
-    { P: 8, M: 24, rows: [['zb-v', zbV, 151, 144, 0], ['v-half', vHalf, 161, 161, 0.1056], ['v-min', vMin, 171, 171, 0.1579]] },
+    {
+      P: 4,
+      M: 8,
+      rows: [
+        ['zb-v', zbV, 51, 48, 0],
+        ['v-half', vHalf, 53, 53, 0.0943],
+        ['v-min', vMin, 59, 59, 0.1864],
+      ],
+    },
+    {
+      P: 8,
+      M: 24,
+      rows: [
+        ['zb-v', zbV, 151, 144, 0],
+        ['v-half', vHalf, 161, 161, 0.1056],
+        ['v-min', vMin, 171, 171, 0.1579],
+      ],
+    },
   ];
   for (const { P, M, rows } of figures)
     it.each(rows)(`P=${P} M=${M}: %s makespan %i, span %i, span bubble %f`, (_name, g, makespan, span, ref) => {
@@ -144,29 +168,35 @@ describe('against PyTorch orders (P = 4)', () => {
     expect(measure(problem, ours).makespan).toBe(6 * M + 3);
   });
 
-  it.each([8, 16])('ZB-V M=%i: same makespan and span as torch ZBVZeroBubble at unit cost, orders differ in the cool-down', (M) => {
-    const problem = vProblem(4, M);
-    const ours = zbV(problem);
-    const key = `ZBVZeroBubble/pp4/mb${M}/spr2`;
-    const theirs = measure(problem, torchSchedule(key, M));
-    const mine = measure(problem, ours);
-    expect([mine.makespan, mine.span]).toEqual([6 * M + 3, 6 * M]);
-    expect([theirs.makespan, theirs.span]).toEqual([6 * M + 3, 6 * M]);
-    // Not identical: both are the same up to each rank's last chunk-1 B; then torch runs W's right behind
-    // their B's, ours keeps B's first and defers W's (both fill the tail without a bubble).
-    const torchOps = torchOrder(key);
-    const common = ours.devices.map((ops, r) => {
-      const a = ops.map(formatAction);
-      let k = 0;
-      while (k < a.length && a[k] === torchOps[r]![k]) k++;
-      return k;
-    });
-    expect(common).toEqual([0, 1, 2, 3].map((r) => 6 * M - 9 - 2 * r));
-  });
+  it.each([8, 16])(
+    'ZB-V M=%i: same makespan and span as torch ZBVZeroBubble at unit cost, orders differ in the cool-down',
+    (M) => {
+      const problem = vProblem(4, M);
+      const ours = zbV(problem);
+      const key = `ZBVZeroBubble/pp4/mb${M}/spr2`;
+      const theirs = measure(problem, torchSchedule(key, M));
+      const mine = measure(problem, ours);
+      expect([mine.makespan, mine.span]).toEqual([6 * M + 3, 6 * M]);
+      expect([theirs.makespan, theirs.span]).toEqual([6 * M + 3, 6 * M]);
+      // Not identical: both are the same up to each rank's last chunk-1 B; then torch runs W's right behind
+      // their B's, ours keeps B's first and defers W's (both fill the tail without a bubble).
+      const torchOps = torchOrder(key);
+      const common = ours.devices.map((ops, r) => {
+        const a = ops.map(formatAction);
+        let k = 0;
+        while (k < a.length && a[k] === torchOps[r]![k]) k++;
+        return k;
+      });
+      expect(common).toEqual([0, 1, 2, 3].map((r) => 6 * M - 9 - 2 * r));
+    },
+  );
 
   it('ZB-V with communication: never slower than torch ZBV, faster when allowed 1.5x the memory', () => {
     for (const comm of [0.5, 1]) {
-      const torchTime = measure(vProblem(4, 8, { comm: { time: comm } }), torchSchedule('ZBVZeroBubble/pp4/mb8/spr2', 8));
+      const torchTime = measure(
+        vProblem(4, 8, { comm: { time: comm } }),
+        torchSchedule('ZBVZeroBubble/pp4/mb8/spr2', 8),
+      );
       const atOnePeak = vProblem(4, 8, { comm: { time: comm } });
       const more = vProblem(4, 8, { comm: { time: comm }, memory: { limit: 12 } });
       const a = measure(atOnePeak, zbV(atOnePeak));
@@ -197,13 +227,16 @@ describe('memory limits', () => {
           fits++;
         } catch (e) {
           expect(e).toBeInstanceOf(ScheduleError);
-          expect((e as Error).message).toMatch(/^zb-v cannot keep to the memory limit \d+: device \d+ would need \d+ \(over by \d+\)/);
+          expect((e as Error).message).toMatch(
+            /^zb-v cannot keep to the memory limit \d+: device \d+ would need \d+ \(over by \d+\)/,
+          );
         }
       }
       expect(fits).toBeGreaterThanOrEqual(P); // every limit from about P + 2 up works
     }
     expect(() => zbV(vProblem(4, 8, { memory: { limit: 1 } }))).toThrow(
-      "zb-v cannot keep to the memory limit 1: device 3 would need 2 (over by 1); raise the limit (1F1B's peak, 8, is ZB-V's default) or use v-half / v-min",
+      'zb-v cannot keep to the memory limit 1: device 3 would need 2 (over by 1); ' +
+        "raise the limit (1F1B's peak, 8, is ZB-V's default) or use v-half / v-min",
     );
   });
 
@@ -221,7 +254,9 @@ describe('memory limits', () => {
   });
 
   it('V-Half and V-Min reject a limit below their peak', () => {
-    expect(() => vHalf(vProblem(4, 8, { memory: { limit: 5 } }))).toThrow(/^v-half needs 6 memory on device \d but the limit is 5 \(over by 1\)/);
+    expect(() => vHalf(vProblem(4, 8, { memory: { limit: 5 } }))).toThrow(
+      /^v-half needs 6 memory on device \d but the limit is 5 \(over by 1\)/,
+    );
     expect(() => vMin(vProblem(4, 8, { memory: { limit: 4 } }))).not.toThrow();
     expect(() => vMin(vProblem(4, 8, { memory: { limit: 3 } }))).toThrow(/^v-min needs 4 memory/);
   });
@@ -240,7 +275,11 @@ describe('every schedule is valid', () => {
   const problems = (P: number, M: number) => [
     vProblem(P, M),
     vProblem(P, M, {
-      cost: { F: Array.from({ length: 2 * P }, (_, s) => 1 + (s % 3) * 0.5), B: 2, W: Array.from({ length: 2 * P }, (_, s) => 0.5 + (s % 2)) },
+      cost: {
+        F: Array.from({ length: 2 * P }, (_, s) => 1 + (s % 3) * 0.5),
+        B: 2,
+        W: Array.from({ length: 2 * P }, (_, s) => 0.5 + (s % 2)),
+      },
       comm: { time: 0.3 },
     }),
     vProblem(P, M, { cost: { F: 1, B: 1.5, W: 0.5 }, comm: { time: 1.5 }, memory: { limit: 2 * P } }),
@@ -255,7 +294,9 @@ describe('every schedule is valid', () => {
               continue;
             }
             if (name === 'dualpipe-v' && problem.memLimit < 2 * P + 1) {
-              expect(() => g(problem)).toThrow(`dualpipe-v needs ${2 * P + 1} memory on device 0 but the limit is ${2 * P} (over by 1)`);
+              expect(() => g(problem)).toThrow(
+                `dualpipe-v needs ${2 * P + 1} memory on device 0 but the limit is ${2 * P} (over by 1)`,
+              );
               continue;
             }
             const schedule = g(problem);

@@ -1,31 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { oneFOneB as oneFOneBFused, oneFOneBSplit } from '../src/generators/classic.js';
-import { DeadlockError, resolveProblem, ScheduleError, type Op, type Schedule } from '@pprl/core-wasm';
+import { DeadlockError, resolveProblem, type Schedule, type ScheduleError } from '@pprl/core-wasm';
 import { assertValid, validateSchedule } from '../src/validate.js';
-
-/** 1F1B (V = 1), fused or with each W right after its B. */
-function oneFOneB(P: number, M: number, split = false): Schedule {
-  const problem = resolveProblem({ stages: P, microBatches: M });
-  return split ? oneFOneBSplit(problem) : oneFOneBFused(problem);
-}
+import { oneFOneB, scheduleErrorOf } from './helpers.js';
 
 const problem = resolveProblem({ stages: 4, microBatches: 8 });
 
-function firstError(p: typeof problem, s: Schedule): ScheduleError {
-  try {
-    assertValid(p, s);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScheduleError);
-    return e as ScheduleError;
-  }
-  throw new Error('expected assertValid to throw');
-}
+/** The ScheduleError assertValid throws. */
+const firstError = (p: typeof problem, s: Schedule): ScheduleError => scheduleErrorOf(() => assertValid(p, s));
 
 describe('validateSchedule', () => {
   it('accepts 1F1B and reports its nominal makespan and peak memory', () => {
     const report = validateSchedule(problem, oneFOneB(4, 8));
     // 1F1B at F = B = W = 1: (M + P - 1)(F + B + W) = 11 * 3; device d holds P - d activations at most
-    expect(report).toEqual({ ok: true, errors: [], peakMemory: [4, 3, 2, 1], memoryViolations: [], deadlock: null, makespan: 33, span: 33 });
+    expect(report).toEqual({
+      ok: true,
+      errors: [],
+      peakMemory: [4, 3, 2, 1],
+      memoryViolations: [],
+      deadlock: null,
+      makespan: 33,
+      span: 33,
+    });
     expect(() => assertValid(problem, oneFOneB(4, 8, true))).not.toThrow();
   });
 
@@ -54,17 +49,31 @@ describe('validateSchedule', () => {
     const s = oneFOneB(4, 8);
     const op = s.devices[3]!.pop()!;
     s.devices[0]!.push(op);
-    expect(validateSchedule(problem, s).errors[0]).toMatch(/ops on the wrong device: 3B7 on device 0 \(stage 3 is on device 3\)/);
+    expect(validateSchedule(problem, s).errors[0]).toMatch(
+      /ops on the wrong device: 3B7 on device 0 \(stage 3 is on device 3\)/,
+    );
   });
 
   it('reports a placement or shape that does not match the problem', () => {
     const v = resolveProblem({ stages: 2, chunks: 2, placement: 'v', microBatches: 2 });
-    const loopSchedule: Schedule = { stages: 2, chunksPerDevice: 2, placement: 'loop', microBatches: 2, devices: [[], []] };
+    const loopSchedule: Schedule = {
+      stages: 2,
+      chunksPerDevice: 2,
+      placement: 'loop',
+      microBatches: 2,
+      devices: [[], []],
+    };
     expect(validateSchedule(v, loopSchedule).errors).toEqual(['schedule uses loop placement but the problem has v']);
-    expect(validateSchedule(problem, oneFOneB(4, 6)).errors).toEqual(['schedule has 6 micro-batches but the problem has 8']);
-    expect(validateSchedule(problem, oneFOneB(3, 8)).errors).toEqual(['schedule has 3 stages (devices) but the problem has 4']);
+    expect(validateSchedule(problem, oneFOneB(4, 6)).errors).toEqual([
+      'schedule has 6 micro-batches but the problem has 8',
+    ]);
+    expect(validateSchedule(problem, oneFOneB(3, 8)).errors).toEqual([
+      'schedule has 3 stages (devices) but the problem has 4',
+    ]);
     const broken = { ...oneFOneB(4, 8), devices: [[], [], [], 'x'] } as unknown as Schedule;
-    expect(validateSchedule(problem, broken).errors).toEqual(['schedule.devices must be a list with one list of ops per device']);
+    expect(validateSchedule(problem, broken).errors).toEqual([
+      'schedule.devices must be a list with one list of ops per device',
+    ]);
   });
 
   it('reports a deadlock with the blocked ops, and assertValid throws the DeadlockError', () => {
@@ -76,8 +85,18 @@ describe('validateSchedule', () => {
       placement: 'loop',
       microBatches: 2,
       devices: [
-        [{ kind: 'F', mb: 0, stage: 0 }, { kind: 'BW', mb: 0, stage: 0 }, { kind: 'F', mb: 1, stage: 0 }, { kind: 'BW', mb: 1, stage: 0 }],
-        [{ kind: 'F', mb: 1, stage: 1 }, { kind: 'F', mb: 0, stage: 1 }, { kind: 'BW', mb: 0, stage: 1 }, { kind: 'BW', mb: 1, stage: 1 }],
+        [
+          { kind: 'F', mb: 0, stage: 0 },
+          { kind: 'BW', mb: 0, stage: 0 },
+          { kind: 'F', mb: 1, stage: 0 },
+          { kind: 'BW', mb: 1, stage: 0 },
+        ],
+        [
+          { kind: 'F', mb: 1, stage: 1 },
+          { kind: 'F', mb: 0, stage: 1 },
+          { kind: 'BW', mb: 0, stage: 1 },
+          { kind: 'BW', mb: 1, stage: 1 },
+        ],
       ],
     };
     const report = validateSchedule(p, s);
@@ -88,7 +107,8 @@ describe('validateSchedule', () => {
       { device: 1, op: '1F1', waitsFor: '0F1 on device 0' },
     ]);
     expect(report.errors).toEqual([
-      'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1B0 on device 1); device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
+      'schedule deadlocks: device 0 is blocked at 0B0 (waits for 1B0 on device 1); ' +
+        'device 1 is blocked at 1F1 (waits for 0F1 on device 0)',
     ]);
     expect(report.makespan).toBeNull();
     // memory is still checked: the orders themselves are complete

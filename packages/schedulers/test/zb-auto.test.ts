@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createSimulator, resolveProblem, ScheduleError, type Problem, type ProblemConfig, type Schedule, type Simulator } from '@pprl/core-wasm';
-import { zbAuto, zbAutoWith, UPSTREAM_VARIANTS } from '../src/generators/zb-auto.js';
+import {
+  createSimulator,
+  resolveProblem,
+  ScheduleError,
+  type Problem,
+  type ProblemConfig,
+  type Schedule,
+  type Simulator,
+} from '@pprl/core-wasm';
+import { zbAuto, zbAutoWith, UPSTREAM_VARIANTS } from '../src/generators/zb-auto/index.js';
 import { peakMemory } from '../src/memory.js';
 
 interface UpstreamCase {
@@ -12,7 +20,9 @@ interface UpstreamCase {
   upstreamBubbleRate: Record<string, number>;
 }
 
-const upstream = JSON.parse(readFileSync(new URL('./fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as { cases: UpstreamCase[] };
+const upstream = JSON.parse(readFileSync(new URL('./fixtures/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as {
+  cases: UpstreamCase[];
+};
 const UPSTREAM_KEY = { '1p': 'ZB-1p(greedy, limit p*memF)', '2p': 'ZB-2p(greedy, limit 2p*memF)' } as const;
 
 let sim: Simulator;
@@ -36,7 +46,8 @@ function spanBubble(problem: Problem, span: number): number {
 }
 
 /** The reference's greedy alone (its eight variants, no list scheduler, no local pass). */
-const upstreamPort = (problem: Problem) => zbAutoWith(problem, { variants: UPSTREAM_VARIANTS, listPolicies: [], improve: false });
+const upstreamPort = (problem: Problem) =>
+  zbAutoWith(problem, { variants: UPSTREAM_VARIANTS, listPolicies: [], improve: false });
 
 /**
  * A lower bound on the first stage's span at limit p * memF (uniform stages). Before its first B it can hold only
@@ -106,13 +117,20 @@ describe('zb-auto at unit costs', () => {
   ];
   for (const mem of units)
     for (const { P, M, k, span } of cases)
-      it(`P=${P} M=${M} limit ${k}p*memF (${mem.name}): span ${span}, bubble ${((span - 3 * M) / span).toFixed(4)}`, () => {
-        const problem = resolveProblem({ stages: P, microBatches: M, memory: { F: mem.F, B: mem.B, W: mem.W, limit: k * P * mem.F } });
-        const schedule = zbAuto(problem);
-        const r = replayChecked(problem, schedule);
-        expect(r.span).toBe(span);
-        expect(Math.max(...r.peak)).toBeLessThanOrEqual(k * P * mem.F);
-      });
+      it(
+        `P=${P} M=${M} limit ${k}p*memF (${mem.name}): ` + `span ${span}, bubble ${((span - 3 * M) / span).toFixed(4)}`,
+        () => {
+          const problem = resolveProblem({
+            stages: P,
+            microBatches: M,
+            memory: { F: mem.F, B: mem.B, W: mem.W, limit: k * P * mem.F },
+          });
+          const schedule = zbAuto(problem);
+          const r = replayChecked(problem, schedule);
+          expect(r.span).toBe(span);
+          expect(Math.max(...r.peak)).toBeLessThanOrEqual(k * P * mem.F);
+        },
+      );
 
   it('gives every op exactly once, in micro-batch order per kind, named zb-auto', () => {
     const problem = resolveProblem({ stages: 4, microBatches: 8, memory: { limit: 4 } });
@@ -144,7 +162,8 @@ describe('zb-auto on random problems', () => {
     const P = 1 + Math.floor(rnd() * 8);
     const M = 1 + Math.floor(rnd() * 32);
     const perStage = rnd() < 0.5;
-    const costs = (lo: number, hi: number) => (perStage ? Array.from({ length: P }, () => pick(lo, hi)) : [pick(lo, hi)]);
+    const costs = (lo: number, hi: number) =>
+      perStage ? Array.from({ length: P }, () => pick(lo, hi)) : [pick(lo, hi)];
     // B frees a fraction of F's activation, W the rest; sometimes per stage
     const memF = perStage ? Array.from({ length: P }, () => pick(1, 3, 2)) : [pick(1, 3, 2)];
     const share = memF.map(() => pick(0, 0.9, 2));
@@ -194,18 +213,29 @@ describe('zb-auto on random problems', () => {
 
 describe('zb-auto errors', () => {
   it('names the device and the excess when the limit is below one micro-batch', () => {
-    const problem = resolveProblem({ stages: 4, microBatches: 8, memory: { F: [1, 1, 3, 1], B: 0, W: [-1, -1, -3, -1], limit: 2 } });
+    const problem = resolveProblem({
+      stages: 4,
+      microBatches: 8,
+      memory: { F: [1, 1, 3, 1], B: 0, W: [-1, -1, -3, -1], limit: 2 },
+    });
     expect(() => zbAuto(problem)).toThrow(ScheduleError);
     expect(() => zbAuto(problem)).toThrow(/device 2 needs at least 3 .*limit is 2 \(over by 1\)/);
   });
 
   it('counts a B that allocates', () => {
     const problem = resolveProblem({ stages: 2, microBatches: 4, memory: { F: 2, B: 1, W: -3, limit: 2.5 } });
-    expect(() => zbAuto(problem)).toThrow(/device 0 needs at least 3 memory for one micro-batch's F and B \(2 \+ 1\).*over by 0\.5/);
+    expect(() => zbAuto(problem)).toThrow(
+      /device 0 needs at least 3 memory for one micro-batch's F and B \(2 \+ 1\).*over by 0\.5/,
+    );
   });
 
   it('meets a limit of exactly one micro-batch by running them one at a time', () => {
-    const problem = resolveProblem({ stages: 3, microBatches: 5, comm: { time: 0.1 }, memory: { F: 1, B: -0.5, W: -0.5, limit: 1 } });
+    const problem = resolveProblem({
+      stages: 3,
+      microBatches: 5,
+      comm: { time: 0.1 },
+      memory: { F: 1, B: -0.5, W: -0.5, limit: 1 },
+    });
     const r = replayChecked(problem, zbAuto(problem));
     expect(Math.max(...r.peak)).toBe(1);
   });

@@ -3,7 +3,16 @@
 // separate actor and critic networks and with a shared trunk (half the multiply-adds). The TypeScript reference
 // environment runs the same greedy rollout beside the WebAssembly one; optionally every policy also runs in 1..N
 // worker threads at once.
-import { mlpLayers, orthogonalInit, ReferenceEnv, resolveProblem, WasmEnv, WasmMlp, type MlpLayout, type Problem } from '@pprl/core-wasm';
+import {
+  mlpLayers,
+  orthogonalInit,
+  ReferenceEnv,
+  resolveProblem,
+  WasmEnv,
+  WasmMlp,
+  type MlpLayout,
+  type Problem,
+} from '@pprl/core-wasm';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate, type TimedBatch } from '../measure.js';
 import { checkThreads, measureThreadScaling, type ThreadPoint } from '../threads.js';
@@ -71,11 +80,24 @@ const STEPS_PER_CALL = 64;
 const HIDDEN = [64, 64];
 
 function envProblem(): Problem {
-  return resolveProblem({ stages: P, microBatches: M, cost: COST, comm: { time: COMM }, memory: { F: 1, B: 0, W: -1, limit: MEM_LIMIT }, noise: { cv: NOISE, seed: 1 } });
+  return resolveProblem({
+    stages: P,
+    microBatches: M,
+    cost: COST,
+    comm: { time: COMM },
+    memory: { F: 1, B: 0, W: -1, limit: MEM_LIMIT },
+    noise: { cv: NOISE, seed: 1 },
+  });
 }
 
 function mlpLayout(env: WasmEnv, shared: boolean): MlpLayout {
-  return { obsDim: env.obsDim, hidden: HIDDEN, actions: env.numActions, activation: 'tanh', ...(shared ? { shared: true } : {}) };
+  return {
+    obsDim: env.obsDim,
+    hidden: HIDDEN,
+    actions: env.numActions,
+    activation: 'tanh',
+    ...(shared ? { shared: true } : {}),
+  };
 }
 
 function multiplyAdds(layout: MlpLayout): number {
@@ -142,7 +164,10 @@ export class ReferenceGreedyRollout {
     readonly envs: number,
     readonly steps: number,
   ) {
-    this.refs = Array.from({ length: envs }, (_, i) => new ReferenceEnv({ problem, episodeStart: i, episodeStride: envs }));
+    this.refs = Array.from(
+      { length: envs },
+      (_, i) => new ReferenceEnv({ problem, episodeStart: i, episodeStride: envs }),
+    );
     for (const r of this.refs) r.reset();
     const first = this.refs[0]!;
     this.chunks = problem.chunks;
@@ -210,7 +235,9 @@ export async function runEnvBench(opts: EnvBenchOptions = {}): Promise<EnvBenchR
   let obsDim = 0;
   let actions = 0;
   for (const N of sizes) {
-    const batches = await Promise.all((['greedy', 'greedyRecorded', 'mlp', 'mlpShared'] as const).map((name) => envRolloutBatch(name, N)));
+    const batches = await Promise.all(
+      (['greedy', 'greedyRecorded', 'mlp', 'mlpShared'] as const).map((name) => envRolloutBatch(name, N)),
+    );
     const [greedy, greedyRecorded, mlp, mlpShared] = batches as [TimedBatch, TimedBatch, TimedBatch, TimedBatch];
     const reference = new ReferenceGreedyRollout(problem, N, STEPS_PER_CALL);
     obsDim = reference.refs[0]!.obsDim;
@@ -220,25 +247,67 @@ export async function runEnvBench(opts: EnvBenchOptions = {}): Promise<EnvBenchR
     for (const run of runs) timeRate(run, seconds / 2);
     const samples = runs.map(() => [] as number[]);
     for (let r = 0; r < repetitions; r++) runs.forEach((run, i) => samples[i]!.push(timeRate(run, seconds)));
-    const [greedyRate, recordedRate, mlpRate, sharedRate, referenceRate] = samples.map((s) => rateOf(s)) as [Rate, Rate, Rate, Rate, Rate];
-    byEnvs.push({ envs: N, greedy: greedyRate, mlp: mlpRate, mlpShared: sharedRate, greedyRecorded: recordedRate, reference: referenceRate, ratio: recordedRate.median / referenceRate.median });
+    const [greedyRate, recordedRate, mlpRate, sharedRate, referenceRate] = samples.map((s) => rateOf(s)) as [
+      Rate,
+      Rate,
+      Rate,
+      Rate,
+      Rate,
+    ];
+    byEnvs.push({
+      envs: N,
+      greedy: greedyRate,
+      mlp: mlpRate,
+      mlpShared: sharedRate,
+      greedyRecorded: recordedRate,
+      reference: referenceRate,
+      ratio: recordedRate.median / referenceRate.median,
+    });
     for (const b of batches) b.dispose();
   }
   const last = byEnvs[byEnvs.length - 1]!;
   let threads: EnvBenchResult['threads'];
   if (opts.threads !== undefined) {
-    const scaling = async (policy: EnvPolicyName) => measureThreadScaling({ suite: 'env', envs: last.envs, policy }, opts.threads!, seconds, repetitions);
-    threads = { envs: last.envs, greedy: await scaling('greedy'), mlp: await scaling('mlp'), mlpShared: await scaling('mlpShared') };
+    const scaling = async (policy: EnvPolicyName) =>
+      measureThreadScaling({ suite: 'env', envs: last.envs, policy }, opts.threads!, seconds, repetitions);
+    threads = {
+      envs: last.envs,
+      greedy: await scaling('greedy'),
+      mlp: await scaling('mlp'),
+      mlpShared: await scaling('mlpShared'),
+    };
   }
   const layout: MlpLayout = { obsDim, hidden: HIDDEN, actions, activation: 'tanh' };
   return {
     suite: 'env',
     options: { quick, envs: sizes, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
-    workload: { stages: P, microBatches: M, cost: COST, comm: COMM, noise: NOISE, memLimit: MEM_LIMIT, stepsPerCall: STEPS_PER_CALL, seconds, repetitions, obsDim, actions },
+    workload: {
+      stages: P,
+      microBatches: M,
+      cost: COST,
+      comm: COMM,
+      noise: NOISE,
+      memLimit: MEM_LIMIT,
+      stepsPerCall: STEPS_PER_CALL,
+      seconds,
+      repetitions,
+      obsDim,
+      actions,
+    },
     greedy: { decisionsPerSec: last.greedy.median },
     mlp: { decisionsPerSec: last.mlp.median, hidden: HIDDEN, activation: 'tanh', multiplyAdds: multiplyAdds(layout) },
-    mlpShared: { decisionsPerSec: last.mlpShared.median, hidden: HIDDEN, activation: 'tanh', shared: true, multiplyAdds: multiplyAdds({ ...layout, shared: true }) },
-    reference: { decisionsPerSec: last.reference!.median, greedyRecordedPerSec: last.greedyRecorded!.median, ratio: last.ratio! },
+    mlpShared: {
+      decisionsPerSec: last.mlpShared.median,
+      hidden: HIDDEN,
+      activation: 'tanh',
+      shared: true,
+      multiplyAdds: multiplyAdds({ ...layout, shared: true }),
+    },
+    reference: {
+      decisionsPerSec: last.reference!.median,
+      greedyRecordedPerSec: last.greedyRecorded!.median,
+      ratio: last.ratio!,
+    },
     envs: last.envs,
     byEnvs,
     ...(threads ? { threads } : {}),

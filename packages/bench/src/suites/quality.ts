@@ -74,7 +74,14 @@ export interface QualityBenchResult {
   suite: 'quality';
   /** The options that reproduce this result (`pprl bench quality` flags). */
   options: { quick: boolean; episodes: number; threads?: number };
-  workload: { data: string; /** Where the upstream figures come from and how they were produced. */ source: string; cases: number; noise: number[]; episodes: number; seed: number };
+  workload: {
+    data: string /** Where the upstream figures come from and how they were produced. */;
+    source: string;
+    cases: number;
+    noise: number[];
+    episodes: number;
+    seed: number;
+  };
   cases: QualityCaseResult[];
   /**
    * Wall time of the whole suite's jobs (a case's rows, or its makespans at one noise level) split across 1..N
@@ -85,7 +92,10 @@ export interface QualityBenchResult {
 }
 
 export function loadUpstreamCases(): { source: string; cases: UpstreamCase[] } {
-  return JSON.parse(readFileSync(new URL('../../data/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as { source: string; cases: UpstreamCase[] };
+  return JSON.parse(readFileSync(new URL('../../data/zb-upstream-bubbles.json', import.meta.url), 'utf8')) as {
+    source: string;
+    cases: UpstreamCase[];
+  };
 }
 
 interface Variant {
@@ -108,8 +118,18 @@ function variantsOf(c: UpstreamCase, noise?: { cv: number; seed: number }): Vari
     { id: '1f1b', problem: plain, build: build('1f1b'), timedBy: 'makespan' },
     { id: 'zb-h1', problem: plain, build: build('zb-h1'), timedBy: 'makespan' },
     { id: 'zb-h2', problem: plain, build: build('zb-h2'), timedBy: 'span' },
-    { id: 'zb-auto-1p', problem: resolveProblem({ ...base, cost: { F, B, W }, memory: memory(c.memory.limit1p) }), build: build('zb-auto'), timedBy: 'span' },
-    { id: 'zb-auto-2p', problem: resolveProblem({ ...base, cost: { F, B, W }, memory: memory(c.memory.limit2p) }), build: build('zb-auto'), timedBy: 'span' },
+    {
+      id: 'zb-auto-1p',
+      problem: resolveProblem({ ...base, cost: { F, B, W }, memory: memory(c.memory.limit1p) }),
+      build: build('zb-auto'),
+      timedBy: 'span',
+    },
+    {
+      id: 'zb-auto-2p',
+      problem: resolveProblem({ ...base, cost: { F, B, W }, memory: memory(c.memory.limit2p) }),
+      build: build('zb-auto'),
+      timedBy: 'span',
+    },
     { id: 'interleaved-1f1b', problem: chunked, build: build('interleaved-1f1b'), timedBy: 'makespan' },
   ];
 }
@@ -141,7 +161,13 @@ export interface QualityJob {
 export type QualityJobResult = { rows: QualityRow[] } | { noisy: QualityCaseResult['noisy'][number] };
 
 /** Mean makespans of every schedule of case `c` at noise `cv`, each paired episode by episode against zb-h1. */
-export function qualityNoisy(sim: Simulator, c: UpstreamCase, cv: number, episodes: number, seed: number): QualityCaseResult['noisy'][number] {
+export function qualityNoisy(
+  sim: Simulator,
+  c: UpstreamCase,
+  cv: number,
+  episodes: number,
+  seed: number,
+): QualityCaseResult['noisy'][number] {
   // the schedules are built on the noiseless problem (generators see costs, not draws) and replayed under noise
   const built = variantsOf(c).map((v) => v.build(v.problem));
   const makespans = variantsOf(c, { cv, seed }).map((v, i) => sim.replay(v.problem, built[i]!, { episodes }).makespan);
@@ -162,21 +188,37 @@ export function qualityNoisy(sim: Simulator, c: UpstreamCase, cv: number, episod
 /** Runs one job; a pure function of the job (and the data file), so any split across threads gives the same results. */
 export function runQualityJob(sim: Simulator, cases: readonly UpstreamCase[], job: QualityJob): QualityJobResult {
   const c = cases[job.caseIndex]!;
-  return job.cv === null ? { rows: qualityRows(sim, c) } : { noisy: qualityNoisy(sim, c, job.cv, job.episodes, job.seed) };
+  return job.cv === null
+    ? { rows: qualityRows(sim, c) }
+    : { noisy: qualityNoisy(sim, c, job.cv, job.episodes, job.seed) };
 }
 
 function qualityJobs(cases: number, noiseLevels: readonly number[], episodes: number, seed: number): QualityJob[] {
-  return Array.from({ length: cases }, (_, caseIndex) => [null, ...noiseLevels].map((cv) => ({ caseIndex, cv, episodes, seed }))).flat();
+  return Array.from({ length: cases }, (_, caseIndex) =>
+    [null, ...noiseLevels].map((cv) => ({ caseIndex, cv, episodes, seed })),
+  ).flat();
 }
 
 /** The cases from the jobs' results (in job order, as qualityJobs lists them). */
-function assemble(cases: readonly UpstreamCase[], noiseLevels: readonly number[], results: readonly QualityJobResult[]): QualityCaseResult[] {
+function assemble(
+  cases: readonly UpstreamCase[],
+  noiseLevels: readonly number[],
+  results: readonly QualityJobResult[],
+): QualityCaseResult[] {
   const perCase = noiseLevels.length + 1;
   return cases.map((c, i) => {
     const mine = results.slice(i * perCase, (i + 1) * perCase);
     const rows = mine.flatMap((r) => ('rows' in r ? r.rows : []));
     const noisy = mine.flatMap((r) => ('noisy' in r ? [r.noisy] : []));
-    return { stages: c.stages, microBatches: c.microBatches, cost: c.cost, model: c.model, chunks: c.model.layers / c.stages, rows, noisy };
+    return {
+      stages: c.stages,
+      microBatches: c.microBatches,
+      cost: c.cost,
+      model: c.model,
+      chunks: c.model.layers / c.stages,
+      rows,
+      noisy,
+    };
   });
 }
 
@@ -199,7 +241,14 @@ export async function runQualityBench(opts: QualityBenchOptions = {}): Promise<Q
   return {
     suite: 'quality',
     options: { quick, episodes, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
-    workload: { data: 'data/zb-upstream-bubbles.json', source, cases: cases.length, noise: noiseLevels, episodes, seed },
+    workload: {
+      data: 'data/zb-upstream-bubbles.json',
+      source,
+      cases: cases.length,
+      noise: noiseLevels,
+      episodes,
+      seed,
+    },
     cases: assemble(cases, noiseLevels, results),
     ...(threads ? { threads } : {}),
     machine: machineInfo(),
@@ -210,7 +259,11 @@ export async function runQualityBench(opts: QualityBenchOptions = {}): Promise<Q
  * Wall time of every job split across 1..maxThreads workers (started and warmed up beforehand), repetitions
  * alternating the thread counts; throws if any split changes a result.
  */
-async function timeQualityThreads(jobs: QualityJob[], maxThreads: number, repetitions: number): Promise<{ results: QualityJobResult[]; threads: NonNullable<QualityBenchResult['threads']> }> {
+async function timeQualityThreads(
+  jobs: QualityJob[],
+  maxThreads: number,
+  repetitions: number,
+): Promise<{ results: QualityJobResult[]; threads: NonNullable<QualityBenchResult['threads']> }> {
   const pool = WorkerPool.start(maxThreads);
   try {
     const results = await pool.run(jobs, maxThreads);
@@ -224,11 +277,17 @@ async function timeQualityThreads(jobs: QualityJob[], maxThreads: number, repeti
         const out = await pool.run(jobs, t);
         shares[t - 1]!.push(share());
         samples[t - 1]!.push((performance.now() - start) / 1000);
-        if (JSON.stringify(out) !== expected) throw new Error(`quality results differ between ${maxThreads} and ${t} threads`);
+        if (JSON.stringify(out) !== expected)
+          throw new Error(`quality results differ between ${maxThreads} and ${t} threads`);
       }
     const times = samples.map((s) => rateOf(s));
     const base = times[0]!.median;
-    const timings = times.map((seconds, i) => ({ threads: i + 1, seconds, speedup: base / seconds.median, cpuShare: rateOf(shares[i]!).median }));
+    const timings = times.map((seconds, i) => ({
+      threads: i + 1,
+      seconds,
+      speedup: base / seconds.median,
+      cpuShare: rateOf(shares[i]!).median,
+    }));
     return { results, threads: { jobs: jobs.length, identicalResults: true, timings } };
   } finally {
     await pool.close();

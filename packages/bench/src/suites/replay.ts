@@ -1,6 +1,13 @@
 // Replay throughput: the WebAssembly engine against the TypeScript reference, side by side in one run; optionally
 // the WebAssembly engine in 1..N worker threads at once.
-import { compileSchedule, createSimulator, referenceReplay, resolveProblem, type CompiledSchedule, type Problem } from '@pprl/core-wasm';
+import {
+  compileSchedule,
+  createSimulator,
+  referenceReplay,
+  resolveProblem,
+  type CompiledSchedule,
+  type Problem,
+} from '@pprl/core-wasm';
 import { oneFOneBSplit } from '@pprl/schedulers';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { rateOf, timeRate, type Rate, type TimedBatch } from '../measure.js';
@@ -45,7 +52,13 @@ const WASM_BATCH = 1000;
 const REFERENCE_BATCH = 100;
 
 function replayProblem(noise: number): { problem: Problem; schedule: CompiledSchedule } {
-  const problem = resolveProblem({ stages: P, microBatches: M, cost: COST, comm: { time: COMM }, noise: { cv: noise, seed: 1 } });
+  const problem = resolveProblem({
+    stages: P,
+    microBatches: M,
+    cost: COST,
+    comm: { time: COMM },
+    noise: { cv: noise, seed: 1 },
+  });
   return { problem, schedule: compileSchedule(problem, oneFOneBSplit(problem)) };
 }
 
@@ -97,11 +110,25 @@ export async function runReplayBench(opts: ReplayBenchOptions = {}): Promise<Rep
   const wasmRate = rateOf(wasm);
   const refRate = rateOf(ref);
   const noiseFreeRate = rateOf(noiseFree);
-  const threads = opts.threads === undefined ? undefined : await measureThreadScaling({ suite: 'replay' }, opts.threads, seconds, repetitions);
+  const threads =
+    opts.threads === undefined
+      ? undefined
+      : await measureThreadScaling({ suite: 'replay' }, opts.threads, seconds, repetitions);
   return {
     suite: 'replay',
     options: { quick, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
-    workload: { stages: P, microBatches: M, schedule: '1f1b-split', cost: COST, comm: COMM, noise: NOISE, opsPerEpisode, episodesPerBatch: WASM_BATCH, seconds, repetitions },
+    workload: {
+      stages: P,
+      microBatches: M,
+      schedule: '1f1b-split',
+      cost: COST,
+      comm: COMM,
+      noise: NOISE,
+      opsPerEpisode,
+      episodesPerBatch: WASM_BATCH,
+      seconds,
+      repetitions,
+    },
     wasm: { opEventsPerSec: wasmRate.median, episodesPerSec: wasmRate.median / opsPerEpisode, rate: wasmRate },
     reference: { opEventsPerSec: refRate.median, episodesPerSec: refRate.median / opsPerEpisode, rate: refRate },
     wasmNoiseFree: { opEventsPerSec: noiseFreeRate.median, rate: noiseFreeRate },

@@ -32,7 +32,14 @@ export interface ScaleBenchResult {
   suite: 'scale';
   /** The options that reproduce this result (`pprl bench scale` flags). */
   options: { quick: boolean };
-  workload: { schedule: string; cost: { F: number; B: number; W: number }; comm: number; noise: number; seconds: number; repetitions: number };
+  workload: {
+    schedule: string;
+    cost: { F: number; B: number; W: number };
+    comm: number;
+    noise: number;
+    seconds: number;
+    repetitions: number;
+  };
   /** Fit of log(seconds per episode) = a + k log(ops per episode) over the grid. */
   fit: PowerLawFit;
   points: ScalePoint[];
@@ -61,8 +68,24 @@ export function fitPowerLaw(points: { x: number; y: number }[]): PowerLawFit {
 
 /** (P, M) grid points: the full one spans P 4..64 and M 8..512, so ops per episode span about three decades. */
 export function scaleGrid(quick: boolean): [number, number][] {
-  if (quick) return [[4, 8], [8, 32], [16, 64]];
-  return [[4, 8], [4, 64], [8, 32], [8, 256], [16, 64], [16, 512], [32, 128], [32, 512], [64, 64], [64, 512]];
+  if (quick)
+    return [
+      [4, 8],
+      [8, 32],
+      [16, 64],
+    ];
+  return [
+    [4, 8],
+    [4, 64],
+    [8, 32],
+    [8, 256],
+    [16, 64],
+    [16, 512],
+    [32, 128],
+    [32, 512],
+    [64, 64],
+    [64, 512],
+  ];
 }
 
 export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<ScaleBenchResult> {
@@ -75,7 +98,13 @@ export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<Scale
   const sim = await createSimulator();
   const points: ScalePoint[] = [];
   for (const [P, M] of scaleGrid(quick)) {
-    const problem = resolveProblem({ stages: P, microBatches: M, cost, comm: { time: comm }, noise: { cv: noise, seed: 1 } });
+    const problem = resolveProblem({
+      stages: P,
+      microBatches: M,
+      cost,
+      comm: { time: comm },
+      noise: { cv: noise, seed: 1 },
+    });
     const schedule = compileSchedule(problem, oneFOneBSplit(problem));
     const opsPerEpisode = schedule.ops.length;
     // batches of about 20k op events, so that the per-call overhead is the same small share at every size

@@ -26,7 +26,15 @@ export interface TrainBenchResult {
   suite: 'train';
   /** The flags that reproduce it. */
   options: { quick: boolean };
-  workload: { problem: string; envs: number; stepsPerRollout: number; epochs: number; minibatches: number; stepsPerRun: number; repetitions: number };
+  workload: {
+    problem: string;
+    envs: number;
+    stepsPerRollout: number;
+    epochs: number;
+    minibatches: number;
+    stepsPerRun: number;
+    repetitions: number;
+  };
   /** The headline: the default (shared-trunk) network. */
   stepsPerSec: number;
   rolloutShare: number;
@@ -45,8 +53,23 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Train
   // whole updates; the first update of a run also pays for start-up (backend, tensors), as a user's run does
   const stepsPerRun = (opts.quick ? 2 : 24) * batch;
   const repetitions = opts.quick ? 1 : 3;
-  const problem: TrainConfigInput['problem'] = { profile: { model: '6.2B' }, stages: 4, microBatches: 16, noise: { cv: 0.3, seed: 1000 } };
-  const base: TrainConfigInput = { problem, envs, stepsPerRollout, totalSteps: stepsPerRun, epochs: 2, minibatches: 4, evalInterval: 0, evalEpisodes: 1, checkpointInterval: 1_000_000 };
+  const problem: TrainConfigInput['problem'] = {
+    profile: { model: '6.2B' },
+    stages: 4,
+    microBatches: 16,
+    noise: { cv: 0.3, seed: 1000 },
+  };
+  const base: TrainConfigInput = {
+    problem,
+    envs,
+    stepsPerRollout,
+    totalSteps: stepsPerRun,
+    epochs: 2,
+    minibatches: 4,
+    evalInterval: 0,
+    evalEpisodes: 1,
+    checkpointInterval: 1_000_000,
+  };
   const root = mkdtempSync(path.join(os.tmpdir(), 'pprl-bench-train-'));
   const byNetwork: TrainBenchPoint[] = [];
   let backend = '';
@@ -56,13 +79,22 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Train
       const rollout: number[] = [];
       const update: number[] = [];
       for (let r = 0; r < repetitions; r++) {
-        const result = await train({ ...base, network: { hidden: [64, 64], shared } }, { outDir: path.join(root, `${shared ? 'shared' : 'separate'}-${r}`) });
+        const result = await train(
+          { ...base, network: { hidden: [64, 64], shared } },
+          { outDir: path.join(root, `${shared ? 'shared' : 'separate'}-${r}`) },
+        );
         backend = result.backend;
         rates.push(result.stepsPerSec);
         rollout.push(result.rolloutShare);
         update.push(result.updateShare);
       }
-      byNetwork.push({ network: shared ? 'shared' : 'separate', hidden: [64, 64], stepsPerSec: rateOf(rates), rolloutShare: median(rollout), updateShare: median(update) });
+      byNetwork.push({
+        network: shared ? 'shared' : 'separate',
+        hidden: [64, 64],
+        stepsPerSec: rateOf(rates),
+        rolloutShare: median(rollout),
+        updateShare: median(update),
+      });
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -71,7 +103,15 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<Train
   return {
     suite: 'train',
     options: { quick: opts.quick ?? false },
-    workload: { problem: '6.2B H200 profile, P=4, M=16, noise cv 0.3', envs, stepsPerRollout, epochs: 2, minibatches: 4, stepsPerRun, repetitions },
+    workload: {
+      problem: '6.2B H200 profile, P=4, M=16, noise cv 0.3',
+      envs,
+      stepsPerRollout,
+      epochs: 2,
+      minibatches: 4,
+      stepsPerRun,
+      repetitions,
+    },
     stepsPerSec: head.stepsPerSec.median,
     rolloutShare: head.rolloutShare,
     updateShare: head.updateShare,

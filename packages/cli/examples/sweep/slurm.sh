@@ -3,7 +3,8 @@
 # directory on a filesystem all nodes share. Submit it again (same array, same directory) after a time-out, a
 # preemption or a crash: finished runs are skipped, the others resume from their checkpoints.
 #
-#   sbatch examples/sweep/slurm.sh                       # or: SWEEP=my.yaml OUT=/shared/sweeps/x sbatch --array=0-15 slurm.sh
+#   sbatch examples/sweep/slurm.sh                       # or:
+#   SWEEP=my.yaml OUT=/shared/sweeps/x sbatch --array=0-15 slurm.sh
 #   pprl sweep report --out /shared/sweeps/p4m16         # any time, from any node: merges what has finished
 #
 #SBATCH --job-name=pprl-sweep

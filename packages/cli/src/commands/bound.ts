@@ -24,20 +24,39 @@ interface BoundOptions extends ProblemOptions {
 export const MIN_SECONDS_PER_EPISODE = 0.05;
 
 const numberText = (flag: string, schema: z.ZodNumber) =>
-  z
-    .string()
-    .trim()
-    .min(1, `${flag}: expected a number`)
-    .transform(Number)
-    .pipe(schema);
+  z.string().trim().min(1, `${flag}: expected a number`).transform(Number).pipe(schema);
 
 const boundOptionsSchema = z.object({
-  episodes: numberText('--episodes', z.number({ error: 'expected a number' }).int('must be an integer').min(1, 'must be at least 1').max(100_000, 'must be at most 100000')).default(20),
-  timeLimit: numberText('--time-limit', z.number({ error: 'expected a number' }).gt(0, 'must be more than 0 seconds').max(86_400, 'must be at most 86400 seconds')).default(30),
-  evaluations: numberText('--evaluations', z.number({ error: 'expected a number' }).int('must be an integer').min(0, 'must be at least 0').max(100_000_000, 'must be at most 100000000')).default(20000),
+  episodes: numberText(
+    '--episodes',
+    z
+      .number({ error: 'expected a number' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000'),
+  ).default(20),
+  timeLimit: numberText(
+    '--time-limit',
+    z
+      .number({ error: 'expected a number' })
+      .gt(0, 'must be more than 0 seconds')
+      .max(86_400, 'must be at most 86400 seconds'),
+  ).default(30),
+  evaluations: numberText(
+    '--evaluations',
+    z
+      .number({ error: 'expected a number' })
+      .int('must be an integer')
+      .min(0, 'must be at least 0')
+      .max(100_000_000, 'must be at most 100000000'),
+  ).default(20000),
 });
 
-const FLAG: Record<string, string> = { episodes: '--episodes', timeLimit: '--time-limit', evaluations: '--evaluations' };
+const FLAG: Record<string, string> = {
+  episodes: '--episodes',
+  timeLimit: '--time-limit',
+  evaluations: '--evaluations',
+};
 
 export interface BoundSettings {
   episodes: number;
@@ -48,12 +67,19 @@ export interface BoundSettings {
 
 /** Validates bound's own flags: one error naming the flag and its range, and episodes that fit the budget. */
 export function boundSettings(opts: Pick<BoundOptions, 'episodes' | 'timeLimit' | 'evaluations'>): BoundSettings {
-  const parsed = boundOptionsSchema.safeParse({ episodes: opts.episodes, timeLimit: opts.timeLimit, evaluations: opts.evaluations });
+  const parsed = boundOptionsSchema.safeParse({
+    episodes: opts.episodes,
+    timeLimit: opts.timeLimit,
+    evaluations: opts.evaluations,
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]);
     const original = (opts as Record<string, string | undefined>)[key];
-    throw new ConfigError(FLAG[key] ?? key, `${issue.message.replace(/^--[a-z-]+: /, '')} (got ${quoteInput(original)})`);
+    throw new ConfigError(
+      FLAG[key] ?? key,
+      `${issue.message.replace(/^--[a-z-]+: /, '')} (got ${quoteInput(original)})`,
+    );
   }
   const s = parsed.data;
   checkBudget(s, 1);
@@ -73,13 +99,28 @@ interface RoomStats {
 }
 
 export interface BoundReport extends RoomStats {
-  problem: { stages: number; chunks: number; placement: string; microBatches: number; noise: Problem['noise']; memLimit: number | null };
+  problem: {
+    stages: number;
+    chunks: number;
+    placement: string;
+    microBatches: number;
+    noise: Problem['noise'];
+    memLimit: number | null;
+  };
   episodes: number;
   timeLimit: number;
   evaluations: number;
   baselines: Record<
     string,
-    { makespan: { mean: number }; gapToOracle: number; gapToLowerBound: number; peakMemory: number; withinLimit: boolean; chunks: number; placement: string } & Partial<RoomStats>
+    {
+      makespan: { mean: number };
+      gapToOracle: number;
+      gapToLowerBound: number;
+      peakMemory: number;
+      withinLimit: boolean;
+      chunks: number;
+      placement: string;
+    } & Partial<RoomStats>
   >;
 }
 
@@ -97,19 +138,32 @@ export function checkBudget(s: BoundSettings, problems: number): void {
   if (s.episodes > fit)
     throw new ConfigError(
       '--episodes',
-      `at most ${fit} episodes fit a time limit of ${s.timeLimit} s (${MIN_SECONDS_PER_EPISODE} s of MILP per episode and problem, ${problems} problem(s)); got ${s.episodes}: raise --time-limit or lower --episodes`,
+      `at most ${fit} episodes fit a time limit of ${s.timeLimit} s (${MIN_SECONDS_PER_EPISODE} s of MILP per ` +
+        `episode and problem, ${problems} problem(s)); got ${s.episodes}: raise --time-limit or lower --episodes`,
     );
 }
 
-export async function runBound(problem: Problem, names: string[], s: BoundSettings, onEpisode?: () => void): Promise<BoundReport> {
+export async function runBound(
+  problem: Problem,
+  names: string[],
+  s: BoundSettings,
+  onEpisode?: () => void,
+): Promise<BoundReport> {
   const { contenders, problems } = boundContenders(problem, names);
   checkBudget(s, problems.size);
   const rooms = new Map<string, RoomStats>();
   for (const [key, p] of problems) {
-    const room = await measureRoom(p, s.episodes, { evaluations: s.evaluations, timeLimit: s.timeLimit / (s.episodes * problems.size), onEpisode });
+    const room = await measureRoom(p, s.episodes, {
+      evaluations: s.evaluations,
+      timeLimit: s.timeLimit / (s.episodes * problems.size),
+      onEpisode,
+    });
     const oracle = meanWithCi95(room.oracle);
     const lower = meanWithCi95(room.lowerBound);
-    rooms.set(key, { lowerBound: { mean: lower.mean, ci95: lower.ci95 }, oracle: { mean: oracle.mean, ci95: oracle.ci95, proven: room.proven } });
+    rooms.set(key, {
+      lowerBound: { mean: lower.mean, ci95: lower.ci95 },
+      oracle: { mean: oracle.mean, ci95: oracle.ci95, proven: room.proven },
+    });
   }
   const own = rooms.get(JSON.stringify(problem.config))!;
   const cap = Number.isFinite(problem.memLimit) ? problem.memLimit * (1 + 1e-9) : Infinity;
@@ -150,19 +204,33 @@ export async function runBound(problem: Problem, names: string[], s: BoundSettin
 
 export function boundCommand(): Command {
   const cmd = new Command('bound')
-    .description('how far from optimal: per-episode lower bound and clairvoyant oracle (local search + HiGHS MILP) against baselines')
+    .description(
+      'how far from optimal: per-episode lower bound and clairvoyant oracle (local search + HiGHS MILP) ' +
+        'against baselines',
+    )
     .option('--episodes <K>', 'episodes 0..K-1 (default 20)')
-    .option('--time-limit <s>', 'total seconds of MILP polish, shared by the episodes (default 30; at least 0.05 s per episode)')
+    .option(
+      '--time-limit <s>',
+      'total seconds of MILP polish, shared by the episodes (default 30; at least 0.05 s per episode)',
+    )
     .option('--evaluations <n>', 'local-search replays per episode (default 20000)')
-    .option('--schedulers <names>', 'baselines, also ppo:<dir> (default for V = 1: 1f1b,zb-h1,zb-auto,zb-v,greedy-zb; zb-v and V = 2 policies run the model in two chunks and get that problem\'s own bound and oracle)')
+    .option(
+      '--schedulers <names>',
+      'baselines, also ppo:<dir> (default for V = 1: 1f1b,zb-h1,zb-auto,zb-v,greedy-zb; ' +
+        "zb-v and V = 2 policies run the model in two chunks and get that problem's own bound and oracle)",
+    )
     .option('--json', 'print one JSON object');
   addProblemOptions(cmd);
   cmd.addHelpText(
     'after',
-    '\nThe oracle knows every realized duration in advance, so no scheduler can beat it; the lower bound holds for every\n' +
-      'order. Both use the problem\'s memory limit (--mem-limit). Gaps are mean(baseline) / mean(oracle or bound) - 1.\n\n' +
-      'Examples:\n  pprl bound --stages 4 --micro-batches 8 --mem-limit 4 --noise 0.3 --episodes 20 --json\n' +
-      '  pprl bound --profile packages/core-wasm/profiles/h200-fbw-profiles.json --model 6.2B --stages 4 --micro-batches 8 --mem-limit 2116304896 --noise 0.3',
+    '\nThe oracle knows every realized duration in advance, so no scheduler can beat it; ' +
+      'the lower bound holds for every\n' +
+      "order. Both use the problem's memory limit (--mem-limit). " +
+      'Gaps are mean(baseline) / mean(oracle or bound) - 1.\n\n' +
+      'Examples:\n' +
+      '  pprl bound --stages 4 --micro-batches 8 --mem-limit 4 --noise 0.3 --episodes 20 --json\n' +
+      '  pprl bound --profile packages/core-wasm/profiles/h200-fbw-profiles.json --model 6.2B ' +
+      '--stages 4 --micro-batches 8 --mem-limit 2116304896 --noise 0.3',
   );
   cmd.action(async (opts: BoundOptions) => {
     const settings = boundSettings(opts);
@@ -170,7 +238,11 @@ export function boundCommand(): Command {
     const names = opts.schedulers === undefined ? defaultBaselines(problem) : parseSchedulers(opts.schedulers);
     const { problems } = boundContenders(problem, names);
     checkBudget(settings, problems.size);
-    const progress = createProgress({ label: 'bound', total: settings.episodes * problems.size, enabled: progressWanted(opts.json) });
+    const progress = createProgress({
+      label: 'bound',
+      total: settings.episodes * problems.size,
+      enabled: progressWanted(opts.json),
+    });
     let report: BoundReport;
     try {
       report = await runBound(problem, names, settings, () => progress.tick());
@@ -185,12 +257,24 @@ export function boundCommand(): Command {
     const rows: (string | number)[][] = [
       ['lower bound', t(report.lowerBound.mean), '', ''],
       ['oracle', t(report.oracle.mean), '(reference)', pct(report.oracle.mean / report.lowerBound.mean - 1)],
-      ...Object.entries(report.baselines).map(([name, b]) => [`${name}${b.withinLimit ? '' : ' (over the memory limit)'}`, t(b.makespan.mean), pct(b.gapToOracle), pct(b.gapToLowerBound)]),
+      ...Object.entries(report.baselines).map(([name, b]) => [
+        `${name}${b.withinLimit ? '' : ' (over the memory limit)'}`,
+        t(b.makespan.mean),
+        pct(b.gapToOracle),
+        pct(b.gapToLowerBound),
+      ]),
     ];
     for (const [name, b] of Object.entries(report.baselines))
-      if (b.oracle) rows.push([`  ${name}'s problem (V=${b.chunks}): bound / oracle`, `${t(b.lowerBound!.mean)} / ${t(b.oracle.mean)}`, `${b.oracle.proven} proven`, '']);
+      if (b.oracle)
+        rows.push([
+          `  ${name}'s problem (V=${b.chunks}): bound / oracle`,
+          `${t(b.lowerBound!.mean)} / ${t(b.oracle.mean)}`,
+          `${b.oracle.proven} proven`,
+          '',
+        ]);
     console.log(
-      `P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}, noise cv ${problem.noise.cv}, memory limit ${report.problem.memLimit ?? 'none'}, ` +
+      `P=${problem.stages} V=${problem.chunks} M=${problem.microBatches}, noise cv ${problem.noise.cv}, ` +
+        `memory limit ${report.problem.memLimit ?? 'none'}, ` +
         `${settings.episodes} episodes; oracle proven optimal on ${report.oracle.proven} of them`,
     );
     console.log(table(['', `mean makespan (${scale.label})`, 'gap to oracle', 'gap to lower bound'], rows));

@@ -30,10 +30,16 @@ interface CompareOptions extends ProblemOptions, PolicyChunksOptions {
 
 export function parseSchedulers(text: string): string[] {
   const names = text.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw new ConfigError('--schedulers', `expected a comma-separated list of names (got ${quoteInput(text)})`);
+  if (names.some((n) => n === ''))
+    throw new ConfigError('--schedulers', `expected a comma-separated list of names (got ${quoteInput(text)})`);
   const valid = contenderNames();
   const unknown = names.find((n) => !valid.includes(n) && !(n.startsWith('ppo:') && n.length > 4));
-  if (unknown !== undefined) throw new ConfigError('--schedulers', `unknown scheduler "${unknown}"${didYouMean(unknown, valid)}; valid names: ${valid.join(', ')}, ppo:<checkpoint dir>`);
+  if (unknown !== undefined)
+    throw new ConfigError(
+      '--schedulers',
+      `unknown scheduler "${unknown}"${didYouMean(unknown, valid)}; valid names: ` +
+        `${valid.join(', ')}, ppo:<checkpoint dir>`,
+    );
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new ConfigError('--schedulers', `"${dup}" is named twice`);
   return names;
@@ -41,7 +47,8 @@ export function parseSchedulers(text: string): string[] {
 
 function compareEpisodes(text: string | undefined): number {
   const k = numberOption('--episodes', text) ?? 200;
-  if (!Number.isInteger(k) || k < 2 || k > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(text)})`);
+  if (!Number.isInteger(k) || k < 2 || k > 1_000_000)
+    throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(text)})`);
   return k;
 }
 
@@ -91,29 +98,66 @@ export function compareTable(r: SweepResult, units: ReportUnits): string {
   );
   const n = r.schedulers[0]?.points[0]?.gap?.oracleEpisodes ?? 0;
   const gapHead = withGaps ? ['gap to lower bound', n > 0 ? `gap to oracle (${n} ep)` : 'gap to oracle'] : [];
-  return table(['scheduler', r.factor, `mean (${t.label})`, 'p95', `M/T (${s.throughput.short})`, 'bubble', `vs ${r.baseline} (95% CI)`, ...gapHead], rows);
+  return table(
+    [
+      'scheduler',
+      r.factor,
+      `mean (${t.label})`,
+      'p95',
+      `M/T (${s.throughput.short})`,
+      'bubble',
+      `vs ${r.baseline} (95% CI)`,
+      ...gapHead,
+    ],
+    rows,
+  );
 }
 
-function problemRows(problem: Problem, opts: CompareOptions, sweep: Sweep, episodes: number, units: ReportUnits): [string, string][] {
+function problemRows(
+  problem: Problem,
+  opts: CompareOptions,
+  sweep: Sweep,
+  episodes: number,
+  units: ReportUnits,
+): [string, string][] {
   const c = problem.config;
   const s = displayScales(units);
   // one number when every stage has the same value
-  const list = (l: number[], factor: number) => (l.every((x) => x === l[0]) ? [l[0]!] : l).map((x) => num(x * factor)).join(', ');
+  const list = (l: number[], factor: number) =>
+    (l.every((x) => x === l[0]) ? [l[0]!] : l).map((x) => num(x * factor)).join(', ');
   const time = (l: number[]) => list(l, s.time.factor);
   const transfers = Array.from(problem.comm.subarray(0, Math.max(1, problem.numStages - 1)));
   const n = problem.noise;
   const rows: [string, string][] = [];
-  if (opts.profile) rows.push(['profile', `${opts.profile}${opts.model ? ` (${opts.model})` : ''}, micro-batch size ${opts.microBatchSize ?? 1}`]);
+  if (opts.profile)
+    rows.push([
+      'profile',
+      `${opts.profile}${opts.model ? ` (${opts.model})` : ''}, micro-batch size ${opts.microBatchSize ?? 1}`,
+    ]);
   rows.push(
-    ['devices P, chunks V, micro-batches M', `${problem.stages}, ${problem.chunks} (${problem.placement} placement), ${problem.microBatches}`],
+    [
+      'devices P, chunks V, micro-batches M',
+      `${problem.stages}, ${problem.chunks} (${problem.placement} placement), ${problem.microBatches}`,
+    ],
     [`compute F / B / W (${s.time.label})`, `${time(c.cost.F)} / ${time(c.cost.B)} / ${time(c.cost.W)}`],
-    [`one transfer (${s.time.label})`, `${time(transfers)}${sweep.factor === 'comm' ? ' at x1; the sweep scales it' : ''}`],
-    [`memory F / B / W (${s.memory.label})`, `${list(c.memory.F, s.memory.factor)} / ${list(c.memory.B, s.memory.factor)} / ${list(c.memory.W, s.memory.factor)}`],
-    ['memory limit per device', Number.isFinite(problem.memLimit) ? `${num(problem.memLimit * s.memory.factor)} ${s.memory.label}` : 'none'],
+    [
+      `one transfer (${s.time.label})`,
+      `${time(transfers)}${sweep.factor === 'comm' ? ' at x1; the sweep scales it' : ''}`,
+    ],
+    [
+      `memory F / B / W (${s.memory.label})`,
+      `${list(c.memory.F, s.memory.factor)} / ${list(c.memory.B, s.memory.factor)} / ` +
+        `${list(c.memory.W, s.memory.factor)}`,
+    ],
+    [
+      'memory limit per device',
+      Number.isFinite(problem.memLimit) ? `${num(problem.memLimit * s.memory.factor)} ${s.memory.label}` : 'none',
+    ],
     [
       'noise',
       `${sweep.factor === 'noise' && sweep.values.length > 1 ? 'cv set by the sweep' : `cv ${n.cv}`}` +
-        `${c.noise.commCv !== undefined ? `, comm cv ${c.noise.commCv}` : ' (compute and comm)'}, floor ${n.floor}, anomalies p=${n.anomalyProb} x${n.anomalyFactor}, seed ${n.seed}`,
+        `${c.noise.commCv !== undefined ? `, comm cv ${c.noise.commCv}` : ' (compute and comm)'}, floor ${n.floor}, ` +
+        `anomalies p=${n.anomalyProb} x${n.anomalyFactor}, seed ${n.seed}`,
     ],
     ['episodes per point', `${episodes}, on common random numbers (episode e meets the same draws in every scheduler)`],
   );
@@ -123,19 +167,30 @@ function problemRows(problem: Problem, opts: CompareOptions, sweep: Sweep, episo
 export function compareCommand(): Command {
   const cmd = new Command('compare')
     .description('compare schedulers on one problem (common random numbers), optionally across a noise or comm sweep')
-    .option('--schedulers <names>', 'comma-separated schedule and heuristic names, or ppo:<checkpoint dir> for a trained policy; the first is the baseline of the paired differences', DEFAULT_SCHEDULERS)
+    .option(
+      '--schedulers <names>',
+      'comma-separated schedule and heuristic names, or ppo:<checkpoint dir> for a trained policy; ' +
+        'the first is the baseline of the paired differences',
+      DEFAULT_SCHEDULERS,
+    )
     .option('--episodes <K>', 'episodes per scheduler and sweep value (default 200)')
     .option('--sweep <factor=values>', 'noise=0,0.1,0.2 sets the noise cv; comm=0.5,1,2 scales the communication time')
     .option('--out <dir>', 'write report.html and results.json into this directory')
-    .option('--oracle-episodes <n>', 'episodes 0..n-1 that also get the clairvoyant oracle for the gap columns (default 8; 0: lower bound only)')
+    .option(
+      '--oracle-episodes <n>',
+      'episodes 0..n-1 that also get the clairvoyant oracle for the gap columns (default 8; 0: lower bound only)',
+    )
     .option('--json', 'print one JSON object')
     .option('--force', 'run even when the estimated time or memory is beyond the size guard (60 s, 4 GiB)');
   addPolicyChunksOption(cmd);
   addProblemOptions(cmd);
   cmd.addHelpText(
     'after',
-    '\nExamples:\n  pprl compare --stages 4 --micro-batches 16 --cost-b 1.2 --cost-w 0.9 --comm 0.1 --sweep noise=0,0.1,0.2,0.3 --out report\n' +
-      '  pprl compare --profile packages/core-wasm/profiles/h200-fbw-profiles.json --model 6.2B --noise 0.2 --sweep comm=0.5,1,2,4,8 --schedulers 1f1b,zb-h1,zb-v,greedy-zb --json',
+    '\nExamples:\n' +
+      '  pprl compare --stages 4 --micro-batches 16 --cost-b 1.2 --cost-w 0.9 --comm 0.1 --sweep noise=0,0.1,0.2,0.3 ' +
+      '--out report\n' +
+      '  pprl compare --profile packages/core-wasm/profiles/h200-fbw-profiles.json --model 6.2B --noise 0.2 ' +
+      '--sweep comm=0.5,1,2,4,8 --schedulers 1f1b,zb-h1,zb-v,greedy-zb --json',
   );
   cmd.action(async (opts: CompareOptions) => {
     const names = parseSchedulers(opts.schedulers);
@@ -147,19 +202,29 @@ export function compareCommand(): Command {
     const oracleEpisodes = oracleEpisodesOption(opts.oracleEpisodes, episodes);
     const units = unitsOfOptions(opts);
     const policyChunks = policyChunksOption(opts.policyChunks);
-    const specs: ContenderSpec[] = names.map((name) => ({ name, make: (problem) => contenderFor(name, problem, policyChunks) }));
+    const specs: ContenderSpec[] = names.map((name) => ({
+      name,
+      make: (problem) => contenderFor(name, problem, policyChunks),
+    }));
     // build every scheduler once up front, so a schedule that cannot be built fails before any work is done, and
     // stop work far beyond a minute (a million episodes of three heuristics) unless forced
     const built = specs.map((spec) => spec.make(base));
     guardWorks(
       base,
-      built.map((c) => ({ problem: c.problem, work: { scheduler: c.kind === 'static' ? 'static' : 'heuristic', episodes: episodes * sweep.values.length } })),
+      built.map((c) => ({
+        problem: c.problem,
+        work: { scheduler: c.kind === 'static' ? 'static' : 'heuristic', episodes: episodes * sweep.values.length },
+      })),
       { force: opts.force, note: (line) => process.stderr.write(`${line}\n`) },
     );
 
-    const progress = createProgress({ label: 'compare', total: specs.length * sweep.values.length, enabled: progressWanted(opts.json) });
+    const progress = createProgress({
+      label: 'compare',
+      total: specs.length * sweep.values.length,
+      enabled: progressWanted(opts.json),
+    });
     const ganttAt = sweep.values.length - 1;
-    let run;
+    let run: Awaited<ReturnType<typeof runSweep>>;
     try {
       run = await runSweep({ base, sweep, specs, episodes, ganttAt, onProgress: (name) => progress.tick(name) });
     } finally {
@@ -167,7 +232,11 @@ export function compareCommand(): Command {
     }
     const { result, gantts } = run;
     const gapSettings = { oracleEpisodes, evaluations: 20000 };
-    const oracleProgress = createProgress({ label: 'oracle', total: oracleWork(run, gapSettings), enabled: progressWanted(opts.json) });
+    const oracleProgress = createProgress({
+      label: 'oracle',
+      total: oracleWork(run, gapSettings),
+      enabled: progressWanted(opts.json),
+    });
     try {
       await addSweepGaps(run, new RoomCache(gapSettings, () => oracleProgress.tick()));
     } finally {
@@ -182,14 +251,20 @@ export function compareCommand(): Command {
       const html = renderReport({
         title: `Schedulers compared: ${names.join(', ')}`,
         intro: [
-          `${names.length} schedulers on the same problem, ${episodes} episodes at each ${sweep.factor === 'noise' ? 'noise level' : 'communication time'}, on common random numbers: episode e meets the same fluctuation in every scheduler, so differences are paired.`,
+          `${names.length} schedulers on the same problem, ` +
+            `${episodes} episodes at each ${sweep.factor === 'noise' ? 'noise level' : 'communication time'}, ` +
+            `on common random numbers: episode e meets the same fluctuation in every scheduler, ` +
+            `so differences are paired.`,
         ],
         problem: problemRows(base, opts, sweep, episodes, units),
         units,
         experiments: [
           {
             id: `sweep-${sweep.factor}`,
-            title: sweep.values.length > 1 ? `Sweep of ${sweep.factor === 'noise' ? 'the noise cv' : 'the communication time'}` : `At ${sweepLabel(sweep.factor, sweep.values[0]!)}`,
+            title:
+              sweep.values.length > 1
+                ? `Sweep of ${sweep.factor === 'noise' ? 'the noise cv' : 'the communication time'}`
+                : `At ${sweepLabel(sweep.factor, sweep.values[0]!)}`,
             question:
               sweep.factor === 'noise'
                 ? 'Does scheduling optimisation help more as the fluctuation of compute and communication times grows?'
@@ -206,8 +281,11 @@ export function compareCommand(): Command {
     }
     if (opts.json) return printJson(compareJson(base, units, result, opts.out ? { files } : {}));
     console.log(
-      `${names.length} schedulers, P=${base.stages} M=${base.microBatches}, ${episodes} episodes per point, common random numbers; ` +
-        (sweep.values.length > 1 ? `sweep ${sweep.factor} = ${sweep.values.join(', ')}` : sweepLabel(sweep.factor, sweep.values[0]!)),
+      `${names.length} schedulers, P=${base.stages} M=${base.microBatches}, ${episodes} episodes per point, ` +
+        `common random numbers; ` +
+        (sweep.values.length > 1
+          ? `sweep ${sweep.factor} = ${sweep.values.join(', ')}`
+          : sweepLabel(sweep.factor, sweep.values[0]!)),
     );
     console.log(compareTable(result, units));
     if (files.report) console.log(`Report: ${escapeControl(files.report)}`);

@@ -6,16 +6,42 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, H200_PROFILES_URL, findProfile, problemFromProfile, withLimit, withNoise, type PairedDifference, type Problem, escapeControl, quoteInput } from '@pprl/core-wasm';
+import {
+  ConfigError,
+  H200_PROFILES_URL,
+  findProfile,
+  problemFromProfile,
+  withLimit,
+  withNoise,
+  type PairedDifference,
+  type Problem,
+  escapeControl,
+  quoteInput,
+} from '@pprl/core-wasm';
 import { timelineToChromeTrace, timelineToSvg } from '@pprl/schedulers';
 import { bundledPolicyDir, BUNDLED_POLICIES, type BundledPolicy, missingDirectories } from '@pprl/rl';
-import { asVProblem, heuristicContender, ppoContender, searchedContender, staticContender, type Contender, type ContenderRun } from '../contenders.js';
+import {
+  asVProblem,
+  heuristicContender,
+  ppoContender,
+  searchedContender,
+  staticContender,
+  type Contender,
+  type ContenderRun,
+} from '../contenders.js';
 import { pct, RoomCache } from '../room.js';
 import { numberOption } from '../problem-options.js';
 import { fmt, printJson, table, writeFileAtomic } from '../output.js';
 import { createProgress, progressWanted } from '../progress.js';
 import { renderReport } from '../report/html.js';
-import { diffTo, runSweep, type ContenderSpec, type GanttChart, type PointGap, type SweepResult } from '../report/sweep.js';
+import {
+  diffTo,
+  runSweep,
+  type ContenderSpec,
+  type GanttChart,
+  type PointGap,
+  type SweepResult,
+} from '../report/sweep.js';
 
 // the two experiments of the project note: rising fluctuation, and rising communication delay at cv 0.2
 const NOISE_LEVELS = [0, 0.1, 0.2, 0.3];
@@ -66,7 +92,11 @@ export function demoPolicies(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'm
 
 export function demoProblem(o: Pick<DemoOptions, 'stages' | 'microBatches' | 'model'>): Problem {
   const profiles = JSON.parse(readFileSync(H200_PROFILES_URL, 'utf8'));
-  return problemFromProfile(findProfile(profiles, o.model, 1), { stages: o.stages, microBatches: o.microBatches, link: { bandwidthGBps: 50 } });
+  return problemFromProfile(findProfile(profiles, o.model, 1), {
+    stages: o.stages,
+    microBatches: o.microBatches,
+    link: { bandwidthGBps: 50 },
+  });
 }
 
 /**
@@ -87,7 +117,10 @@ export function demoSpecs(problem: Problem, policies: PolicyRef[] = []): Contend
     { name: 'greedy-zb', make: (p) => heuristicContender('greedy-zb', withLimit(p, limit)) },
     { name: 'greedy-ffirst', make: (p) => heuristicContender('greedy-ffirst', withLimit(p, limit)) },
     { name: 'greedy-cp', make: (p) => heuristicContender('greedy-cp', withLimit(p, limit)) },
-    ...policies.map(({ dir, label }) => ({ name: label, make: (p: Problem) => ppoContender(label, dir, withLimit(p, limit)) })),
+    ...policies.map(({ dir, label }) => ({
+      name: label,
+      make: (p: Problem) => ppoContender(label, dir, withLimit(p, limit)),
+    })),
   ];
 }
 
@@ -119,7 +152,11 @@ function levelSummary(run: ContenderRun, stages: number): ByLevel[string] {
 export async function runDemo(o: DemoOptions, log: (line: string) => void, showProgress = false) {
   const problem = demoProblem(o);
   const specs = demoSpecs(problem, demoPolicies(o));
-  const progress = createProgress({ label: 'demo', total: specs.length * (NOISE_LEVELS.length + COMM_SCALES.length), enabled: showProgress });
+  const progress = createProgress({
+    label: 'demo',
+    total: specs.length * (NOISE_LEVELS.length + COMM_SCALES.length),
+    enabled: showProgress,
+  });
   const baselines = [...DEMO_BASELINES];
   const noiseSweep = await runSweep({
     base: problem,
@@ -146,7 +183,8 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
   const oracleProgress = createProgress({ label: 'oracle', total: 2 * oracleEpisodes, enabled: showProgress });
   const cache = new RoomCache({ oracleEpisodes, evaluations: 20000 }, () => oracleProgress.tick());
   const gapsAtCv03: Record<string, PointGap> = {};
-  for (const { name } of specs) gapsAtCv03[name] = await cache.gap(noiseSweep.problems.get(name)![worst]!, noiseSweep.runs.get(name)![worst]!);
+  for (const { name } of specs)
+    gapsAtCv03[name] = await cache.gap(noiseSweep.problems.get(name)![worst]!, noiseSweep.runs.get(name)![worst]!);
   oracleProgress.done();
 
   const results: Record<string, { peakMemoryBytes: number; memLimitBytes: number | null; byNoise: ByLevel }> = {};
@@ -158,11 +196,15 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
     const memLimitBytes = noiseSweep.result.schedulers.find((sch) => sch.name === name)!.memLimit;
     results[name] = { peakMemoryBytes: Math.max(...runs[runs.length - 1]!.peakMemory), memLimitBytes, byNoise };
     byCommScale[name] = {};
-    COMM_SCALES.forEach((k, i) => (byCommScale[name]![String(k)] = levelSummary(commSweep.runs.get(name)![i]!, problem.stages)));
+    COMM_SCALES.forEach(
+      (k, i) => (byCommScale[name]![String(k)] = levelSummary(commSweep.runs.get(name)![i]!, problem.stages)),
+    );
   }
   for (const g of noiseSweep.gantts) {
     const file = g.name.replace(/[^a-z0-9-]+/gi, '_').replace(/_+$/, '');
-    const title = `${g.name}: ${problem.stages} devices, ${problem.microBatches} micro-batches, noise cv ${GANTT_NOISE}, episode 0 (times in microseconds)`;
+    const title =
+      `${g.name}: ${problem.stages} devices, ${problem.microBatches} micro-batches, ` +
+      `noise cv ${GANTT_NOISE}, episode 0 (times in microseconds)`;
     writeFileAtomic(join(o.out, `gantt-${file}.svg`), timelineToSvg(g.problem, g.timeline, { title, timeUnit: 'µs' }));
     writeFileAtomic(join(o.out, `trace-${file}.json`), JSON.stringify(timelineToChromeTrace(g.problem, g.timeline)));
   }
@@ -201,12 +243,17 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
 
   const ms = (us: number) => (us / 1000).toFixed(2);
   log(
-    `Problem: ${o.model} stages from the H200 profile, P=${problem.stages}, M=${problem.microBatches}, F ${fmt(problem.costF[0]!)} us, B ${fmt(problem.costB[0]!)} us, W ${fmt(problem.costW[0]!)} us, comm ${fmt(problem.comm[0]!)} us (50 GB/s); ${o.episodes} episodes per noise level, common random numbers.`,
+    `Problem: ${o.model} stages from the H200 profile, P=${problem.stages}, M=${problem.microBatches}, ` +
+      `F ${fmt(problem.costF[0]!)} us, B ${fmt(problem.costB[0]!)} us, W ${fmt(problem.costW[0]!)} us, ` +
+      `comm ${fmt(problem.comm[0]!)} us (50 GB/s); ${o.episodes} episodes per noise level, common random numbers.`,
   );
   log(
-    `Equal memory: every scheduler holds at most ${(demoMemoryLimit(problem) / 2 ** 30).toFixed(2)} GiB of activations per device (P = ${problem.stages} micro-batches' worth, the budget of 1F1B and ZB-H1; zb-v and ppo (V=2) run two half-size chunks per device).`,
+    `Equal memory: every scheduler holds at most ${(demoMemoryLimit(problem) / 2 ** 30).toFixed(2)} GiB of ` +
+      `activations per device (P = ${problem.stages} micro-batches' worth, the budget of 1F1B and ZB-H1; ` +
+      `zb-v and ppo (V=2) run two half-size chunks per device).`,
   );
-  const ci = (d: PairedDifference | undefined) => (d ? `${ms(d.mean)} [${ms(d.ci95[0])}, ${ms(d.ci95[1])}]` : '(baseline)');
+  const ci = (d: PairedDifference | undefined) =>
+    d ? `${ms(d.mean)} [${ms(d.ci95[0])}, ${ms(d.ci95[1])}]` : '(baseline)';
   const rows = specs.map(({ name }) => {
     const r = results[name]!;
     return [
@@ -219,35 +266,83 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void, showP
       pct(gapsAtCv03[name]!.toOracle),
     ];
   });
-  log(table(['scheduler', 'peak GiB', ...NOISE_LEVELS.map((cv) => `ms @cv ${cv}`), 'bubble @0', ...DEMO_BASELINES.map((b, i) => `vs ${b} @0.3${i === 0 ? ' (ms, 95% CI)' : ''}`), 'gap to bound @0.3', `gap to oracle @0.3 (${oracleEpisodes} ep)`], rows));
-  log('Gaps: mean makespan over the mean lower bound (every episode) or the clairvoyant oracle (the first episodes), minus 1, on the problem each scheduler runs (V=1, or the model in two chunks for V=2) at the same memory limit.');
+  log(
+    table(
+      [
+        'scheduler',
+        'peak GiB',
+        ...NOISE_LEVELS.map((cv) => `ms @cv ${cv}`),
+        'bubble @0',
+        ...DEMO_BASELINES.map((b, i) => `vs ${b} @0.3${i === 0 ? ' (ms, 95% CI)' : ''}`),
+        'gap to bound @0.3',
+        `gap to oracle @0.3 (${oracleEpisodes} ep)`,
+      ],
+      rows,
+    ),
+  );
+  log(
+    'Gaps: mean makespan over the mean lower bound (every episode) or the clairvoyant oracle (the first episodes), ' +
+      'minus 1, on the problem each scheduler runs (V=1, or the model in two chunks for V=2) at the same memory limit.',
+  );
   log(`Rising communication time at noise cv ${COMM_SWEEP_NOISE} (mean makespan, ms):`);
   const commRows = specs.map(({ name }) => [name, ...COMM_SCALES.map((k) => ms(byCommScale[name]![String(k)]!.mean))]);
   log(table(['scheduler', ...COMM_SCALES.map((k) => `comm x${k}`)], commRows));
-  log(`Gantt charts (gantt-*.svg), Chrome traces (trace-*.json, open in https://ui.perfetto.dev) and results.json are in ${escapeControl(resolve(o.out))}`);
+  log(
+    `Gantt charts (gantt-*.svg), Chrome traces (trace-*.json, open in https://ui.perfetto.dev) ` +
+      `and results.json are in ${escapeControl(resolve(o.out))}`,
+  );
   log(`Report (open in a browser): ${escapeControl(resolve(reportPath))}`);
   return summary;
 }
 
-function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: SweepResult, gantts: GanttChart[]): string {
+function demoReport(
+  o: DemoOptions,
+  problem: Problem,
+  noise: SweepResult,
+  comm: SweepResult,
+  gantts: GanttChart[],
+): string {
   const GiB = 2 ** 30;
   const oneP = demoMemoryLimit(problem);
   return renderReport({
     title: 'PPRL demo: pipeline schedules under fluctuation and rising communication delay',
     intro: [
-      `The two experiments of the project note, on ${o.model} stages measured on an H200 (bundled profile): known schedules (1F1B, zero-bubble H1, H2, automatic and V) and dynamic heuristics that decide as the episode unfolds.`,
-      `Every scheduler meets the same random draws in episode e (common random numbers), so the differences to the baselines ${noise.baselines.join(' and ')} are paired and their confidence intervals are narrow (the terminal table and results.json give the same numbers at cv 0.3).`,
-      'The baselines are the best known hand-made schedules at the memory every scheduler gets: ZB-H1 with one chunk per device, zb-v with two. 1F1B is beaten by every zero-bubble schedule through its bubble alone, so differences to it would say little.',
-      `Equal memory: every scheduler holds at most P activations per device (${(oneP / GiB).toFixed(2)} GiB), the budget of 1F1B and ZB-H1. zb-v and ppo (V=2) run the same model as two half-size chunks per device in V placement.`,
-      'ppo (V=1) and ppo (V=2) are policies learned with PPO (bundled checkpoints of @pprl/rl, cloned from ZB-H1 and zb-v, then fine-tuned under noise, at cv 0.3 or at cv 0 and 0.3 together, on another noise seed than these episodes), run greedily: they decide which op class each idle device runs next, like the heuristics.',
+      `The two experiments of the project note, on ${o.model} stages measured on an H200 (bundled profile): ` +
+        `known schedules (1F1B, zero-bubble H1, H2, automatic and V) ` +
+        `and dynamic heuristics that decide as the episode unfolds.`,
+      `Every scheduler meets the same random draws in episode e (common random numbers), ` +
+        `so the differences to the baselines ${noise.baselines.join(' and ')} are paired and their confidence ` +
+        `intervals are narrow (the terminal table and results.json give the same numbers at cv 0.3).`,
+      'The baselines are the best known hand-made schedules at the memory every scheduler gets: ' +
+        'ZB-H1 with one chunk per device, zb-v with two. 1F1B is beaten by every zero-bubble schedule through its ' +
+        'bubble alone, so differences to it would say little.',
+      `Equal memory: every scheduler holds at most P activations per device (${(oneP / GiB).toFixed(2)} GiB), ` +
+        `the budget of 1F1B and ZB-H1. zb-v and ppo (V=2) run the same model as two half-size chunks per ` +
+        `device in V placement.`,
+      'ppo (V=1) and ppo (V=2) are policies learned with PPO (bundled checkpoints of @pprl/rl, ' +
+        'cloned from ZB-H1 and zb-v, then fine-tuned under noise, at cv 0.3 or at cv 0 and 0.3 together, ' +
+        'on another noise seed than these episodes), run greedily: they decide which op class each idle device runs ' +
+        'next, like the heuristics.',
     ],
     problem: [
       ['model stage (H200 profile)', `${o.model}, micro-batch size 1`],
       ['devices P, micro-batches M', `${problem.stages}, ${problem.microBatches}`],
-      ['compute F / B / W per stage', `${(problem.costF[0]! / 1000).toFixed(3)} / ${(problem.costB[0]! / 1000).toFixed(3)} / ${(problem.costW[0]! / 1000).toFixed(3)} ms`],
+      [
+        'compute F / B / W per stage',
+        `${(problem.costF[0]! / 1000).toFixed(3)} / ${(problem.costB[0]! / 1000).toFixed(3)} / ` +
+          `${(problem.costW[0]! / 1000).toFixed(3)} ms`,
+      ],
       ['one transfer (50 GB/s link)', `${(problem.comm[0]! / 1000).toFixed(3)} ms`],
-      ['activation memory per micro-batch and stage', `${(problem.memF[0]! / GiB).toFixed(3)} GiB; limit for every scheduler ${(oneP / GiB).toFixed(2)} GiB (P activations)`],
-      ['noise', `normal, relative standard deviation cv on every compute and transfer time (floor 0.05), seed ${problem.noise.seed}`],
+      [
+        'activation memory per micro-batch and stage',
+        `${(problem.memF[0]! / GiB).toFixed(3)} GiB; limit for every scheduler ${(oneP / GiB).toFixed(2)} ` +
+          `GiB (P activations)`,
+      ],
+      [
+        'noise',
+        `normal, relative standard deviation cv on every compute and transfer time (floor 0.05), ` +
+          `seed ${problem.noise.seed}`,
+      ],
       ['episodes per point', String(o.episodes)],
     ],
     units: { time: 'us', memory: 'bytes' },
@@ -255,43 +350,83 @@ function demoReport(o: DemoOptions, problem: Problem, noise: SweepResult, comm: 
       {
         id: 'noise',
         title: 'Experiment 1: rising fluctuation',
-        question: 'Does scheduling optimisation help more as the fluctuation of compute and communication times grows (noise cv 0 to 0.3)?',
+        question:
+          'Does scheduling optimisation help more as the fluctuation of compute and communication times grows ' +
+          '(noise cv 0 to 0.3)?',
         result: noise,
       },
       {
         id: 'comm',
         title: 'Experiment 2: rising communication delay',
-        question: `What does a rising communication delay (x0.5 to x8 the 50 GB/s transfer time, at noise cv ${COMM_SWEEP_NOISE}) do to the throughput of each scheduler?`,
+        question:
+          `What does a rising communication delay (x0.5 to x8 the 50 GB/s transfer time, ` +
+          `at noise cv ${COMM_SWEEP_NOISE}) do to the throughput of each scheduler?`,
         result: comm,
       },
     ],
-    gantt: { caption: `Episode 0 at noise cv ${GANTT_NOISE} with the base communication time, the same draw for every scheduler.`, charts: gantts },
+    gantt: {
+      caption:
+        `Episode 0 at noise cv ${GANTT_NOISE} with the base communication time, ` +
+        `the same draw for every scheduler.`,
+      charts: gantts,
+    },
     // each scheduler's own limit comes with its results (SchedulerResult.memLimit); this is the one demoSpecs sets
     memoryLimit: oneP,
-    footer: 'Generated by pprl demo; the numbers are also in results.json, one Gantt chart per scheduler in gantt-*.svg and a Chrome trace in trace-*.json.',
+    footer:
+      'Generated by pprl demo; the numbers are also in results.json, ' +
+      'one Gantt chart per scheduler in gantt-*.svg and a Chrome trace in trace-*.json.',
   });
 }
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('compare the known schedules, heuristics and learned policies at equal memory on a realistic H200 problem under rising noise and communication delay; writes report.html')
+    .description(
+      'compare the known schedules, heuristics and learned policies at equal memory on a realistic H200 problem ' +
+        'under rising noise and communication delay; writes report.html',
+    )
     .option('--out <dir>', 'where to write report.html, charts, traces and results.json', 'pprl-report')
     .option('--episodes <K>', 'episodes per noise level and per comm scale', '500')
     .option('--stages <P>', 'pipeline devices', '4')
     .option('--micro-batches <M>', 'micro-batches', '16')
     .option('--model <name>', 'profile entry of the bundled H200 profile (1.5B, 6.2B, 14.6B)', '6.2B')
-    .option('--policy <dir>', 'a trained PPO policy to include (default: the bundled V=1 and V=2 policies of this problem, else the 6.2B P=4 M=16 ones)')
+    .option(
+      '--policy <dir>',
+      'a trained PPO policy to include (default: the bundled V=1 and V=2 policies of this problem, ' +
+        'else the 6.2B P=4 M=16 ones)',
+    )
     .option('--json', 'print the results as JSON')
     .addHelpText('after', '\nExample:\n  pprl demo --out report --episodes 1000')
-    .action(async (opts: { out: string; episodes: string; stages: string; microBatches: string; model: string; policy?: string; json?: boolean }) => {
-      const episodes = numberOption('--episodes', opts.episodes)!;
-      if (!Number.isInteger(episodes) || episodes < 2 || episodes > 1_000_000) throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(opts.episodes)})`);
-      const stages = numberOption('--stages', opts.stages)!;
-      const microBatches = numberOption('--micro-batches', opts.microBatches)!;
-      // an output directory that cannot be made fails now, not after the half minute of work
-      missingDirectories(opts.out);
-      const log = opts.json ? () => {} : (l: string) => console.log(l);
-      const summary = await runDemo({ out: opts.out, episodes, stages, microBatches, model: opts.model, ...(opts.policy ? { policy: opts.policy } : {}) }, log, progressWanted(opts.json));
-      if (opts.json) printJson(summary);
-    });
+    .action(
+      async (opts: {
+        out: string;
+        episodes: string;
+        stages: string;
+        microBatches: string;
+        model: string;
+        policy?: string;
+        json?: boolean;
+      }) => {
+        const episodes = numberOption('--episodes', opts.episodes)!;
+        if (!Number.isInteger(episodes) || episodes < 2 || episodes > 1_000_000)
+          throw new ConfigError('--episodes', `must be an integer in [2, 1000000] (got ${quoteInput(opts.episodes)})`);
+        const stages = numberOption('--stages', opts.stages)!;
+        const microBatches = numberOption('--micro-batches', opts.microBatches)!;
+        // an output directory that cannot be made fails now, not after the half minute of work
+        missingDirectories(opts.out);
+        const log = opts.json ? () => {} : (l: string) => console.log(l);
+        const summary = await runDemo(
+          {
+            out: opts.out,
+            episodes,
+            stages,
+            microBatches,
+            model: opts.model,
+            ...(opts.policy ? { policy: opts.policy } : {}),
+          },
+          log,
+          progressWanted(opts.json),
+        );
+        if (opts.json) printJson(summary);
+      },
+    );
 }

@@ -1,7 +1,15 @@
 // pprl simulate: replay a schedule (or run a heuristic) for K episodes under noise and summarize.
 import { Command } from 'commander';
-import { createSimulator, summarize, summarizeReplay, type Problem, type ReplayResult, type ReplaySummary, quoteInput } from '@pprl/core-wasm';
-import { runHeuristic } from '@pprl/schedulers';
+import {
+  createSimulator,
+  summarize,
+  summarizeReplay,
+  type Problem,
+  type ReplayResult,
+  type ReplaySummary,
+  quoteInput,
+} from '@pprl/core-wasm';
+import { heuristicEpisodes } from '@pprl/schedulers';
 import { addProblemOptions, numberOption, type ProblemOptions } from '../problem-options.js';
 import { printJson, table } from '../output.js';
 import { resolveScheduleSource } from '../schedule-source.js';
@@ -33,7 +41,8 @@ export interface SimulateOutput extends ReplaySummary {
 
 export function episodesOption(text: string | undefined, fallback: number): number {
   const k = numberOption('--episodes', text) ?? fallback;
-  if (!Number.isInteger(k) || k < 1 || k > 10_000_000) throw new ConfigError('--episodes', `must be an integer in [1, 10000000] (got ${quoteInput(text)})`);
+  if (!Number.isInteger(k) || k < 1 || k > 10_000_000)
+    throw new ConfigError('--episodes', `must be an integer in [1, 10000000] (got ${quoteInput(text)})`);
   return k;
 }
 
@@ -52,7 +61,13 @@ function concatReplays(parts: ReplayResult[]): ReplayResult {
     return out;
   };
   const first = parts[0]!;
-  return { ...first, episodes: parts.reduce((n, p) => n + p.episodes, 0), makespan: cat('makespan'), span: cat('span'), busy: cat('busy') };
+  return {
+    ...first,
+    episodes: parts.reduce((n, p) => n + p.episodes, 0),
+    makespan: cat('makespan'),
+    span: cat('span'),
+    busy: cat('busy'),
+  };
 }
 
 /** Runs one scheduler on a problem for K episodes (from episode 0) and summarizes. */
@@ -64,7 +79,7 @@ export async function simulateSource(
 ): Promise<SimulateOutput> {
   const problem: Problem = source.problem;
   let summary: ReplaySummary;
-  let engine: SimulateOutput['engine'] = 'wasm';
+  const engine: SimulateOutput['engine'] = 'wasm';
   let violations: SimulateOutput['memoryViolations'] = [];
   if (source.kind === 'static') {
     const sim = await createSimulator();
@@ -72,29 +87,36 @@ export async function simulateSource(
     const slice = Math.ceil(episodes / PROGRESS_SLICES);
     const parts: ReplayResult[] = [];
     for (let start = 0; start < episodes; start += slice) {
-      parts.push(sim.replay(problem, source.schedule, { episodes: Math.min(slice, episodes - start), episodeStart: start }));
+      parts.push(
+        sim.replay(problem, source.schedule, { episodes: Math.min(slice, episodes - start), episodeStart: start }),
+      );
       progress.tick();
     }
     const result = concatReplays(parts);
     summary = summarizeReplay(problem, result);
     violations = result.memoryViolations;
   } else {
-    // dynamic heuristics decide as they go: run each episode in the TypeScript executor
-    engine = 'reference';
+    // dynamic heuristics decide as they go: the WebAssembly environment's built-in copies of their rules (equal to
+    // the TypeScript executor bit for bit, which diagnoses deadlocks), in slices of episodes for the progress
     const makespan = new Float64Array(episodes);
     const span = new Float64Array(episodes);
     const bubble = new Float64Array(episodes);
     const spanBubble = new Float64Array(episodes);
     const peak = new Float64Array(problem.stages);
-    for (let e = 0; e < episodes; e++) {
-      const r = runHeuristic(problem, source.name, { episode: e });
-      const busy = r.busy.reduce((a, b) => a + b, 0);
-      makespan[e] = r.makespan;
-      span[e] = r.span;
-      bubble[e] = 1 - busy / (problem.stages * r.makespan);
-      spanBubble[e] = 1 - busy / (problem.stages * r.span);
+    const slice = Math.ceil(episodes / PROGRESS_SLICES);
+    for (let start = 0; start < episodes; start += slice) {
+      const n = Math.min(slice, episodes - start);
+      const r = await heuristicEpisodes(problem, source.name, { episodes: n, episodeStart: start });
+      for (let j = 0; j < n; j++) {
+        const e = start + j;
+        const busy = r.busy[j]!;
+        makespan[e] = r.makespan[j]!;
+        span[e] = r.span[j]!;
+        bubble[e] = 1 - busy / (problem.stages * makespan[e]!);
+        spanBubble[e] = 1 - busy / (problem.stages * span[e]!);
+      }
       r.peakMemory.forEach((p, d) => (peak[d] = Math.max(peak[d]!, p)));
-      if ((e + 1) % Math.ceil(episodes / PROGRESS_SLICES) === 0) progress.tick();
+      progress.tick();
     }
     const mean = (a: Float64Array) => a.reduce((s, x) => s + x, 0) / a.length;
     summary = {
@@ -127,11 +149,20 @@ export function simulateCommand(): Command {
     .option('--json', 'print one JSON object (fields in docs/SEMANTICS.md section 5)')
     .option('--force', 'run even when the estimated time or memory is beyond the size guard (60 s, 4 GiB)');
   addProblemOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  pprl simulate zb-h1 --stages 4 --micro-batches 16 --cost-f 1 --cost-b 1.2 --cost-w 0.9 --comm 0.1 --noise 0.2 --episodes 1000 --json');
+  cmd.addHelpText(
+    'after',
+    '\nExample:\n  pprl simulate zb-h1 --stages 4 --micro-batches 16 --cost-f 1 --cost-b 1.2 --cost-w 0.9 --comm 0.1 ' +
+      '--noise 0.2 --episodes 1000 --json',
+  );
   cmd.action(async (name: string, opts: SimulateOptions) => {
-    const episodesFor = (problem: Problem) => episodesOption(opts.episodes, problem.noise.cv > 0 || problem.noise.anomalyProb > 0 ? 1000 : 1);
+    const episodesFor = (problem: Problem) =>
+      episodesOption(opts.episodes, problem.noise.cv > 0 || problem.noise.anomalyProb > 0 ? 1000 : 1);
     const source = resolveScheduleSource(name, opts, (problem, work) =>
-      guardWork(problem, { ...work, episodes: episodesFor(problem) }, { force: opts.force, note: (line) => process.stderr.write(`${line}\n`) }),
+      guardWork(
+        problem,
+        { ...work, episodes: episodesFor(problem) },
+        { force: opts.force, note: (line) => process.stderr.write(`${line}\n`) },
+      ),
     );
     const episodes = episodesFor(source.problem);
     const units = unitsOfOptions(opts);
@@ -144,14 +175,25 @@ export function simulateCommand(): Command {
     }
     if (opts.json) return printJson(out);
     const t = timeScale(units);
-    const s = (k: 'makespan' | 'span') => [`${k} (${t.label})`, ...[out[k].mean, out[k].p50, out[k].p95, out[k].p99, out[k].min, out[k].max].map((x) => x * t.factor)];
-    console.log(`${out.schedule}: P=${out.stages} V=${out.chunks} M=${out.microBatches}, ${episodes} episode(s), noise cv ${out.noise} (${out.engine})`);
+    const s = (k: 'makespan' | 'span') => [
+      `${k} (${t.label})`,
+      ...[out[k].mean, out[k].p50, out[k].p95, out[k].p99, out[k].min, out[k].max].map((x) => x * t.factor),
+    ];
+    console.log(
+      `${out.schedule}: P=${out.stages} V=${out.chunks} M=${out.microBatches}, ${episodes} episode(s), ` +
+        `noise cv ${out.noise} (${out.engine})`,
+    );
     console.log(table(['', 'mean', 'p50', 'p95', 'p99', 'min', 'max'], [s('makespan'), s('span')]));
-    console.log(`bubble rate ${(100 * out.bubbleRate.mean).toFixed(2)}% (by span ${(100 * out.spanBubbleRate.mean).toFixed(2)}%)`);
+    console.log(
+      `bubble rate ${(100 * out.bubbleRate.mean).toFixed(2)}% (by span ${(100 * out.spanBubbleRate.mean).toFixed(2)}%)`,
+    );
     const m = displayScales(units).memory;
     const mem = (x: number) => +(x * m.factor).toPrecision(6);
     console.log(`peak memory per device (${m.label}): ${out.peakMemory.map(mem).join(', ')}`);
-    for (const v of out.memoryViolations) console.log(`memory limit exceeded on device ${v.device}: peak ${mem(v.peak)} > limit ${mem(v.limit)} ${m.label}`);
+    for (const v of out.memoryViolations)
+      console.log(
+        `memory limit exceeded on device ${v.device}: peak ${mem(v.peak)} > limit ${mem(v.limit)} ${m.label}`,
+      );
   });
   return cmd;
 }

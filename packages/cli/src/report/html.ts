@@ -47,7 +47,10 @@ interface Scale {
 export function displayScales(units: ReportUnits) {
   return {
     time: units.time === 'us' ? { label: 'ms', factor: 1e-3 } : { label: 'time units', factor: 1 },
-    throughput: units.time === 'us' ? { label: 'micro-batches/s', short: 'per s', factor: 1e6 } : { label: 'micro-batches per time unit', short: 'per time unit', factor: 1 },
+    throughput:
+      units.time === 'us'
+        ? { label: 'micro-batches/s', short: 'per s', factor: 1e6 }
+        : { label: 'micro-batches per time unit', short: 'per time unit', factor: 1 },
     memory: units.memory === 'bytes' ? { label: 'GiB', factor: 2 ** -30 } : { label: 'memory units', factor: 1 },
   } satisfies Record<'time' | 'throughput' | 'memory', Scale>;
 }
@@ -92,14 +95,16 @@ function experimentCharts(r: SweepResult, units: ReportUnits, styles: Styles): s
   // baseline has no line (the difference charts)
   const series = (pick: (p: PointResult) => { y: number; lo?: number; hi?: number; tip: string } | null) =>
     r.schedulers
-      .map((sch): LineSeries => ({
-        name: sch.name,
-        style: styles.get(sch.name)!,
-        points: sch.points.flatMap((p) => {
-          const v = pick(p);
-          return v ? [{ x: p.value, ...v }] : [];
+      .map(
+        (sch): LineSeries => ({
+          name: sch.name,
+          style: styles.get(sch.name)!,
+          points: sch.points.flatMap((p) => {
+            const v = pick(p);
+            return v ? [{ x: p.value, ...v }] : [];
+          }),
         }),
-      }))
+      )
       .filter((x) => x.points.length > 0);
   const t = s.time;
   const makespan = lineChart({
@@ -110,7 +115,10 @@ function experimentCharts(r: SweepResult, units: ReportUnits, styles: Styles): s
       y: p.makespan.mean * t.factor,
       lo: p.makespan.ci95[0] * t.factor,
       hi: p.makespan.ci95[1] * t.factor,
-      tip: `${sweepLabel(r.factor, p.value)}: mean ${num(p.makespan.mean * t.factor)} ${t.label} [${num(p.makespan.ci95[0] * t.factor)}, ${num(p.makespan.ci95[1] * t.factor)}], p95 ${num(p.makespan.p95 * t.factor)}`,
+      tip:
+        `${sweepLabel(r.factor, p.value)}: mean ${num(p.makespan.mean * t.factor)} ${t.label} [` +
+        `${num(p.makespan.ci95[0] * t.factor)}, ${num(p.makespan.ci95[1] * t.factor)}], ` +
+        `p95 ${num(p.makespan.p95 * t.factor)}`,
     })),
   });
   const q = s.throughput;
@@ -139,7 +147,10 @@ function experimentCharts(r: SweepResult, units: ReportUnits, styles: Styles): s
               y: d.mean * t.factor,
               lo: d.ci95[0] * t.factor,
               hi: d.ci95[1] * t.factor,
-              tip: `${sweepLabel(r.factor, p.value)}: ${num(d.mean * t.factor)} ${t.label} [${num(d.ci95[0] * t.factor)}, ${num(d.ci95[1] * t.factor)}] vs ${b}`,
+              tip:
+                `${sweepLabel(r.factor, p.value)}: ` +
+                `${num(d.mean * t.factor)} ${t.label} [${num(d.ci95[0] * t.factor)}, ` +
+                `${num(d.ci95[1] * t.factor)}] vs ${b}`,
             }
           : null;
       }),
@@ -173,12 +184,19 @@ function overviewTable(r: SweepResult, units: ReportUnits): string {
       const sub = sch === base ? 'baseline' : signedPct(rel);
       return `<td${best}>${f(p.makespan.mean * t.factor)}<small>${sub}</small></td>`;
     });
-    const growth = r.values.length > 1 ? signedPct(sch.points[sch.points.length - 1]!.makespan.mean / sch.points[0]!.makespan.mean - 1) : '';
-    return `<tr><th scope="row">${esc(sch.name)}</th>${cells.join('')}${r.values.length > 1 ? `<td>${growth}</td>` : ''}</tr>`;
+    const growth =
+      r.values.length > 1
+        ? signedPct(sch.points[sch.points.length - 1]!.makespan.mean / sch.points[0]!.makespan.mean - 1)
+        : '';
+    const growthCell = r.values.length > 1 ? `<td>${growth}</td>` : '';
+    return `<tr><th scope="row">${esc(sch.name)}</th>${cells.join('')}${growthCell}</tr>`;
   });
-  const growthHead = r.values.length > 1 ? `<th>${esc(valueLabel(r.factor, first))} → ${esc(valueLabel(r.factor, last))}</th>` : '';
+  const growthHead =
+    r.values.length > 1 ? `<th>${esc(valueLabel(r.factor, first))} → ${esc(valueLabel(r.factor, last))}</th>` : '';
   return (
-    `<table class="overview"><caption>Mean makespan (${t.label}); below, the change against ${esc(r.baseline)} at the same value; bold: fastest; last column: change from the first to the last value</caption>` +
+    `<table class="overview"><caption>Mean makespan (${t.label}); below, ` +
+    `the change against ${esc(r.baseline)} at the same value; bold: fastest; last column: ` +
+    `change from the first to the last value</caption>` +
     `<thead><tr><th>scheduler</th>${head}${growthHead}</tr></thead><tbody>${rows.join('')}</tbody></table>`
   );
 }
@@ -190,26 +208,33 @@ function detailTable(r: SweepResult, units: ReportUnits): string {
   const points = r.schedulers.flatMap((sch) => sch.points);
   const fm = fixedFor(points.flatMap((p) => [p.makespan.mean * t.factor, p.makespan.p95 * t.factor]));
   const fq = fixedFor(points.map((p) => p.throughput.mean * s.throughput.factor));
-  const fd = fixedFor(points.flatMap((p) => r.baselines.flatMap((b) => diffTo(r, p, b)?.mean ?? []).map((m) => m * t.factor)));
+  const fd = fixedFor(
+    points.flatMap((p) => r.baselines.flatMap((b) => diffTo(r, p, b)?.mean ?? []).map((m) => m * t.factor)),
+  );
   // the raw numbers (problem units) ride along in data-* attributes, for checks against results.json
   const diffCell = (p: PointResult, b: string) => {
     const d = diffTo(r, p, b);
     if (!d) return `<td class="diff" data-baseline="${esc(b)}">(baseline)</td>`;
     return (
-      `<td class="diff" data-baseline="${esc(b)}" data-mean="${d.mean}" data-lo="${d.ci95[0]}" data-hi="${d.ci95[1]}">` +
+      `<td class="diff" data-baseline="${esc(b)}" data-mean="${d.mean}" data-lo="${d.ci95[0]}" ` +
+      `data-hi="${d.ci95[1]}">` +
       `${fd(d.mean * t.factor)} [${fd(d.ci95[0] * t.factor)}, ${fd(d.ci95[1] * t.factor)}]</td>`
     );
   };
   const rows = r.schedulers.flatMap((sch) =>
     sch.points.map(
       (p) =>
-        `<tr data-scheduler="${esc(sch.name)}" data-value="${p.value}"><th scope="row">${esc(sch.name)}</th><td>${esc(valueLabel(r.factor, p.value))}</td><td>${fm(p.makespan.mean * t.factor)}</td>` +
-        `<td>${fm(p.makespan.p95 * t.factor)}</td><td>${fq(p.throughput.mean * s.throughput.factor)}</td><td>${pct(p.bubbleRate.mean)}</td>${r.baselines.map((b) => diffCell(p, b)).join('')}</tr>`,
+        `<tr data-scheduler="${esc(sch.name)}" data-value="${p.value}"><th scope="row">${esc(sch.name)}</th>` +
+        `<td>${esc(valueLabel(r.factor, p.value))}</td><td>${fm(p.makespan.mean * t.factor)}</td>` +
+        `<td>${fm(p.makespan.p95 * t.factor)}</td><td>${fq(p.throughput.mean * s.throughput.factor)}</td>` +
+        `<td>${pct(p.bubbleRate.mean)}</td>${r.baselines.map((b) => diffCell(p, b)).join('')}</tr>`,
     ),
   );
   return (
-    `<details><summary>All numbers (${r.schedulers.length * r.values.length} rows)</summary><table class="detail"><thead><tr><th>scheduler</th><th>${r.factor}</th>` +
-    `<th>mean (${t.label})</th><th>p95</th><th>M/T (${esc(s.throughput.label)})</th><th>bubble</th>${r.baselines.map((b) => `<th>Δ vs ${esc(b)} (95% CI)</th>`).join('')}</tr></thead>` +
+    `<details><summary>All numbers (${r.schedulers.length * r.values.length} rows)</summary><table class="detail">` +
+    `<thead><tr><th>scheduler</th><th>${r.factor}</th>` +
+    `<th>mean (${t.label})</th><th>p95</th><th>M/T (${esc(s.throughput.label)})</th>` +
+    `<th>bubble</th>${r.baselines.map((b) => `<th>Δ vs ${esc(b)} (95% CI)</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table></details>`
   );
 }
@@ -220,7 +245,8 @@ function findings(r: SweepResult, units: ReportUnits): string {
   const lines: string[] = [];
   const fastest = r.values.map((v, i) => {
     const best = r.schedulers.reduce((a, b) => (b.points[i]!.makespan.mean < a.points[i]!.makespan.mean ? b : a));
-    return `${sweepLabel(r.factor, v)}: <b>${esc(best.name)}</b> (${num(best.points[i]!.makespan.mean * t.factor)} ${t.label})`;
+    const mean = num(best.points[i]!.makespan.mean * t.factor);
+    return `${sweepLabel(r.factor, v)}: <b>${esc(best.name)}</b> (${mean} ${t.label})`;
   });
   lines.push(`Fastest on average at ${fastest.join('; ')}.`);
   if (r.values.length > 1) {
@@ -235,15 +261,25 @@ function findings(r: SweepResult, units: ReportUnits): string {
         });
       if (gains.length)
         lines.push(
-          `Difference to ${esc(b)} from ${esc(sweepLabel(r.factor, r.values[0]!))} to ${esc(sweepLabel(r.factor, r.values[last]!))} (paired, relative to ${esc(b)}'s mean): ${gains.join('; ')}.`,
+          `Difference to ${esc(b)} from ${esc(sweepLabel(r.factor, r.values[0]!))} to ` +
+            `${esc(sweepLabel(r.factor, r.values[last]!))} (paired, relative to ${esc(b)}'s mean): ` +
+            `${gains.join('; ')}.`,
         );
     }
   }
   // lines that coincide hide each other in the charts; say so
   const same = r.schedulers.flatMap((a, i) =>
-    r.schedulers.slice(i + 1).filter((b) => b.points.every((p, k) => p.makespan.mean === a.points[k]!.makespan.mean && p.makespan.p95 === a.points[k]!.makespan.p95)).map((b) => [a.name, b.name]),
+    r.schedulers
+      .slice(i + 1)
+      .filter((b) =>
+        b.points.every(
+          (p, k) => p.makespan.mean === a.points[k]!.makespan.mean && p.makespan.p95 === a.points[k]!.makespan.p95,
+        ),
+      )
+      .map((b) => [a.name, b.name]),
   );
-  for (const [a, b] of same) lines.push(`${esc(a!)} and ${esc(b!)} give the same makespans at every value: their lines coincide.`);
+  for (const [a, b] of same)
+    lines.push(`${esc(a!)} and ${esc(b!)} give the same makespans at every value: their lines coincide.`);
   return `<ul class="findings">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
@@ -286,10 +322,13 @@ export function memoryLimitLines(
     else byLimit.set(limit, [...(byLimit.get(limit) ?? []), name]);
   }
   const shared = byLimit.size === 1 && unlimited.length === 0;
-  const lines = [...byLimit.entries()].map(([limit, names]) => ({
-    value: limit * scale.factor,
-    label: `memory limit ${num(limit * scale.factor)} ${scale.label} per device${shared ? '' : `: ${names.join(', ')}`}`,
-  }));
+  const lines = [...byLimit.entries()].map(([limit, names]) => {
+    const whose = shared ? '' : `: ${names.join(', ')}`;
+    return {
+      value: limit * scale.factor,
+      label: `memory limit ${num(limit * scale.factor)} ${scale.label} per device${whose}`,
+    };
+  });
   return { lines, unlimited };
 }
 
@@ -329,14 +368,20 @@ function memorySection(input: ReportInput, styles: Styles): string {
     })),
     yRefs: lines,
   });
+  const dashed =
+    lines.length === 1 && unlimited.length === 0
+      ? ' The dashed line is the memory limit per device every scheduler ran with.'
+      : ' Dashed lines: the memory limit per device of the schedulers named on them.';
   const limitText =
     lines.length === 0
       ? ' No scheduler ran with a memory limit.'
-      : `${lines.length === 1 && unlimited.length === 0 ? ' The dashed line is the memory limit per device every scheduler ran with.' : ' Dashed lines: the memory limit per device of the schedulers named on them.'}` +
-        (unlimited.length ? ` No limit: ${unlimited.map(esc).join(', ')}.` : '');
+      : dashed + (unlimited.length ? ` No limit: ${unlimited.map(esc).join(', ')}.` : '');
+  const about =
+    'The most memory any device held at once, over all episodes and sweep values. ' +
+    'Schedules in V placement hold two chunks of half a stage each.';
   return `<section class="memory" id="memory">
 <h2>Peak memory</h2>
-<p>The most memory any device held at once, over all episodes and sweep values. Schedules in V placement hold two chunks of half a stage each.${limitText}</p>
+<p>${about}${limitText}</p>
 <figure class="chart">${chart}</figure>
 </section>`;
 }
@@ -355,9 +400,14 @@ function ganttSection(gantt: NonNullable<ReportInput['gantt']>, units: ReportUni
   const longest = Math.max(...gantt.charts.map(end), 0);
   const figures = gantt.charts.map((g) => {
     const { stages: P, chunks: V, microBatches: M } = g.problem;
-    const width = longest > 0 ? Math.round(GANTT_MARGINS + (GANTT_WIDTH - GANTT_MARGINS) * (end(g) / longest)) : GANTT_WIDTH;
+    const width =
+      longest > 0 ? Math.round(GANTT_MARGINS + (GANTT_WIDTH - GANTT_MARGINS) * (end(g) / longest)) : GANTT_WIDTH;
     const title = `${g.name}: P=${P} V=${V} M=${M}, makespan ${num(end(g) * t.factor)} ${t.label} (axis in ${unit})`;
-    const svg = timelineToSvg(g.problem, g.timeline, { title, width: Math.max(width, MIN_GANTT_WIDTH), ...(units.time === 'us' ? { timeUnit: 'µs' } : {}) });
+    const svg = timelineToSvg(g.problem, g.timeline, {
+      title,
+      width: Math.max(width, MIN_GANTT_WIDTH),
+      ...(units.time === 'us' ? { timeUnit: 'µs' } : {}),
+    });
     return `<figure class="gantt" data-scheduler="${esc(g.name)}">${svg}</figure>`;
   });
   return `<section class="gantts" id="gantt">
@@ -368,9 +418,10 @@ ${figures.join('\n')}
 }
 
 /** The look every PPRL report shares (the demo / compare report here, the sweep report in src/sweep). */
+const BODY_FONT = '15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif';
 export const BASE_CSS = `
 :root { color-scheme: light; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d; background: #fafafa; margin: 0; }
+body { font: ${BODY_FONT}; color: #1d1d1d; background: #fafafa; margin: 0; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 26px; margin: 8px 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid #ddd; }

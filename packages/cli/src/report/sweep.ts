@@ -1,7 +1,18 @@
 // A sweep: the named schedulers on one problem at each value of one factor (noise cv, or a scale of the
 // communication time), on common random numbers, summarized per scheduler and value. `pprl compare` and the demo
 // report are made of these.
-import { ConfigError, pairedDifference, resolveProblem, summarize, withCommScale, type PairedDifference, type Problem, type Summary, type Timeline, quoteInput } from '@pprl/core-wasm';
+import {
+  ConfigError,
+  pairedDifference,
+  resolveProblem,
+  summarize,
+  withCommScale,
+  type PairedDifference,
+  type Problem,
+  type Summary,
+  type Timeline,
+  quoteInput,
+} from '@pprl/core-wasm';
 import type { Contender, ContenderRun } from '../contenders.js';
 
 export const SWEEP_FACTORS = ['noise', 'comm'] as const;
@@ -24,7 +35,11 @@ export interface Sweep {
 export function parseSweep(text: string | undefined, base: Problem): Sweep {
   if (text === undefined) return { factor: 'noise', values: [base.noise.cv] };
   const match = /^\s*([a-z-]+)\s*=(.*)$/i.exec(text);
-  if (!match) throw new ConfigError('--sweep', `expected factor=v1,v2,... with factor ${SWEEP_FACTORS.join(' or ')} (got ${quoteInput(text)})`);
+  if (!match)
+    throw new ConfigError(
+      '--sweep',
+      `expected factor=v1,v2,... with factor ${SWEEP_FACTORS.join(' or ')} (got ${quoteInput(text)})`,
+    );
   const factor = match[1]!.toLowerCase();
   if (!(SWEEP_FACTORS as readonly string[]).includes(factor))
     throw new ConfigError('--sweep', `unknown factor "${match[1]}"; sweep one of: ${SWEEP_FACTORS.join(', ')}`);
@@ -32,15 +47,23 @@ export function parseSweep(text: string | undefined, base: Problem): Sweep {
   const parts = match[2]!.split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v)))
-    throw new ConfigError('--sweep', `${f}: expected a comma-separated list of numbers (got ${quoteInput(match[2]!.trim())})`);
+    throw new ConfigError(
+      '--sweep',
+      `${f}: expected a comma-separated list of numbers (got ${quoteInput(match[2]!.trim())})`,
+    );
   const [lo, hi] = SWEEP_RANGE[f];
   const bad = values.find((v) => v < lo || v > hi);
   if (bad !== undefined) throw new ConfigError('--sweep', `${f} values must be in [${lo}, ${hi}] (got ${bad})`);
-  if (values.length > MAX_SWEEP_VALUES) throw new ConfigError('--sweep', `at most ${MAX_SWEEP_VALUES} values (got ${values.length})`);
+  if (values.length > MAX_SWEEP_VALUES)
+    throw new ConfigError('--sweep', `at most ${MAX_SWEEP_VALUES} values (got ${values.length})`);
   const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.some((v, i) => i > 0 && v === sorted[i - 1])) throw new ConfigError('--sweep', `${f} values must be distinct (got ${quoteInput(match[2]!.trim())})`);
+  if (sorted.some((v, i) => i > 0 && v === sorted[i - 1]))
+    throw new ConfigError('--sweep', `${f} values must be distinct (got ${quoteInput(match[2]!.trim())})`);
   if (f === 'comm' && !Array.from(base.comm).some((t) => t > 0))
-    throw new ConfigError('--sweep', 'comm scales the base communication time, which is 0 for this problem; set --comm or --profile');
+    throw new ConfigError(
+      '--sweep',
+      'comm scales the base communication time, which is 0 for this problem; set --comm or --profile',
+    );
   return { factor: f, values: sorted };
 }
 
@@ -219,7 +242,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
   const gantts: GanttChart[] = [];
   const baselines = o.baselines ?? [o.specs[0]!.name];
   const missing = baselines.find((b) => !o.specs.some((s) => s.name === b));
-  if (baselines.length === 0 || missing !== undefined) throw new RangeError(`baseline ${missing ?? '(none)'} is not one of the schedulers`);
+  if (baselines.length === 0 || missing !== undefined)
+    throw new RangeError(`baseline ${missing ?? '(none)'} is not one of the schedulers`);
   for (const spec of o.specs) {
     const perValue: ContenderRun[] = [];
     const ran: Problem[] = [];
@@ -233,7 +257,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
       perValue.push(run);
       ran.push(contender.problem);
       points.push(summarizePoint(o.sweep.values[i]!, contender.problem, run));
-      if (i === o.ganttAt) gantts.push({ name: spec.name, problem: contender.problem, timeline: await contender.timeline(undefined, 0) });
+      if (i === o.ganttAt)
+        gantts.push({ name: spec.name, problem: contender.problem, timeline: await contender.timeline(undefined, 0) });
       o.onProgress?.(spec.name);
     }
     runs.set(spec.name, perValue);
@@ -257,7 +282,20 @@ export async function runSweep(o: SweepOptions): Promise<SweepRun> {
       const own = runs.get(sch.name)![i]!.makespan;
       const paired = (b: string) => (b === sch.name ? null : pairedDifference(own, runs.get(b)![i]!.makespan));
       p.diffToBaseline = paired(baselines[0]!);
-      if (baselines.length > 1) p.diffToOtherBaselines = Object.fromEntries(baselines.slice(1).map((b) => [b, paired(b)]));
+      if (baselines.length > 1)
+        p.diffToOtherBaselines = Object.fromEntries(baselines.slice(1).map((b) => [b, paired(b)]));
     });
-  return { result: { factor: o.sweep.factor, values: o.sweep.values, episodes: o.episodes, baseline: baselines[0]!, baselines, schedulers }, runs, problems, gantts };
+  return {
+    result: {
+      factor: o.sweep.factor,
+      values: o.sweep.values,
+      episodes: o.episodes,
+      baseline: baselines[0]!,
+      baselines,
+      schedulers,
+    },
+    runs,
+    problems,
+    gantts,
+  };
 }

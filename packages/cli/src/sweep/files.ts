@@ -2,8 +2,10 @@
 //
 //   <out>/sweep.json                      the expanded plan (every run's id, varied settings and full config)
 //   <out>/runs/<id>/train-config.json     the config the sweep hands to `pprl train`
-//   <out>/runs/<id>/...                   a `pprl train` run directory (config.json, log.jsonl, checkpoints, result.json)
-//   <out>/runs/<id>/sweep-sessions.jsonl  one line when the sweep starts a training session of the run, one when it ends
+//   <out>/runs/<id>/...                   a `pprl train` run directory (config.json, log.jsonl, checkpoints,
+//                                         result.json)
+//   <out>/runs/<id>/sweep-sessions.jsonl  one line when the sweep starts a training session of the run, one when it
+//                                         ends
 //   <out>/runs/<id>/train.log             what those sessions printed
 //   <out>/runs/<id>/sweep.lock            present while a sweep process trains the run
 //   <out>/report.csv, report.md, report.html   written by `pprl sweep report`
@@ -72,7 +74,10 @@ export function lastLine(path: string, maxBytes = 16384): string | undefined {
 /** A training log's limit: far above any log `pprl train` writes, below the longest string Node can make. */
 const MAX_LOG_BYTES = 256 * 1024 * 1024;
 
-/** Lines of a JSON-lines file that parse (a trailing line still being written is skipped); none unless a regular file. */
+/**
+ * Lines of a JSON-lines file that parse (a trailing line still being written is skipped); none unless a regular
+ * file.
+ */
 export function readJsonLines(path: string): unknown[] {
   const read = readRegularFile(path, MAX_LOG_BYTES);
   if (!('text' in read)) return [];

@@ -59,7 +59,8 @@ function staleText(path: string): string | undefined {
     // being written (its creator writes right after creating it), or torn by a crash: judge by its age
     return Date.now() - mtimeMs > STALE_MS ? text : undefined;
   }
-  if (owner.host === hostname()) return [owner.pid, owner.child].some((pid) => typeof pid === 'number' && alive(pid)) ? undefined : text;
+  if (owner.host === hostname())
+    return [owner.pid, owner.child].some((pid) => typeof pid === 'number' && alive(pid)) ? undefined : text;
   return Date.now() - mtimeMs > STALE_MS ? text : undefined;
 }
 
@@ -99,7 +100,8 @@ export function acquireLock(dir: string): RunLock | undefined {
     try {
       fd = openSync(path, 'wx');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock file ${path}: ${fileErrorText(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`cannot create the lock file ${path}: ${fileErrorText(e)}`);
       const judged = attempt === 0 ? staleText(path) : undefined;
       if (judged === undefined || !removeStale(path, judged)) return undefined;
       continue;

@@ -28,12 +28,21 @@ const distributionSchema = z
   .superRefine((d, ctx) => {
     const kinds = Object.entries(d).filter(([, v]) => v !== undefined);
     if (kinds.length !== 1)
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of uniform: [lo, hi], logUniform: [lo, hi], int: [lo, hi] or choice: [values]' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of uniform: [lo, hi], logUniform: [lo, hi], int: [lo, hi] or choice: [values]',
+      });
     for (const kind of ['uniform', 'logUniform', 'int'] as const) {
       const r = d[kind];
-      if (r && r[0] > r[1]) ctx.addIssue({ code: 'custom', path: [kind], message: `lo must not exceed hi (got [${r[0]}, ${r[1]}])` });
+      if (r && r[0] > r[1])
+        ctx.addIssue({ code: 'custom', path: [kind], message: `lo must not exceed hi (got [${r[0]}, ${r[1]}])` });
     }
-    if (d.logUniform && d.logUniform[0] <= 0) ctx.addIssue({ code: 'custom', path: ['logUniform'], message: `bounds must be > 0 (got [${d.logUniform[0]}, ${d.logUniform[1]}])` });
+    if (d.logUniform && d.logUniform[0] <= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['logUniform'],
+        message: `bounds must be > 0 (got [${d.logUniform[0]}, ${d.logUniform[1]}])`,
+      });
   });
 type Distribution = z.output<typeof distributionSchema>;
 
@@ -53,8 +62,14 @@ export const sweepFileSchema = z
   })
   .superRefine((s, ctx) => {
     if (!s.grid && !s.random) ctx.addIssue({ code: 'custom', path: ['grid'], message: 'give grid, random or both' });
-    if (s.grid && Object.keys(s.grid).length === 0) ctx.addIssue({ code: 'custom', path: ['grid'], message: 'empty grid; give at least one field with a list of values' });
-    if (s.random && Object.keys(s.random.params).length === 0) ctx.addIssue({ code: 'custom', path: ['random', 'params'], message: 'give at least one parameter' });
+    if (s.grid && Object.keys(s.grid).length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grid'],
+        message: 'empty grid; give at least one field with a list of values',
+      });
+    if (s.random && Object.keys(s.random.params).length === 0)
+      ctx.addIssue({ code: 'custom', path: ['random', 'params'], message: 'give at least one parameter' });
   });
 export type SweepFile = z.output<typeof sweepFileSchema>;
 
@@ -80,9 +95,11 @@ export interface SweepPlan {
 /** Reads a sweep file (.json, .yaml or .yml) and expands it; errors name the sweep file's field. */
 export function readSweepPlan(file: string): { plan: SweepPlan; duplicates: number } {
   const ext = extname(file).toLowerCase();
-  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') throw new ConfigError('--config', `expected a .json, .yaml or .yml sweep file (got ${quoteInput(file)})`);
+  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml')
+    throw new ConfigError('--config', `expected a .json, .yaml or .yml sweep file (got ${quoteInput(file)})`);
   const text = readUserFile(file, 'sweep file', '--config');
-  const tooDeep = () => new ConfigError('--config', `sweep file ${file} nests deeper than ${MAX_NESTING} levels of lists and objects`);
+  const tooDeep = () =>
+    new ConfigError('--config', `sweep file ${file} nests deeper than ${MAX_NESTING} levels of lists and objects`);
   let raw: unknown;
   if (ext === '.json') {
     try {
@@ -105,15 +122,22 @@ function parseSweepYaml(text: string, file: string, tooDeep: () => ConfigError):
   const invalid = (detail: string) => new ConfigError('--config', `${file} is not valid YAML (${detail})`);
   const firstLine = (message: string) => message.split('\n')[0]!.replace(/:$/, '');
   try {
-    // logLevel 'error': the parser would otherwise print its warnings (process.emitWarning) as it turns the document into data
+    // logLevel 'error': the parser would otherwise print its warnings (process.emitWarning) as it turns the document
+    // into data
     const doc = parseDocument(text, { logLevel: 'error', prettyErrors: true, uniqueKeys: true });
     const error = doc.errors[0];
-    if (error) throw error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(error.message) ? tooDeep() : invalid(firstLine(error.message));
+    if (error)
+      throw error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(error.message)
+        ? tooDeep()
+        : invalid(firstLine(error.message));
     const warning = doc.warnings[0];
     if (warning) {
       const at = warning.linePos ? ` at line ${warning.linePos[0].line}, column ${warning.linePos[0].col}` : '';
       if (warning.code === 'TAG_RESOLVE_FAILED')
-        throw invalid(`unknown tag ${quoteInput(text.slice(warning.pos[0], warning.pos[1]))}${at}; a sweep file takes plain values, without tags`);
+        throw invalid(
+          `unknown tag ${quoteInput(text.slice(warning.pos[0], warning.pos[1]))}${at}; ` +
+            `a sweep file takes plain values, without tags`,
+        );
       throw invalid(firstLine(warning.message));
     }
     return doc.toJS({ maxAliasCount: 100 });
@@ -134,20 +158,26 @@ export function expandSweep(raw: unknown): { plan: SweepPlan; duplicates: number
   for (const [field] of grid) checkField(field, `grid.${keyText(field)}`);
   for (const [field] of random) {
     checkField(field, `random.params.${keyText(field)}`);
-    if (sweep.grid && field in sweep.grid) throw new ConfigError(`random.params.${field}`, 'is also in the grid; vary a field in one of them');
+    if (sweep.grid && field in sweep.grid)
+      throw new ConfigError(`random.params.${field}`, 'is also in the grid; vary a field in one of them');
   }
   for (const [field, values] of grid) {
     const seen = new Map<string, number>();
     values.forEach((v, i) => {
       const key = canonicalJson(v);
       const first = seen.get(key);
-      if (first !== undefined) throw new ConfigError(`grid.${field}[${i}]`, `duplicate of grid.${field}[${first}] (${quoteInput(v)})`);
+      if (first !== undefined)
+        throw new ConfigError(`grid.${field}[${i}]`, `duplicate of grid.${field}[${first}] (${quoteInput(v)})`);
       seen.set(key, i);
     });
   }
   const samples = sweep.random?.samples ?? 1;
   const count = grid.reduce((n, [, values]) => n * values.length, 1) * samples;
-  if (count > MAX_RUNS) throw new ConfigError(sweep.grid ? 'grid' : 'random.samples', `the sweep expands to ${count} runs; at most ${MAX_RUNS}`);
+  if (count > MAX_RUNS)
+    throw new ConfigError(
+      sweep.grid ? 'grid' : 'random.samples',
+      `the sweep expands to ${count} runs; at most ${MAX_RUNS}`,
+    );
 
   const fields = [...grid.map(([f]) => f), ...random.map(([f]) => f)];
   const short = shortNames(fields);
@@ -200,18 +230,31 @@ function sweepFileError(error: z.ZodError): ConfigError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const field = [...issue.path, issue.keys[0]!].map(keyText).join('.');
-    return new ConfigError(field, issue.path.length === 0 ? 'unknown field; a sweep file has base, grid and random' : 'unknown field');
+    return new ConfigError(
+      field,
+      issue.path.length === 0 ? 'unknown field; a sweep file has base, grid and random' : 'unknown field',
+    );
   }
-  const field = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${keyText(k)}`)).join('').replace(/^\./, '');
+  const field = issue.path
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${keyText(k)}`))
+    .join('')
+    .replace(/^\./, '');
   // the input is worth showing for a value or a list (cut short), not for a whole object
   const input = 'input' in issue ? issue.input : undefined;
-  const got = input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)) ? ` (got ${quoteInput(input)})` : '';
+  const got =
+    input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))
+      ? ` (got ${quoteInput(input)})`
+      : '';
   if (issue.code === 'invalid_type' && input === undefined) return new ConfigError(field, 'is required');
   return new ConfigError(field || '--config', `${issue.message}${got}`);
 }
 
 /** The base with `params` set, validated as `pprl train` will; errors are put on the sweep field that caused them. */
-function validateRun(base: Record<string, unknown>, params: Record<string, unknown>, where: (field: string) => string): TrainConfig {
+function validateRun(
+  base: Record<string, unknown>,
+  params: Record<string, unknown>,
+  where: (field: string) => string,
+): TrainConfig {
   const input = structuredClone(base);
   for (const [field, value] of Object.entries(params)) setField(input, field, value);
   const blame = (field: string, detail: string): ConfigError => {
@@ -230,7 +273,9 @@ function validateRun(base: Record<string, unknown>, params: Record<string, unkno
     configProblem(config);
   } catch (e) {
     // its fields are named relative to the problem
-    throw e instanceof ConfigError ? blame(e.field.startsWith('problem') ? e.field : `problem.${e.field}`, e.detail) : e;
+    throw e instanceof ConfigError
+      ? blame(e.field.startsWith('problem') ? e.field : `problem.${e.field}`, e.detail)
+      : e;
   }
   return config;
 }
@@ -249,7 +294,14 @@ function checkRandomBounds(sweep: SweepFile, grid: [string, unknown[]][], random
   for (const [field, d] of random) {
     const ends: [string, unknown][] = d.choice
       ? d.choice.map((v, i) => [`choice[${i}]`, v])
-      : (['uniform', 'logUniform', 'int'] as const).flatMap((k) => (d[k] ? [[`${k}[0]`, d[k][0]], [`${k}[1]`, d[k][1]]] as [string, unknown][] : []));
+      : (['uniform', 'logUniform', 'int'] as const).flatMap((k) =>
+          d[k]
+            ? ([
+                [`${k}[0]`, d[k][0]],
+                [`${k}[1]`, d[k][1]],
+              ] as [string, unknown][])
+            : [],
+        );
     for (const [at, value] of ends) {
       const params: Record<string, unknown> = Object.fromEntries(grid.map(([f, values]) => [f, values[0]]));
       params[field] = value;
@@ -267,7 +319,16 @@ function checkRandomBounds(sweep: SweepFile, grid: [string, unknown[]][], random
 
 /** The zod internals a schema walk needs (zod 4 keeps each schema's definition in `_zod.def`). */
 interface SchemaNode {
-  _zod: { def: { type: string; innerType?: SchemaNode; in?: SchemaNode; out?: SchemaNode; options?: SchemaNode[]; shape?: Record<string, SchemaNode> } };
+  _zod: {
+    def: {
+      type: string;
+      innerType?: SchemaNode;
+      in?: SchemaNode;
+      out?: SchemaNode;
+      options?: SchemaNode[];
+      shape?: Record<string, SchemaNode>;
+    };
+  };
 }
 
 /** The object shapes a schema can take (through defaults, optionals, preprocessing and unions). */
@@ -286,7 +347,8 @@ const KNOWN_FIELDS_SHOWN = 8;
 /** Rejects a dotted path that is not a field of the training config, naming the sweep field `where`. */
 function checkField(path: string, where: string): void {
   const keys = path.split('.');
-  if (keys.some((k) => k === '')) throw new ConfigError(where, 'expected a dotted field name such as network.hidden or problem.noise.cv');
+  if (keys.some((k) => k === ''))
+    throw new ConfigError(where, 'expected a dotted field name such as network.hidden or problem.noise.cv');
   let nodes: SchemaNode[] = [trainConfigSchema as unknown as SchemaNode];
   keys.forEach((key, i) => {
     const shapes = nodes.flatMap(objectShapes);
@@ -295,8 +357,15 @@ function checkField(path: string, where: string): void {
     const next = shapes.filter((s) => Object.hasOwn(s, key)).map((s) => s[key]!);
     if (next.length === 0) {
       const known = [...new Set(shapes.flatMap((s) => Object.keys(s)))];
-      const near = known.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3)));
-      const hint = near.length > 0 ? `did you mean ${near.map((k) => [parent, k].filter(Boolean).join('.')).join(' or ')}?` : `${parent || 'the training config'} has ${known.slice(0, KNOWN_FIELDS_SHOWN).join(', ')}${known.length > KNOWN_FIELDS_SHOWN ? `, ... (${known.length} fields; packages/rl/README.md lists them)` : ''}`;
+      const near = known.filter(
+        (k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3)),
+      );
+      const more =
+        known.length > KNOWN_FIELDS_SHOWN ? `, ... (${known.length} fields; packages/rl/README.md lists them)` : '';
+      const hint =
+        near.length > 0
+          ? `did you mean ${near.map((k) => [parent, k].filter(Boolean).join('.')).join(' or ')}?`
+          : `${parent || 'the training config'} has ${known.slice(0, KNOWN_FIELDS_SHOWN).join(', ')}${more}`;
       throw new ConfigError(where, `unknown field; ${hint}`);
     }
     nodes = next;

@@ -95,9 +95,13 @@ function fieldsOf<T extends z.ZodType>(schema: T, value: unknown): z.output<T> |
 /** Reads the plan and every run directory of a sweep. */
 export function collectReport(out: string): { report: SweepReport; curves: Map<string, Curves> } {
   const raw = readJsonIfValid(join(out, PLAN_FILE));
-  if (raw === undefined) throw new UserError(`--out: no sweep in ${out} (${PLAN_FILE} is missing); run pprl sweep --config <file> --out ${out} first`);
+  if (raw === undefined)
+    throw new UserError(
+      `--out: no sweep in ${out} (${PLAN_FILE} is missing); run pprl sweep --config <file> --out ${out} first`,
+    );
   const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`--out: ${join(out, PLAN_FILE)} is not a sweep plan (${parsed.error.issues[0]!.message})`);
+  if (!parsed.success)
+    throw new UserError(`--out: ${join(out, PLAN_FILE)} is not a sweep plan (${parsed.error.issues[0]!.message})`);
   const plan = parsed.data;
   const baselines: string[] = [];
   const curves = new Map<string, Curves>();
@@ -109,8 +113,14 @@ export function collectReport(out: string): { report: SweepReport; curves: Map<s
       return entry ? [entry] : [];
     });
     curves.set(run.id, {
-      train: log.flatMap((e) => (typeof e.globalStep === 'number' && typeof e.meanMakespan === 'number' ? [{ step: e.globalStep, value: e.meanMakespan }] : [])),
-      eval: log.flatMap((e) => (typeof e.globalStep === 'number' && e.eval ? [{ step: e.globalStep, value: e.eval.policy }] : [])),
+      train: log.flatMap((e) =>
+        typeof e.globalStep === 'number' && typeof e.meanMakespan === 'number'
+          ? [{ step: e.globalStep, value: e.meanMakespan }]
+          : [],
+      ),
+      eval: log.flatMap((e) =>
+        typeof e.globalStep === 'number' && e.eval ? [{ step: e.globalStep, value: e.eval.policy }] : [],
+      ),
     });
     const result: Result | undefined = fieldsOf(resultSchema, readJsonIfValid(join(dir, 'result.json')));
     const row: ReportRow = {
@@ -148,7 +158,13 @@ export function collectReport(out: string): { report: SweepReport; curves: Map<s
   });
   const count = (s: ReportRow['status']) => rows.filter((r) => r.status === s).length;
   return {
-    report: { out, fields: plan.fields, baselines, counts: { runs: rows.length, finished: count('finished'), partial: count('partial'), pending: count('pending') }, rows },
+    report: {
+      out,
+      fields: plan.fields,
+      baselines,
+      counts: { runs: rows.length, finished: count('finished'), partial: count('partial'), pending: count('pending') },
+      rows,
+    },
     curves,
   };
 }
@@ -169,14 +185,34 @@ const pct = (x: number | null) => (x === null ? '' : `${x >= 0 ? '+' : '−'}${M
 function columns(report: SweepReport): Column[] {
   return [
     { name: 'id', raw: (r) => r.id, text: (r) => r.id },
-    ...report.fields.map((f): Column => ({ name: f, raw: (r) => (typeof r.params[f] === 'string' ? (r.params[f] as string) : canonicalJson(r.params[f])), text: (r) => valueText(r.params[f]) })),
+    ...report.fields.map(
+      (f): Column => ({
+        name: f,
+        raw: (r) => (typeof r.params[f] === 'string' ? (r.params[f] as string) : canonicalJson(r.params[f])),
+        text: (r) => valueText(r.params[f]),
+      }),
+    ),
     { name: 'status', raw: (r) => r.status, text: (r) => r.status },
-    { name: 'updates', raw: (r) => r.updates, text: (r) => (r.status === 'finished' ? String(r.updates) : `${r.updates}/${r.totalUpdates}`) },
+    {
+      name: 'updates',
+      raw: (r) => r.updates,
+      text: (r) => (r.status === 'finished' ? String(r.updates) : `${r.updates}/${r.totalUpdates}`),
+    },
     { name: 'globalStep', raw: (r) => r.globalStep, text: (r) => num(r.globalStep) },
     { name: 'eval.policy', raw: (r) => r.policy, text: (r) => num(r.policy) },
-    ...report.baselines.map((b): Column => ({ name: `eval.${b}`, raw: (r) => r.baselines[b] ?? null, text: (r) => num(r.baselines[b] ?? null) })),
+    ...report.baselines.map(
+      (b): Column => ({
+        name: `eval.${b}`,
+        raw: (r) => r.baselines[b] ?? null,
+        text: (r) => num(r.baselines[b] ?? null),
+      }),
+    ),
     { name: 'gapToBestBaseline', raw: (r) => r.gapToBestBaseline, text: (r) => pct(r.gapToBestBaseline) },
-    { name: 'stepsPerSec', raw: (r) => r.stepsPerSec, text: (r) => (r.stepsPerSec === null ? '' : String(Math.round(r.stepsPerSec))) },
+    {
+      name: 'stepsPerSec',
+      raw: (r) => r.stepsPerSec,
+      text: (r) => (r.stepsPerSec === null ? '' : String(Math.round(r.stepsPerSec))),
+    },
     { name: 'seconds', raw: (r) => r.seconds, text: (r) => num(r.seconds) },
   ];
 }
@@ -184,18 +220,30 @@ function columns(report: SweepReport): Column[] {
 /** RFC 4180 (csv-stringify): CRLF line ends, fields with a comma, quote or line break quoted; null is empty. */
 export function reportCsv(report: SweepReport): string {
   const cols = columns(report);
-  return stringify([cols.map((c) => c.name), ...report.rows.map((r) => cols.map((c) => c.raw(r) ?? ''))], { record_delimiter: 'windows' });
+  return stringify([cols.map((c) => c.name), ...report.rows.map((r) => cols.map((c) => c.raw(r) ?? ''))], {
+    record_delimiter: 'windows',
+  });
 }
 
 export function reportMarkdown(report: SweepReport): string {
   const cols = columns(report);
   const cell = (t: string) => t.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const right = new Set(['updates', 'globalStep', 'eval.policy', 'gapToBestBaseline', 'stepsPerSec', 'seconds', ...report.baselines.map((b) => `eval.${b}`)]);
+  const right = new Set([
+    'updates',
+    'globalStep',
+    'eval.policy',
+    'gapToBestBaseline',
+    'stepsPerSec',
+    'seconds',
+    ...report.baselines.map((b) => `eval.${b}`),
+  ]);
   const { runs, finished, partial, pending } = report.counts;
   return [
     `# Sweep report: ${report.out}`,
     '',
-    `${runs} runs: ${finished} finished, ${partial} partial, ${pending} not started. eval.* is the mean makespan of the final evaluation on held-out episodes (lower is better); gapToBestBaseline is the policy over the best baseline, minus 1.`,
+    `${runs} runs: ${finished} finished, ${partial} partial, ${pending} not started. ` +
+      `eval.* is the mean makespan of the final evaluation on held-out episodes (lower is better); ` +
+      `gapToBestBaseline is the policy over the best baseline, minus 1.`,
     '',
     `| ${cols.map((c) => cell(c.name)).join(' | ')} |`,
     `| ${cols.map((c) => (right.has(c.name) ? '---:' : '---')).join(' | ')} |`,
@@ -212,7 +260,10 @@ function downsample(points: CurvePoint[], max = 200): CurvePoint[] {
   const out: CurvePoint[] = [];
   for (let b = 0; b < max; b++) {
     const bucket = points.slice(Math.floor((b * points.length) / max), Math.floor(((b + 1) * points.length) / max));
-    out.push({ step: bucket.reduce((s, p) => s + p.step, 0) / bucket.length, value: bucket.reduce((s, p) => s + p.value, 0) / bucket.length });
+    out.push({
+      step: bucket.reduce((s, p) => s + p.step, 0) / bucket.length,
+      value: bucket.reduce((s, p) => s + p.value, 0) / bucket.length,
+    });
   }
   return out;
 }
@@ -237,7 +288,11 @@ function learningCurves(report: SweepReport, curves: Map<string, Curves>): { cha
       .map((s) => ({
         name: s.row.id,
         style: seriesStyle(report.rows.indexOf(s.row)),
-        points: s.points.map((p) => ({ x: p.step, y: p.value, tip: `${s.row.id}, step ${stepLabel(Math.round(p.step))}: ${fmt(p.value)}` })),
+        points: s.points.map((p) => ({
+          x: p.step,
+          y: p.value,
+          tip: `${s.row.id}, step ${stepLabel(Math.round(p.step))}: ${fmt(p.value)}`,
+        })),
       }));
     if (series.length === 0) return undefined;
     const maxStep = Math.max(...series.flatMap((s) => s.points.map((p) => p.x)));
@@ -248,18 +303,36 @@ function learningCurves(report: SweepReport, curves: Map<string, Curves>): { cha
     chart((c) => c.train, 'Training: mean makespan of the episodes of each update', 'makespan'),
     chart((c) => c.eval, 'Evaluation: greedy policy on held-out episodes', 'mean makespan'),
   ].filter((c): c is string => c !== undefined);
-  const caption = started.length > MAX_CURVES ? `The ${MAX_CURVES} runs with the best final evaluation of ${started.length} started.` : `All ${started.length} started runs.`;
+  const caption =
+    started.length > MAX_CURVES
+      ? `The ${MAX_CURVES} runs with the best final evaluation of ${started.length} started.`
+      : `All ${started.length} started runs.`;
   return { charts, caption };
 }
 
 function parameterCharts(report: SweepReport): string[] {
   const finished = report.rows.filter((r) => r.status === 'finished' && r.policy !== null);
   // a dashed line for the best baseline when every run has the same one (the problem was not varied)
-  const bests = finished.map((r) => Object.entries(r.baselines).sort((a, b) => a[1] - b[1])[0]).filter((b): b is [string, number] => b !== undefined);
-  const common = bests.length === finished.length && bests.every((b) => b[0] === bests[0]?.[0] && b[1] === bests[0]?.[1]) ? bests[0] : undefined;
+  const bests = finished
+    .map((r) => Object.entries(r.baselines).sort((a, b) => a[1] - b[1])[0])
+    .filter((b): b is [string, number] => b !== undefined);
+  const common =
+    bests.length === finished.length && bests.every((b) => b[0] === bests[0]?.[0] && b[1] === bests[0]?.[1])
+      ? bests[0]
+      : undefined;
   const charts: string[] = [];
   for (const field of report.fields) {
-    const points = finished.flatMap((r) => (typeof r.params[field] === 'number' && Number.isFinite(r.params[field]) ? [{ x: r.params[field], y: r.policy!, tip: `${r.id}: ${field} = ${r.params[field]}, policy ${fmt(r.policy!)}` }] : []));
+    const points = finished.flatMap((r) =>
+      typeof r.params[field] === 'number' && Number.isFinite(r.params[field])
+        ? [
+            {
+              x: r.params[field],
+              y: r.policy!,
+              tip: `${r.id}: ${field} = ${r.params[field]}, policy ${fmt(r.policy!)}`,
+            },
+          ]
+        : [],
+    );
     if (points.length !== finished.length || new Set(points.map((p) => p.x)).size < 2) continue;
     const xs = points.map((p) => p.x);
     const xLog = Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) >= 20;
@@ -291,14 +364,30 @@ export function reportHtml(report: SweepReport, curves: Map<string, Curves>): st
   const head = cols.map((c) => `<th>${esc(c.name)}</th>`).join('');
   const body = report.rows
     .map((r) => {
-      const cells = cols.map((c) => `<td${c.name === 'eval.policy' && r.policy === best ? ' class="best"' : ''}>${esc(c.text(r))}</td>`).join('');
+      const cells = cols
+        .map((c) => `<td${c.name === 'eval.policy' && r.policy === best ? ' class="best"' : ''}>${esc(c.text(r))}</td>`)
+        .join('');
       return `<tr class="${r.status}">${cells}</tr>`;
     })
     .join('\n');
   const { runs, finished, partial, pending } = report.counts;
   const curvesPart = learningCurves(report, curves);
   const params = parameterCharts(report);
-  const figures = (charts: string[]) => `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('\n')}</div>`;
+  const figures = (charts: string[]) =>
+    `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('\n')}</div>`;
+  const counted = `${runs} runs, ${finished} finished, ${partial} partial, ${pending} not started`;
+  const varied = report.fields.map((f) => `<code>${esc(f)}</code>`).join(', ');
+  const evalNote =
+    'eval.* is the mean makespan of the final evaluation on held-out episodes (lower is better; ' +
+    "the best policy is in bold); gapToBestBaseline is the policy's mean over the best baseline's, minus 1 " +
+    '(negative: the policy is faster).';
+  const paramsPart =
+    params.length > 0
+      ? `<p>One point per finished run; the line joins the mean at each value.</p>\n${figures(params)}`
+      : '<p>No varied numeric parameter with two or more values among the finished runs.</p>';
+  const footer =
+    `Written by pprl sweep report. Every finished run's directory holds its config, log.jsonl and checkpoints ` +
+    `(evaluate one with <code>pprl evaluate --policy ${esc(join(report.out, 'runs'))}/&lt;id&gt;</code>).`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -310,8 +399,8 @@ export function reportHtml(report: SweepReport, curves: Map<string, Curves>): st
 <body>
 <main>
 <h1>Sweep report</h1>
-<p><code>${esc(report.out)}</code>: ${runs} runs, ${finished} finished, ${partial} partial, ${pending} not started. Varied: ${report.fields.map((f) => `<code>${esc(f)}</code>`).join(', ')}.</p>
-<p>eval.* is the mean makespan of the final evaluation on held-out episodes (lower is better; the best policy is in bold); gapToBestBaseline is the policy's mean over the best baseline's, minus 1 (negative: the policy is faster).</p>
+<p><code>${esc(report.out)}</code>: ${counted}. Varied: ${varied}.</p>
+<p>${evalNote}</p>
 <div class="table"><table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table></div>
@@ -319,8 +408,8 @@ ${body}
 <p>${esc(curvesPart.caption)} Hover a point for its run and value.</p>
 ${curvesPart.charts.length > 0 ? figures(curvesPart.charts) : '<p>No run has logged an update yet.</p>'}
 <h2>Parameters against the result</h2>
-${params.length > 0 ? `<p>One point per finished run; the line joins the mean at each value.</p>\n${figures(params)}` : '<p>No varied numeric parameter with two or more values among the finished runs.</p>'}
-<footer>Written by pprl sweep report. Every finished run's directory holds its config, log.jsonl and checkpoints (evaluate one with <code>pprl evaluate --policy ${esc(join(report.out, 'runs'))}/&lt;id&gt;</code>).</footer>
+${paramsPart}
+<footer>${footer}</footer>
 </main>
 </body>
 </html>
@@ -328,7 +417,10 @@ ${params.length > 0 ? `<p>One point per finished run; the line joins the mean at
 }
 
 /** Writes report.csv, report.md and report.html into the sweep directory. */
-export function writeReport(out: string): { report: SweepReport; files: { csv: string; markdown: string; html: string } } {
+export function writeReport(out: string): {
+  report: SweepReport;
+  files: { csv: string; markdown: string; html: string };
+} {
   const { report, curves } = collectReport(out);
   const files = { csv: join(out, 'report.csv'), markdown: join(out, 'report.md'), html: join(out, 'report.html') };
   writeFileAtomic(files.csv, reportCsv(report));

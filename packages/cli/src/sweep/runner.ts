@@ -10,7 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { makeDirectory, MAX_INPUT_BYTES, readRegularFile, withFileErrors } from '@pprl/rl';
 import { fmt, writeFileAtomic } from '../output.js';
-import { checkpointIteration, isFinished, lastLine, readJsonIfValid, runDir, SESSIONS_FILE, TRAIN_CONFIG_FILE, TRAIN_LOG_FILE } from './files.js';
+import {
+  checkpointIteration,
+  isFinished,
+  lastLine,
+  readJsonIfValid,
+  runDir,
+  SESSIONS_FILE,
+  TRAIN_CONFIG_FILE,
+  TRAIN_LOG_FILE,
+} from './files.js';
 import { acquireLock } from './lock.js';
 import type { PlannedRun } from './plan.js';
 
@@ -73,15 +82,23 @@ function singleThreadEnv(): NodeJS.ProcessEnv {
 
 function appendSession(dir: string, entry: Record<string, unknown>): void {
   const file = join(dir, SESSIONS_FILE);
-  withFileErrors(`cannot write ${file}`, () => appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`));
+  withFileErrors(`cannot write ${file}`, () =>
+    appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`),
+  );
 }
 
-/** What a failed training session said: its last `pprl:` error line in train.log (from byte `from`), else its last line. */
+/**
+ * What a failed training session said: its last `pprl:` error line in train.log (from byte `from`), else its last
+ * line.
+ */
 function lastLogLine(path: string, from: number): string {
   try {
     const read = readRegularFile(path, MAX_INPUT_BYTES, from);
     if (!('text' in read)) return '';
-    const lines = read.text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = read.text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     return lines.filter((l) => l.startsWith('pprl: ')).pop() ?? lines.pop() ?? '';
   } catch {
     return '';
@@ -116,11 +133,18 @@ interface Reporter {
   close(): void;
 }
 
-function createReporter(display: Display, total: number, done: () => number, running: () => string[], out: string): Reporter {
+function createReporter(
+  display: Display,
+  total: number,
+  done: () => number,
+  running: () => string[],
+  out: string,
+): Reporter {
   const line = (text: string) => process.stderr.write(`sweep: ${text}\n`);
   if (display === 'lines')
     return {
-      started: (run, from) => line(`[${done()}/${total}] start ${run.id}${from > 0 ? ` (resuming at update ${from})` : ''}`),
+      started: (run, from) =>
+        line(`[${done()}/${total}] start ${run.id}${from > 0 ? ` (resuming at update ${from})` : ''}`),
       ended: (run, what, detail) => line(`[${done()}/${total}] ${what} ${run.id}${detail ? ` (${detail})` : ''}`),
       note: line,
       close() {},
@@ -134,10 +158,19 @@ function createReporter(display: Display, total: number, done: () => number, run
     const slug = id.slice(0, id.lastIndexOf('-'));
     return slug.length > 32 ? `${slug.slice(0, 31)}…` : slug;
   };
-  const status = () => running().map((id) => `${name(id)} ${trainingProgress(join(out, 'runs', id))}`).join(', ');
+  const status = () =>
+    running()
+      .map((id) => `${name(id)} ${trainingProgress(join(out, 'runs', id))}`)
+      .join(', ');
   const timer = setInterval(() => {
     if (!bar && Date.now() - startedAt >= 1000) {
-      bar = new SingleBar({ stream: process.stderr, format: 'sweep [{bar}] {value}/{total} runs {item}', barsize: 30, hideCursor: true, clearOnComplete: true });
+      bar = new SingleBar({
+        stream: process.stderr,
+        format: 'sweep [{bar}] {value}/{total} runs {item}',
+        barsize: 30,
+        hideCursor: true,
+        clearOnComplete: true,
+      });
       bar.start(total, done(), { item: status() });
     } else bar?.update(done(), { item: status() });
   }, 500);
@@ -161,7 +194,15 @@ function createReporter(display: Display, total: number, done: () => number, run
 }
 
 export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
-  const outcome: SweepOutcome = { runs: o.runs.length, alreadyFinished: 0, trained: [], finishedElsewhere: [], failed: [], unfinished: [], interrupted: null };
+  const outcome: SweepOutcome = {
+    runs: o.runs.length,
+    alreadyFinished: 0,
+    trained: [],
+    finishedElsewhere: [],
+    failed: [],
+    unfinished: [],
+    interrupted: null,
+  };
   const queue = o.runs.filter((run) => {
     const finished = isFinished(runDir(o.out, run.id));
     if (finished) outcome.alreadyFinished++;
@@ -182,7 +223,10 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
     const first = outcome.interrupted === null;
     outcome.interrupted ??= signal;
     for (const child of children.values()) child.kill(first ? 'SIGINT' : 'SIGTERM');
-    if (first && children.size > 0) reporter.note(`stopping: waiting for ${children.size} training(s) to checkpoint (interrupt again to stop them now)`);
+    if (first && children.size > 0)
+      reporter.note(
+        `stopping: waiting for ${children.size} training(s) to checkpoint (interrupt again to stop them now)`,
+      );
     for (const wake of sleepers) wake();
   };
   const onSigint = () => onSignal('SIGINT');
@@ -230,7 +274,10 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
       let child: ChildProcess;
       try {
         // same process group as the sweep: a terminal's Ctrl-C and a kill of the group reach the trainings too
-        child = spawn(process.execPath, [CLI, 'train', '--config', configFile, '--out', dir, '--resume', '--json'], { stdio: ['ignore', fd, fd], env });
+        child = spawn(process.execPath, [CLI, 'train', '--config', configFile, '--out', dir, '--resume', '--json'], {
+          stdio: ['ignore', fd, fd],
+          env,
+        });
       } finally {
         closeSync(fd);
       }
@@ -243,7 +290,15 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
       children.delete(run.id);
       const finished = isFinished(dir);
       const toUpdate = checkpointIteration(dir);
-      appendSession(dir, { event: 'end', child: child.pid ?? null, code: exit.code, signal: exit.signal, finished, toUpdate, seconds: (Date.now() - started) / 1000 });
+      appendSession(dir, {
+        event: 'end',
+        child: child.pid ?? null,
+        code: exit.code,
+        signal: exit.signal,
+        finished,
+        toUpdate,
+        seconds: (Date.now() - started) / 1000,
+      });
       if (finished) {
         outcome.trained.push(run.id);
         const policy = finalPolicyMakespan(dir);
@@ -252,7 +307,10 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
         outcome.unfinished.push(run.id);
         reporter.ended(run, 'stopped', `at update ${toUpdate}; a rerun resumes it`);
       } else {
-        const message = exit.error?.message ?? (lastLogLine(logFile, logStart) || (exit.code === 0 ? 'the training ended without a result.json' : 'no output'));
+        const message =
+          exit.error?.message ??
+          (lastLogLine(logFile, logStart) ||
+            (exit.code === 0 ? 'the training ended without a result.json' : 'no output'));
         outcome.failed.push({ id: run.id, exitCode: exit.code, signal: exit.signal, message, log: logFile });
         reporter.ended(run, 'failed', `${exit.signal ?? `exit code ${exit.code}`}: ${message}`);
       }
@@ -271,7 +329,8 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
         continue;
       }
       if (held.length === 0) return;
-      if (held.length !== lastHeldNote) reporter.note(`waiting for ${held.length} run(s) that another process is training`);
+      if (held.length !== lastHeldNote)
+        reporter.note(`waiting for ${held.length} run(s) that another process is training`);
       lastHeldNote = held.length;
       await sleep(HELD_POLL_MS);
       queue.push(...held.splice(0));
@@ -286,7 +345,12 @@ export async function runSweep(o: RunnerOptions): Promise<SweepOutcome> {
     reporter.close();
   }
   if (outcome.interrupted) {
-    const accounted = new Set([...outcome.trained, ...outcome.finishedElsewhere, ...outcome.failed.map((f) => f.id), ...outcome.unfinished]);
+    const accounted = new Set([
+      ...outcome.trained,
+      ...outcome.finishedElsewhere,
+      ...outcome.failed.map((f) => f.id),
+      ...outcome.unfinished,
+    ]);
     for (const run of [...queue, ...held]) if (!accounted.has(run.id)) outcome.unfinished.push(run.id);
   }
   return outcome;

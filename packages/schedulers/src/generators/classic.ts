@@ -20,12 +20,17 @@ export function finishSchedule(problem: Problem, devices: Op[][], name: string):
 /** Throws unless the problem has one chunk per device (one model stage per device). */
 export function requireOneChunk(problem: Problem, name: string): void {
   if (problem.chunks !== 1)
-    throw new ScheduleError(`${name} runs one chunk per device, but the problem has chunks = ${problem.chunks}; use interleaved-1f1b or looped-bfs for chunks > 1`);
+    throw new ScheduleError(
+      `${name} runs one chunk per device, but the problem has chunks = ${problem.chunks}; ` +
+        'use interleaved-1f1b or looped-bfs for chunks > 1',
+    );
 }
 
 function requireLoop(problem: Problem, name: string): void {
   if (problem.chunks > 1 && problem.placement !== 'loop')
-    throw new ScheduleError(`${name} needs loop placement (stage s on device s mod P), but the problem has placement = ${problem.placement}`);
+    throw new ScheduleError(
+      `${name} needs loop placement (stage s on device s mod P), but the problem has placement = ${problem.placement}`,
+    );
 }
 
 /**
@@ -80,7 +85,12 @@ export const oneFOneB: Generator = (problem) => {
   requireOneChunk(problem, '1f1b');
   const { stages: P, microBatches: M } = problem;
   const devices = Array.from({ length: P }, (_, d) =>
-    oneFOneBOrder(problem, Math.min(P - 1 - d, M), () => d, () => d),
+    oneFOneBOrder(
+      problem,
+      Math.min(P - 1 - d, M),
+      () => d,
+      () => d,
+    ),
   );
   return finishSchedule(problem, devices, '1f1b');
 };
@@ -92,7 +102,14 @@ export const oneFOneB: Generator = (problem) => {
 export const oneFOneBSplit: Generator = (problem) => {
   requireOneChunk(problem, '1f1b-split');
   const fused = oneFOneB(problem);
-  const devices = fused.devices.map((ops) => ops.flatMap((op): Op[] => (op.kind === 'BW' ? [{ ...op, kind: 'B' }, { ...op, kind: 'W' }] : [op])));
+  const split = (op: Op): Op[] =>
+    op.kind === 'BW'
+      ? [
+          { ...op, kind: 'B' },
+          { ...op, kind: 'W' },
+        ]
+      : [op];
+  const devices = fused.devices.map((ops) => ops.flatMap(split));
   return finishSchedule(problem, devices, '1f1b-split');
 };
 
@@ -101,7 +118,8 @@ export function interleavedRounds(P: number, M: number): { rounds: number; perRo
   const rounds = Math.max(1, Math.floor(M / P));
   if (M % rounds !== 0)
     throw new ScheduleError(
-      `interleaved-1f1b splits the ${M} micro-batches into max(1, floor(M / P)) = ${rounds} rounds, which must divide M; choose M < ${2 * P} or a multiple of P (e.g. ${P * Math.ceil(M / P)})`,
+      `interleaved-1f1b splits the ${M} micro-batches into max(1, floor(M / P)) = ${rounds} rounds, which must ` +
+        `divide M; choose M < ${2 * P} or a multiple of P (e.g. ${P * Math.ceil(M / P)})`,
     );
   return { rounds, perRound: M / rounds };
 }
@@ -115,7 +133,10 @@ export function interleavedRounds(P: number, M: number): { rounds: number; perRo
 export const interleaved1F1B: Generator = (problem) => {
   const { stages: P, chunks: V, microBatches: M } = problem;
   if (V < 2)
-    throw new ScheduleError(`interleaved-1f1b needs chunks >= 2 (V model chunks per device), but the problem has chunks = ${V}; use 1f1b for one chunk`);
+    throw new ScheduleError(
+      `interleaved-1f1b needs chunks >= 2 (V model chunks per device), but the problem has chunks = ${V}; ` +
+        'use 1f1b for one chunk',
+    );
   requireLoop(problem, 'interleaved-1f1b');
   const { perRound } = interleavedRounds(P, M);
   const devices = Array.from({ length: P }, (_, r) => {

@@ -3,7 +3,7 @@
 import { ScheduleError, type Op, type Schedule } from '@pprl/core-wasm';
 import { checkMemoryLimit } from '../memory.js';
 import type { Generator } from '../types.js';
-import { requireVShape } from './v-shape.js';
+import { requireVShape } from './v-shape/lanes.js';
 
 /** Per-rank order of DualPipeV's eight phases. */
 function rankOrder(P: number, M: number, r: number): Op[] {
@@ -90,7 +90,8 @@ export const dualPipeV: Generator = (problem) => {
   const { stages: P, microBatches: M } = problem;
   if (M < 2 * P)
     throw new ScheduleError(
-      `${name} needs microBatches >= 2P = ${2 * P} for ${P} devices (got ${M}), as in DeepSeek's and PyTorch's DualPipeV (device 0 warms up with 2P-1 forwards before its main loop); use zb-v or v-half`,
+      `${name} needs microBatches >= 2P = ${2 * P} for ${P} devices (got ${M}), as in DeepSeek's and PyTorch's ` +
+        'DualPipeV (device 0 warms up with 2P-1 forwards before its main loop); use zb-v or v-half',
     );
   const schedule: Schedule = {
     stages: P,

@@ -47,7 +47,8 @@ export const zbH2: Generator = (problem) => {
   requireOneChunk(problem, 'zb-h2');
   if (M < 2 * P - 1)
     throw new ScheduleError(
-      `zb-h2 needs microBatches >= 2P-1 = ${2 * P - 1} for ${P} stages (got ${M}): device 0 runs 2(P-1) warm-up forwards and one more before its first backward; use zb-h1 (bubble-optimal from M >= P) or 1f1b`,
+      `zb-h2 needs microBatches >= 2P-1 = ${2 * P - 1} for ${P} stages (got ${M}): device 0 runs 2(P-1) warm-up ` +
+        'forwards and one more before its first backward; use zb-h1 (bubble-optimal from M >= P) or 1f1b',
     );
   return handcrafted(problem, 2, 'zb-h2');
 };

@@ -37,7 +37,11 @@ export const COMM_TID = 1;
  * thread names. Overlapping transfers of one device go to separate lanes, because complete events on one
  * thread must nest.
  */
-export function timelineToChromeTrace(problem: Problem, timeline: Timeline, opts: ChromeTraceOptions = {}): ChromeTrace {
+export function timelineToChromeTrace(
+  problem: Problem,
+  timeline: Timeline,
+  opts: ChromeTraceOptions = {},
+): ChromeTrace {
   const scale = opts.scale ?? 1;
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`scale must be a positive number (got ${scale})`);
   const P = problem.stages;
@@ -72,7 +76,13 @@ export function timelineToChromeTrace(problem: Problem, timeline: Timeline, opts
     const key = `${t.fromDevice}:${tid}`;
     if (!namedLanes.has(key)) {
       namedLanes.add(key);
-      events.push({ name: 'thread_name', ph: 'M', pid: t.fromDevice, tid, args: { name: lane === 0 ? 'comm' : `comm ${lane + 1}` } });
+      events.push({
+        name: 'thread_name',
+        ph: 'M',
+        pid: t.fromDevice,
+        tid,
+        args: { name: lane === 0 ? 'comm' : `comm ${lane + 1}` },
+      });
     }
     const what = t.kind === 'F' ? 'activation' : 'gradient';
     events.push({
@@ -83,7 +93,14 @@ export function timelineToChromeTrace(problem: Problem, timeline: Timeline, opts
       tid,
       ts: t.start * scale,
       dur: (t.end - t.start) * scale,
-      args: { kind: t.kind, mb: t.mb, fromStage: t.fromStage, toStage: t.toStage, fromDevice: t.fromDevice, toDevice: t.toDevice },
+      args: {
+        kind: t.kind,
+        mb: t.mb,
+        fromStage: t.fromStage,
+        toStage: t.toStage,
+        fromDevice: t.fromDevice,
+        toDevice: t.toDevice,
+      },
     });
   }
   const otherData: Record<string, unknown> = {

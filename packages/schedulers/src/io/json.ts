@@ -1,6 +1,15 @@
 // Schedule <-> JSON. Ops are written in torch's action text (`3F0`) so a file reads like a spreadsheet row per
 // device; on input both that text form and the object form ({kind, mb, stage}) are accepted.
-import { formatAction, parseAction, quoteInput, ScheduleError, type Op, type OpKind, type Placement, type Schedule } from '@pprl/core-wasm';
+import {
+  formatAction,
+  parseAction,
+  quoteInput,
+  ScheduleError,
+  type Op,
+  type OpKind,
+  type Placement,
+  type Schedule,
+} from '@pprl/core-wasm';
 
 const TOP_KEYS = new Set(['stages', 'chunksPerDevice', 'placement', 'microBatches', 'name', 'devices']);
 const OP_KEYS = new Set(['kind', 'mb', 'stage']);
@@ -38,16 +47,29 @@ function parseOp(entry: unknown, where: string): Op {
       return parseAction(entry);
     } catch {
       // parseAction's message would echo the whole text, whatever its length
-      throw new ScheduleError(`schedule JSON: ${where}: not an action: ${quoteInput(entry)} (expected <stage><F|I|W|B><micro-batch>, e.g. 3F0)`);
+      throw new ScheduleError(
+        `schedule JSON: ${where}: not an action: ${quoteInput(entry)} ` +
+          '(expected <stage><F|I|W|B><micro-batch>, e.g. 3F0)',
+      );
     }
   }
-  if (!isRecord(entry)) throw new ScheduleError(`schedule JSON: ${where}: expected an action string such as "3F0" or {kind, mb, stage} (got ${quoteInput(entry)})`);
+  if (!isRecord(entry))
+    throw new ScheduleError(
+      `schedule JSON: ${where}: expected an action string such as "3F0" or {kind, mb, stage} ` +
+        `(got ${quoteInput(entry)})`,
+    );
   const extra = Object.keys(entry).filter((k) => !OP_KEYS.has(k));
-  if (extra.length) throw new ScheduleError(`schedule JSON: ${where}: unknown field ${quoteInput(extra[0])} (expected kind, mb, stage)`);
+  if (extra.length)
+    throw new ScheduleError(
+      `schedule JSON: ${where}: unknown field ${quoteInput(extra[0])} (expected kind, mb, stage)`,
+    );
   const { kind, mb, stage } = entry;
   if (typeof kind !== 'string' || !KINDS.includes(kind as OpKind))
     throw new ScheduleError(`schedule JSON: ${where}: kind must be F, B, W or BW (got ${quoteInput(kind)})`);
-  for (const [name, v] of [['mb', mb], ['stage', stage]] as const)
+  for (const [name, v] of [
+    ['mb', mb],
+    ['stage', stage],
+  ] as const)
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
       throw new ScheduleError(`schedule JSON: ${where}: ${name} must be an integer >= 0 (got ${quoteInput(v)})`);
   return { kind: kind as OpKind, mb: mb as number, stage: stage as number };
@@ -65,9 +87,15 @@ export function scheduleFromJson(text: string): Schedule {
   } catch (e) {
     throw new ScheduleError(`schedule JSON: not valid JSON (${(e as Error).message})`);
   }
-  if (!isRecord(raw)) throw new ScheduleError('schedule JSON: expected an object {stages, chunksPerDevice, placement, microBatches, devices}');
+  if (!isRecord(raw))
+    throw new ScheduleError(
+      'schedule JSON: expected an object {stages, chunksPerDevice, placement, microBatches, devices}',
+    );
   const extra = Object.keys(raw).filter((k) => !TOP_KEYS.has(k));
-  if (extra.length) throw new ScheduleError(`schedule JSON: unknown field ${quoteInput(extra[0])} (expected ${[...TOP_KEYS].join(', ')})`);
+  if (extra.length)
+    throw new ScheduleError(
+      `schedule JSON: unknown field ${quoteInput(extra[0])} (expected ${[...TOP_KEYS].join(', ')})`,
+    );
   const stages = positiveInt(raw, 'stages');
   const chunksPerDevice = positiveInt(raw, 'chunksPerDevice', 1);
   const microBatches = positiveInt(raw, 'microBatches');
@@ -75,18 +103,26 @@ export function scheduleFromJson(text: string): Schedule {
   if (placement !== 'loop' && placement !== 'v')
     throw new ScheduleError(`schedule JSON: "placement" must be "loop" or "v" (got ${quoteInput(placement)})`);
   const name = raw.name;
-  if (name !== undefined && typeof name !== 'string') throw new ScheduleError(`schedule JSON: "name" must be a string (got ${quoteInput(name)})`);
+  if (name !== undefined && typeof name !== 'string')
+    throw new ScheduleError(`schedule JSON: "name" must be a string (got ${quoteInput(name)})`);
   const list = raw.devices;
-  if (!Array.isArray(list)) throw new ScheduleError('schedule JSON: "devices" must be a list with one list of ops per device');
-  if (list.length !== stages) throw new ScheduleError(`schedule JSON: "devices" lists ${list.length} devices but "stages" is ${stages}`);
+  if (!Array.isArray(list))
+    throw new ScheduleError('schedule JSON: "devices" must be a list with one list of ops per device');
+  if (list.length !== stages)
+    throw new ScheduleError(`schedule JSON: "devices" lists ${list.length} devices but "stages" is ${stages}`);
   const S = stages * chunksPerDevice;
   const devices = list.map((ops: unknown, d: number) => {
-    if (!Array.isArray(ops)) throw new ScheduleError(`schedule JSON: device ${d}: expected a list of ops (got ${quoteInput(ops)})`);
+    if (!Array.isArray(ops))
+      throw new ScheduleError(`schedule JSON: device ${d}: expected a list of ops (got ${quoteInput(ops)})`);
     return ops.map((entry: unknown, i: number) => {
       const where = `device ${d}, op ${i}`;
       const op = parseOp(entry, where);
-      if (op.stage >= S) throw new ScheduleError(`schedule JSON: ${where} (${formatAction(op)}): stage must be < ${S} (stages * chunksPerDevice)`);
-      if (op.mb >= microBatches) throw new ScheduleError(`schedule JSON: ${where} (${formatAction(op)}): micro-batch must be < ${microBatches}`);
+      if (op.stage >= S)
+        throw new ScheduleError(
+          `schedule JSON: ${where} (${formatAction(op)}): stage must be < ${S} (stages * chunksPerDevice)`,
+        );
+      if (op.mb >= microBatches)
+        throw new ScheduleError(`schedule JSON: ${where} (${formatAction(op)}): micro-batch must be < ${microBatches}`);
       return op;
     });
   });

@@ -11,7 +11,12 @@ export interface SvgOptions {
 }
 
 const KIND_COLOR: Record<OpKind, string> = { F: '#3b78e7', B: '#00897b', W: '#43a047', BW: '#ef6c00' };
-const KIND_NAME: Record<OpKind, string> = { F: 'forward', B: 'input-gradient backward', W: 'weight-gradient backward', BW: 'fused backward' };
+const KIND_NAME: Record<OpKind, string> = {
+  F: 'forward',
+  B: 'input-gradient backward',
+  W: 'weight-gradient backward',
+  BW: 'fused backward',
+};
 const KIND_ORDER: readonly OpKind[] = ['F', 'B', 'W', 'BW'];
 
 const LEFT = 72;
@@ -63,7 +68,8 @@ const num = (x: number) => String(Number(x.toPrecision(6)));
  */
 export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOptions = {}): string {
   const width = opts.width ?? 1200;
-  if (!(width >= LEFT + RIGHT + 50) || !Number.isFinite(width)) throw new RangeError(`width must be at least ${LEFT + RIGHT + 50} pixels (got ${width})`);
+  if (!(width >= LEFT + RIGHT + 50) || !Number.isFinite(width))
+    throw new RangeError(`width must be at least ${LEFT + RIGHT + 50} pixels (got ${width})`);
   const { stages: P, chunks: V } = problem;
   const makespan = timeline.ops.reduce((t, o) => Math.max(t, o.end), 0);
   const T = makespan > 0 ? makespan : 1;
@@ -76,7 +82,8 @@ export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOpt
   const x = (t: number) => LEFT + t * sx;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      'font-family="sans-serif" font-size="11">',
   );
   if (opts.title !== undefined) out.push(`<title>${escapeXml(opts.title)}</title>`);
   // an opaque background keeps the chart readable in dark-themed viewers
@@ -98,14 +105,18 @@ export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOpt
     const fill = opColor(op.kind, chunk, V);
     const y = top + device * (ROW + GAP);
     const w = (end - start) * sx;
-    const tip = `${formatAction(op)}: ${KIND_NAME[op.kind]}, stage ${op.stage} (chunk ${chunk}), micro-batch ${op.mb}, device ${device}, ${num(start)} to ${num(end)}`;
+    const tip =
+      `${formatAction(op)}: ${KIND_NAME[op.kind]}, stage ${op.stage} (chunk ${chunk}), ` +
+      `micro-batch ${op.mb}, device ${device}, ${num(start)} to ${num(end)}`;
     out.push(
-      `<rect class="op op-${op.kind}" x="${px(x(start))}" y="${y}" width="${px(w)}" height="${ROW}" fill="${fill}" stroke="#ffffff" stroke-width="0.5"><title>${escapeXml(tip)}</title></rect>`,
+      `<rect class="op op-${op.kind}" x="${px(x(start))}" y="${y}" width="${px(w)}" height="${ROW}" fill="${fill}" ` +
+        `stroke="#ffffff" stroke-width="0.5"><title>${escapeXml(tip)}</title></rect>`,
     );
     const label = String(op.mb);
     if (w >= label.length * CHAR_WIDTH + 4)
       out.push(
-        `<text x="${px(x(start) + w / 2)}" y="${px(y + ROW / 2 + 4)}" text-anchor="middle" fill="${isLight(fill) ? '#1a1a1a' : '#ffffff'}" pointer-events="none">${label}</text>`,
+        `<text x="${px(x(start) + w / 2)}" y="${px(y + ROW / 2 + 4)}" text-anchor="middle" ` +
+          `fill="${isLight(fill) ? '#1a1a1a' : '#ffffff'}" pointer-events="none">${label}</text>`,
       );
   }
 
@@ -117,7 +128,10 @@ export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOpt
     out.push(`<line x1="${px(x(t))}" y1="${axisY}" x2="${px(x(t))}" y2="${axisY + 4}" stroke="#555555"/>`);
     out.push(`<text x="${px(x(t))}" y="${axisY + 16}" text-anchor="middle" fill="#333333">${num(t)}</text>`);
   }
-  out.push(`<text x="${LEFT - 8}" y="${axisY + 16}" text-anchor="end" fill="#333333">${escapeXml(opts.timeUnit ? `time (${opts.timeUnit})` : 'time')}</text>`);
+  out.push(
+    `<text x="${LEFT - 8}" y="${axisY + 16}" text-anchor="end" fill="#333333">` +
+      `${escapeXml(opts.timeUnit ? `time (${opts.timeUnit})` : 'time')}</text>`,
+  );
 
   // legend: the kinds present, in a fixed order
   let lx = LEFT;
@@ -128,7 +142,10 @@ export function timelineToSvg(problem: Problem, timeline: Timeline, opts: SvgOpt
     out.push(`<text x="${lx + 16}" y="${legendY}">${escapeXml(text)}</text>`);
     lx += 16 + text.length * CHAR_WIDTH + 14;
   }
-  if (V > 1) out.push(`<text x="${lx}" y="${legendY}" fill="#555555">lighter shade: later chunk (chunk ${V - 1} lightest)</text>`);
+  if (V > 1)
+    out.push(
+      `<text x="${lx}" y="${legendY}" fill="#555555">lighter shade: later chunk (chunk ${V - 1} lightest)</text>`,
+    );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -175,7 +175,12 @@ describe('tarballs', () => {
     expect(files).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/wasm.js', 'dist/simulator.d.ts']),
     );
-    expect(files.filter((f) => f.startsWith('build/'))).toEqual(['build/pprl.wasm']);
+    // the engine, and the loader and declarations asc generates for it (dist/wasm.js imports them)
+    expect(files.filter((f) => f.startsWith('build/')).sort()).toEqual([
+      'build/pprl.d.ts',
+      'build/pprl.js',
+      'build/pprl.wasm',
+    ]);
   });
 
   it('cli ships its executable', () => {

@@ -92,7 +92,7 @@ export async function baselinesFor(
  * Every scheduler run again through the CLI's contenders, for what the evaluation report lacks: peak activation
  * memory (bytes, the largest over devices and episodes) and the per-episode makespans the gap columns need. A
  * static schedule's memory follows its own op order whatever the timing; the policy's comes from replaying the op
- * orders it chose in every episode, a heuristic's from the TypeScript executor on the same episodes.
+ * orders it chose in every episode, a heuristic's from the WebAssembly engine's built-in policy on the same episodes.
  */
 export async function contenderRuns(
   policy: LoadedPolicy,
